@@ -1,0 +1,1089 @@
+//! Configuration: one TOML file, overridden by `PARMON__SECTION__KEY`
+//! environment variables, parsed into typed settings at start-up.
+//!
+//! This is the only module that reads the environment. Every struct denies
+//! unknown keys, so a typo is an error rather than a silently ignored
+//! setting, and every error names the file (or variable), the key and what
+//! was expected. Secrets are [`Secret`]s: their `Debug` and `Serialize`
+//! print `[redacted]`, and each can come from a `*_file` key so systemd's
+//! `LoadCredential=` works.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EmailAddress, UnitCode, UnitKind};
+
+/// The prefix of environment overrides; `__` separates nesting levels.
+pub const ENV_PREFIX: &str = "PARMON__";
+pub const DEFAULT_CONFIG_PATH: &str = "config/par-monitor.toml";
+
+// ---------------------------------------------------------------------------
+// Value types with rules
+// ---------------------------------------------------------------------------
+
+/// A secret string. It cannot be printed by accident: `Debug`, `Display`-less,
+/// and `Serialize` all show `[redacted]`.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(SecretString::from(s.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+/// A database URL. Its password, if any, never reaches `Debug` or `Serialize`.
+#[derive(Clone)]
+pub struct DatabaseUrl(Secret);
+
+impl DatabaseUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.starts_with("sqlite:")
+            || s.starts_with("postgres://")
+            || s.starts_with("postgresql://")
+        {
+            Ok(Self(Secret::new(s)))
+        } else {
+            Err("expected a URL starting with sqlite: or postgres://".into())
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        !self.expose().starts_with("sqlite:")
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.expose()) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            Ok(u) => u.to_string(),
+            // An unparseable URL may still hold a password: show only the scheme.
+            Err(_) => format!(
+                "{}://[redacted]",
+                self.expose().split(':').next().unwrap_or("?")
+            ),
+        }
+    }
+
+    fn with_password(&self, password: &Secret) -> Result<Self, String> {
+        let mut u = url::Url::parse(self.expose()).map_err(|e| e.to_string())?;
+        u.set_password(Some(password.expose()))
+            .map_err(|_| "this URL cannot carry a password".to_string())?;
+        Ok(Self(Secret::new(u.to_string())))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A cron schedule with seconds (`sec min hour day month weekday`), read in
+/// Asia/Ho_Chi_Minh, e.g. `0 */5 * * * *` for every five minutes.
+#[derive(Clone)]
+pub struct Schedule {
+    text: String,
+    cron: croner::Cron,
+}
+
+impl Schedule {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        // The same parser settings as tokio-cron-scheduler, which runs it.
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(s)
+            .map_err(|e| {
+                format!("`{s}` is not a cron schedule with seconds, e.g. \"0 */5 * * * *\": {e}")
+            })?;
+        Ok(Self {
+            text: s.to_owned(),
+            cron,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The next time the schedule fires strictly after `after`.
+    pub fn next_after(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let local = after.with_timezone(&crate::time::LOCAL_TZ);
+        self.cron
+            .find_next_occurrence(&local, false)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
+    /// The gap between two consecutive firings after `after`: the nominal
+    /// interval of a regular schedule, used for staleness defaults.
+    pub fn interval_near(&self, after: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+        let a = self.next_after(after)?;
+        let b = self.next_after(a)?;
+        (b - a).to_std().ok()
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.text)
+    }
+}
+
+impl Serialize for Schedule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Schedule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An absolute `http://` or `https://` base URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl(url::Url);
+
+impl BaseUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut u = url::Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(format!("`{s}` is not an http:// or https:// URL"));
+        }
+        // A trailing slash makes `join` append rather than replace the last segment.
+        if !u.path().ends_with('/') {
+            let p = format!("{}/", u.path());
+            u.set_path(&p);
+        }
+        Ok(Self(u))
+    }
+
+    pub fn url(&self) -> &url::Url {
+        &self.0
+    }
+
+    pub fn join(&self, path: &str) -> url::Url {
+        self.0
+            .join(path.trim_start_matches('/'))
+            .unwrap_or_else(|_| self.0.clone())
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for BaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A fraction in [0, 1], written as such in config (`0.95`, not `95`).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Fraction(f64);
+
+impl Fraction {
+    pub fn new(v: f64) -> Result<Self, String> {
+        if (0.0..=1.0).contains(&v) {
+            Ok(Self(v))
+        } else {
+            Err(format!(
+                "{v} is not a fraction: expected a number from 0 to 1, e.g. 0.95 for 95%"
+            ))
+        }
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        Self::new(v).map_err(serde::de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+    #[serde(default)]
+    pub sources: SourcesSettings,
+    #[serde(default)]
+    pub indicators: IndicatorSettings,
+    #[serde(default)]
+    pub rules: RulesSettings,
+    #[serde(default)]
+    pub email: EmailSettings,
+    #[serde(default)]
+    pub units: Vec<UnitSettings>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    /// Overrides the password in `url` (for `LoadCredential=`).
+    pub password_file: Option<PathBuf>,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+    /// SQLite only: how long a writer waits for the lock before failing.
+    #[serde(with = "humantime_serde")]
+    pub busy_timeout: Duration,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: DatabaseUrl::parse("sqlite://data/par-monitor.db").expect("valid default"),
+            password_file: None,
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Where `/metrics` and `/healthz` listen.
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9713".parse().expect("valid default"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// A tracing filter, e.g. `info` or `info,par_monitor=debug`; `RUST_LOG` wins when set.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesSettings {
+    pub procedures: SourceSettings,
+}
+
+/// Settings shared by every upstream source.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceSettings {
+    pub enabled: bool,
+    pub base_url: BaseUrl,
+    /// When to poll (cron with seconds, Asia/Ho_Chi_Minh).
+    pub schedule: Schedule,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Limit for one whole request, body included.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    pub page_size: u32,
+    /// Data older than this is stale: rules on it are unknown, never passing.
+    /// Default: two poll intervals.
+    #[serde(with = "humantime_serde::option")]
+    pub stale_after: Option<Duration>,
+    pub bearer_token: Option<Secret>,
+    pub bearer_token_file: Option<PathBuf>,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: BaseUrl::parse("http://127.0.0.1:8089/").expect("valid default"),
+            schedule: Schedule::parse("0 */5 * * * *").expect("valid default"),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            page_size: 500,
+            stale_after: None,
+            bearer_token: None,
+            bearer_token_file: None,
+        }
+    }
+}
+
+impl SourceSettings {
+    /// The configured staleness limit, or two poll intervals.
+    pub fn stale_after(&self, now: chrono::DateTime<chrono::Utc>) -> Duration {
+        self.stale_after.unwrap_or_else(|| {
+            self.schedule
+                .interval_near(now)
+                .map(|i| i * 2)
+                .unwrap_or(Duration::from_secs(600))
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndicatorSettings {
+    /// Holiday calendar for working-day deadlines.
+    pub holidays_file: PathBuf,
+    /// Statutory time limit in working days per procedure code (MaTTHC), used
+    /// when a dossier has no promised return date (NgayHenTra).
+    pub statutory_days: BTreeMap<String, u32>,
+    /// Fallback for procedures not in `statutory_days`; without it such a
+    /// dossier's deadline is unknown and it never counts as on time.
+    pub default_statutory_days: Option<u32>,
+    /// How many record ids a finding keeps as evidence.
+    pub evidence_sample: usize,
+}
+
+impl Default for IndicatorSettings {
+    fn default() -> Self {
+        Self {
+            holidays_file: PathBuf::from("config/holidays.toml"),
+            statutory_days: BTreeMap::new(),
+            default_statutory_days: None,
+            evidence_sample: 20,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesSettings {
+    pub file: PathBuf,
+}
+
+impl Default for RulesSettings {
+    fn default() -> Self {
+        Self {
+            file: PathBuf::from("config/rules.toml"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// Write each e-mail as an `.eml` file (demo, staging).
+    File,
+    Smtp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP: only for a relay on the same host.
+    None,
+    Starttls,
+    /// Implicit TLS (SMTPS, usually port 465).
+    Tls,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailSettings {
+    /// When false, e-mails are queued in the outbox but none is sent.
+    pub enabled: bool,
+    pub transport: TransportKind,
+    /// The From header, e.g. `par-monitor <par-monitor@vpubnd.example>`.
+    pub from: String,
+    /// Where the file transport writes `.eml` files.
+    pub file_dir: PathBuf,
+    /// Addresses that receive every alert (the inspection team).
+    pub inspection_team: Vec<EmailAddress>,
+    /// How often the outbox worker looks for due e-mails (it also wakes when one is queued).
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Attempts before an e-mail is dead-lettered.
+    pub max_attempts: u32,
+    /// Limit for one whole send (connect, SMTP dialogue, data).
+    #[serde(with = "humantime_serde")]
+    pub send_timeout: Duration,
+    pub smtp: SmtpSettings,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            transport: TransportKind::File,
+            from: "par-monitor <par-monitor@localhost>".into(),
+            file_dir: PathBuf::from("data/outbox"),
+            inspection_team: Vec::new(),
+            poll_interval: Duration::from_secs(10),
+            max_attempts: 10,
+            send_timeout: Duration::from_secs(60),
+            smtp: SmtpSettings::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+    pub pool_size: u32,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            password_file: None,
+            pool_size: 2,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSettings {
+    pub code: UnitCode,
+    pub name: String,
+    #[serde(default)]
+    pub kind: Option<UnitKind>,
+    #[serde(default)]
+    pub parent: Option<UnitCode>,
+    #[serde(default)]
+    pub head_email: Option<EmailAddress>,
+}
+
+// ---------------------------------------------------------------------------
+// Loading and errors
+// ---------------------------------------------------------------------------
+
+/// One problem with the configuration: where it is and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The file or environment variable the value came from.
+    pub origin: String,
+    /// The dotted key, e.g. `email.smtp.host`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.origin, self.message)
+        } else {
+            write!(f, "{}: key `{}`: {}", self.origin, self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found, so the operator can fix them in one go.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ConfigError {
+    fn one(origin: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            problems: vec![ConfigProblem {
+                origin: origin.into(),
+                key: key.into(),
+                message: message.into(),
+            }],
+        }
+    }
+}
+
+/// An environment: the process's variables, or a map in tests.
+pub trait EnvSource {
+    fn vars(&self) -> Vec<(String, String)>;
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn vars(&self) -> Vec<(String, String)> {
+        std::env::vars().collect()
+    }
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok()
+    }
+}
+
+impl EnvSource for BTreeMap<String, String> {
+    fn vars(&self) -> Vec<(String, String)> {
+        self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+    fn get(&self, key: &str) -> Option<String> {
+        BTreeMap::get(self, key).cloned()
+    }
+}
+
+impl Settings {
+    /// Reads `path` and the `PARMON__*` variables of the process.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        Self::load_with_env(path, &ProcessEnv)
+    }
+
+    pub fn load_with_env(path: &Path, env: &dyn EnvSource) -> Result<Settings, ConfigError> {
+        let origin = path.display().to_string();
+        if !path.is_file() {
+            return Err(ConfigError::one(
+                origin,
+                "",
+                "configuration file not found (pass --config PATH)",
+            ));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::one(&origin, "", format!("cannot read: {e}")))?;
+        Self::from_toml_str(&text, &origin, env)
+    }
+
+    /// Parses configuration text; `origin` names it in errors.
+    pub fn from_toml_str(
+        text: &str,
+        origin: &str,
+        env: &dyn EnvSource,
+    ) -> Result<Settings, ConfigError> {
+        let figment = Figment::new()
+            .merge(Toml::string(text))
+            .merge(EnvOverrides::from_env(env));
+        let mut settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::from_figment(e, origin))?;
+        settings.resolve_secrets(origin, env)?;
+        settings.validate(origin)?;
+        Ok(settings)
+    }
+
+    fn resolve_secrets(&mut self, origin: &str, env: &dyn EnvSource) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if let Some(file) = &self.database.password_file {
+            match read_secret_file(file, env) {
+                Ok(pw) => match self.database.url.with_password(&pw) {
+                    Ok(url) => self.database.url = url,
+                    Err(e) => problems.push(problem(origin, "database.password_file", e)),
+                },
+                Err(e) => problems.push(problem(origin, "database.password_file", e)),
+            }
+        }
+        let smtp = &mut self.email.smtp;
+        if let Err(e) = take_secret_file(&mut smtp.password, &smtp.password_file, env) {
+            problems.push(problem(origin, "email.smtp.password_file", e));
+        }
+        let p = &mut self.sources.procedures;
+        if let Err(e) = take_secret_file(&mut p.bearer_token, &p.bearer_token_file, env) {
+            problems.push(problem(origin, "sources.procedures.bearer_token_file", e));
+        }
+        into_result(problems)
+    }
+
+    /// Checks that need more than one key at a time.
+    fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.database.max_connections == 0 {
+            problems.push(problem(
+                origin,
+                "database.max_connections",
+                "expected at least 1",
+            ));
+        }
+        let src = &self.sources.procedures;
+        if src.page_size == 0 || src.page_size > 10_000 {
+            problems.push(problem(
+                origin,
+                "sources.procedures.page_size",
+                "expected a page size from 1 to 10000",
+            ));
+        }
+        if self.email.transport == TransportKind::Smtp && self.email.smtp.host.is_none() {
+            problems.push(problem(
+                origin,
+                "email.smtp.host",
+                "required when email.transport = \"smtp\"",
+            ));
+        }
+        if self.email.smtp.password.is_some() && self.email.smtp.username.is_none() {
+            problems.push(problem(
+                origin,
+                "email.smtp.username",
+                "required when a password is set",
+            ));
+        }
+        if let Err(e) = self.email.from.parse::<lettre::message::Mailbox>() {
+            problems.push(problem(
+                origin,
+                "email.from",
+                format!("expected a mailbox like `par-monitor <noreply@example.org>`: {e}"),
+            ));
+        }
+        if self.email.max_attempts == 0 {
+            problems.push(problem(origin, "email.max_attempts", "expected at least 1"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, u) in self.units.iter().enumerate() {
+            if !seen.insert(u.code.clone()) {
+                problems.push(problem(
+                    origin,
+                    format!("units[{i}].code"),
+                    format!("unit {} is listed twice", u.code),
+                ));
+            }
+            if u.name.trim().is_empty() {
+                problems.push(problem(
+                    origin,
+                    format!("units[{i}].name"),
+                    "expected a non-empty name",
+                ));
+            }
+        }
+        into_result(problems)
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
+    }
+}
+
+/// The `PARMON__*` variables as a figment provider. Values are parsed like
+/// TOML values (`false`, `5`, `["a@b.example"]`), anything else is a string.
+struct EnvOverrides(figment::value::Dict);
+
+const ENV_PROVIDER_NAME: &str = "environment variable";
+
+impl EnvOverrides {
+    fn from_env(env: &dyn EnvSource) -> Self {
+        let mut root = figment::value::Dict::new();
+        for (name, value) in env.vars() {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            if path.iter().any(|p| p.is_empty()) {
+                continue;
+            }
+            let parsed: figment::value::Value =
+                value.parse().unwrap_or_else(|_| value.clone().into());
+            insert_path(&mut root, &path, parsed);
+        }
+        Self(root)
+    }
+}
+
+impl figment::Provider for EnvOverrides {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(ENV_PROVIDER_NAME)
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Ok(figment::Profile::Default.collect(self.0.clone()))
+    }
+}
+
+fn insert_path(dict: &mut figment::value::Dict, path: &[String], value: figment::value::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| figment::value::Dict::new().into());
+            if entry.as_dict().is_none() {
+                *entry = figment::value::Dict::new().into();
+            }
+            if let figment::value::Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn problem(origin: &str, key: impl Into<String>, message: impl Into<String>) -> ConfigProblem {
+    ConfigProblem {
+        origin: origin.to_owned(),
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+fn into_result(problems: Vec<ConfigProblem>) -> Result<(), ConfigError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+/// Reads a secret from a file. A relative path is looked up in systemd's
+/// `$CREDENTIALS_DIRECTORY` when that is set, so `LoadCredential=smtp:…` and
+/// `password_file = "smtp"` go together.
+fn read_secret_file(path: &Path, env: &dyn EnvSource) -> Result<Secret, String> {
+    let full = match env.get("CREDENTIALS_DIRECTORY") {
+        Some(dir) if path.is_relative() => Path::new(&dir).join(path),
+        _ => path.to_path_buf(),
+    };
+    let text = std::fs::read_to_string(&full)
+        .map_err(|e| format!("cannot read secret file {}: {e}", full.display()))?;
+    let secret = text.trim_end_matches(['\n', '\r']);
+    if secret.is_empty() {
+        return Err(format!("secret file {} is empty", full.display()));
+    }
+    Ok(Secret::new(secret))
+}
+
+fn take_secret_file(
+    target: &mut Option<Secret>,
+    file: &Option<PathBuf>,
+    env: &dyn EnvSource,
+) -> Result<(), String> {
+    if let Some(file) = file {
+        if target.is_some() {
+            return Err("set either the secret or its *_file, not both".into());
+        }
+        *target = Some(read_secret_file(file, env)?);
+    }
+    Ok(())
+}
+
+impl ConfigError {
+    fn from_figment(err: figment::Error, file_origin: &str) -> Self {
+        let problems = err
+            .into_iter()
+            .map(|e| {
+                let mut path = e.path.clone();
+                let message = match &e.kind {
+                    figment::error::Kind::UnknownField(field, expected) => {
+                        if path.last() != Some(field) {
+                            path.push(field.clone());
+                        }
+                        format!(
+                            "unknown key; expected one of: {}",
+                            expected
+                                .iter()
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                    figment::error::Kind::MissingField(field) => {
+                        if path.last().map(String::as_str) != Some(field.as_ref()) {
+                            path.push(field.to_string());
+                        }
+                        "required key is missing".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                let key = render_key(&path);
+                let origin = match &e.metadata {
+                    Some(md) if md.name == ENV_PROVIDER_NAME => {
+                        format!("environment variable {}", env_name(&path))
+                    }
+                    _ => file_origin.to_owned(),
+                };
+                ConfigProblem {
+                    origin,
+                    key,
+                    message,
+                }
+            })
+            .collect();
+        Self { problems }
+    }
+}
+
+/// Renders figment's path as `units[0].code` rather than `units.0.code`.
+fn render_key(path: &[String]) -> String {
+    let mut out = String::new();
+    for part in path {
+        if part.chars().all(|c| c.is_ascii_digit()) && !out.is_empty() {
+            out.push('[');
+            out.push_str(part);
+            out.push(']');
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+fn env_name(path: &[String]) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        path.iter()
+            .map(|p| p.to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join("__")
+    )
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!(
+                "unknown log format `{other}`: expected text or json"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml_str(text, "test.toml", &BTreeMap::new())
+    }
+
+    fn load_env(text: &str, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_toml_str(text, "test.toml", &env)
+    }
+
+    fn only_problem(r: Result<Settings, ConfigError>) -> ConfigProblem {
+        let e = r.expect_err("configuration should be rejected");
+        assert_eq!(e.problems.len(), 1, "{e}");
+        e.problems[0].clone()
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_documented_defaults() {
+        let s = load("").unwrap();
+        assert_eq!(s.database.url.expose(), "sqlite://data/par-monitor.db");
+        assert_eq!(s.http.listen.to_string(), "127.0.0.1:9713");
+        assert_eq!(s.email.transport, TransportKind::File);
+        assert!(s.sources.procedures.enabled);
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key_and_the_expected_type() {
+        let p = only_problem(load("[database]\nmax_connections = \"many\"\n"));
+        assert_eq!(p.key, "database.max_connections");
+        assert_eq!(p.origin, "test.toml");
+        assert!(p.message.contains("u32"), "{}", p.message);
+    }
+
+    #[test]
+    fn an_unknown_key_is_rejected_by_name() {
+        let p = only_problem(load("[database]\nurll = \"sqlite://x.db\"\n"));
+        assert_eq!(p.key, "database.urll");
+        assert!(p.message.contains("`url`"), "{}", p.message);
+    }
+
+    #[test]
+    fn a_missing_required_key_is_named() {
+        let p = only_problem(load("[[units]]\nname = \"Sở Tư pháp\"\n"));
+        assert_eq!(p.key, "units[0].code");
+        assert!(p.message.contains("missing"), "{}", p.message);
+    }
+
+    #[test]
+    fn smtp_transport_requires_a_host() {
+        let p = only_problem(load("[email]\ntransport = \"smtp\"\n"));
+        assert_eq!(p.key, "email.smtp.host");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_is_named_in_errors() {
+        let s = load_env(
+            "[email]\nenabled = true\n",
+            &[("PARMON__EMAIL__ENABLED", "false")],
+        )
+        .unwrap();
+        assert!(!s.email.enabled);
+
+        let p = only_problem(load_env(
+            "",
+            &[("PARMON__DATABASE__MAX_CONNECTIONS", "lots")],
+        ));
+        assert_eq!(p.key, "database.max_connections");
+        assert_eq!(
+            p.origin,
+            "environment variable PARMON__DATABASE__MAX_CONNECTIONS"
+        );
+    }
+
+    #[test]
+    fn invalid_values_with_rules_are_rejected_at_load() {
+        let p = only_problem(load("[sources.procedures]\nschedule = \"every minute\"\n"));
+        assert_eq!(p.key, "sources.procedures.schedule");
+        let p = only_problem(load("[[units]]\ncode = \"H44 07\"\nname = \"x\"\n"));
+        assert_eq!(p.key, "units[0].code");
+        let p = only_problem(load("[email]\ninspection_team = [\"not-an-address\"]\n"));
+        assert!(p.key.starts_with("email.inspection_team"), "{}", p.key);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("smtp");
+        std::fs::write(&pw, "hunter2\n").unwrap();
+        let text = format!(
+            "[database]\nurl = \"postgres://app:s3cret@db.internal/parmon\"\n\
+             [email]\ntransport = \"smtp\"\n[email.smtp]\nhost = \"mail\"\nusername = \"u\"\npassword_file = \"{}\"\n",
+            pw.display()
+        );
+        let s = load(&text).unwrap();
+        assert_eq!(s.email.smtp.password.as_ref().unwrap().expose(), "hunter2");
+        let shown = format!("{s:?}\n{}", s.to_redacted_toml());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db.internal/parmon"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn relative_secret_files_are_read_from_the_credentials_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("db"), "pw\n").unwrap();
+        let s = load_env(
+            "[database]\nurl = \"postgres://app@db/parmon\"\npassword_file = \"db\"\n",
+            &[("CREDENTIALS_DIRECTORY", dir.path().to_str().unwrap())],
+        )
+        .unwrap();
+        assert_eq!(s.database.url.expose(), "postgres://app:pw@db/parmon");
+    }
+
+    #[test]
+    fn the_shipped_configuration_file_is_valid() {
+        let text = include_str!("../config/par-monitor.toml");
+        let s = Settings::from_toml_str(text, "config/par-monitor.toml", &BTreeMap::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let defaults = load("").unwrap();
+        // The shipped file documents the defaults; it must not drift from them.
+        assert_eq!(s.to_redacted_toml(), defaults.to_redacted_toml());
+    }
+}

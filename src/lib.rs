@@ -1,0 +1,24 @@
+//! par-monitor: continuous monitoring of a Vietnamese provincial People's
+//! Committee Office's administrative-reform (CCHC) and procedure-control
+//! (TTHC) work. See ARCHITECTURE.md for the map of these modules.
+
+pub mod app;
+pub mod calendar;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod evaluate;
+pub mod findings;
+pub mod http;
+pub mod indicators;
+pub mod ingest;
+pub mod jobs;
+pub mod metrics;
+pub mod notify;
+pub mod rules;
+pub mod score766;
+pub mod simulator;
+pub mod storage;
+pub mod telemetry;
+pub mod time;
+pub mod upstream;

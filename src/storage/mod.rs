@@ -1,0 +1,232 @@
+//! Storage: the only module that contains SQL.
+//!
+//! One [`Store`] serves SQLite (the embedded default) and PostgreSQL (the
+//! production backend, and the way to run several instances). Queries are
+//! written once with `$n` placeholders, which both drivers accept; the
+//! [`with_pool!`] macro expands a body once per backend so every query is
+//! checked against each driver's types. Where the dialects differ, the body
+//! picks its SQL by [`Backend`].
+//!
+//! Invariants kept here:
+//! - times are stored as UTC unix seconds in BIGINT/INTEGER columns;
+//! - a finding change, its audit event and the e-mail it causes commit in
+//!   one transaction;
+//! - `finding_events` is append-only (database triggers refuse edits).
+
+mod dossiers;
+mod findings;
+mod outbox;
+mod sources;
+mod units;
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::config::DatabaseSettings;
+
+pub use dossiers::UpsertCounts;
+pub use findings::{FindingEvent, FindingRecord, FindingTransition, NewEmail};
+pub use outbox::{OutboxEmail, OutboxStats};
+pub use sources::SourceState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend,
+/// and `$backend` to which one it is. The body is compiled twice.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident, $backend:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::storage::Pool::Sqlite($pool) => {
+                #[allow(unused_variables)]
+                let $backend = $crate::storage::Backend::Sqlite;
+                $body
+            }
+            $crate::storage::Pool::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $backend = $crate::storage::Backend::Postgres;
+                $body
+            }
+        }
+    };
+    ($store:expr, |$pool:ident| $body:expr) => {
+        with_pool!($store, |$pool, _backend| $body)
+    };
+}
+pub(crate) use with_pool;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens the database named by the settings. SQLite files (and their
+    /// folder) are created when missing, in WAL mode with foreign keys on.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Store> {
+        let url = settings.url.expose();
+        let connect_err = |source| StorageError::Connect {
+            url: settings.url.redacted(),
+            source,
+        };
+        let pool = if settings.url.is_postgres() {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(connect_err)?
+                .application_name("par-monitor");
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(connect_err)?;
+            Pool::Postgres(pool)
+        } else {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(connect_err)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL is durable across application crashes in WAL mode;
+                // only a power loss can drop the last transactions.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(settings.busy_timeout);
+            if let Some(dir) = opts.get_filename().parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| connect_err(sqlx::Error::Io(e)))?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(connect_err)?;
+            Pool::Sqlite(pool)
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations; returns how many were applied. Running it
+    /// again applies nothing. On PostgreSQL, sqlx holds an advisory lock, so
+    /// instances starting together do not race.
+    pub async fn migrate(&self) -> Result<usize> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        let after = self.applied_migrations().await?;
+        Ok(after.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize> {
+        let n: i64 = with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// Helpers to move between stored and domain representations.
+pub(crate) mod codec {
+    use chrono::{DateTime, Utc};
+
+    use super::StorageError;
+
+    pub fn ts(t: DateTime<Utc>) -> i64 {
+        crate::time::to_unix(t)
+    }
+
+    pub fn ts_opt(t: Option<DateTime<Utc>>) -> Option<i64> {
+        t.map(ts)
+    }
+
+    pub fn from_ts(s: i64) -> DateTime<Utc> {
+        crate::time::from_unix(s)
+    }
+
+    pub fn from_ts_opt(s: Option<i64>) -> Option<DateTime<Utc>> {
+        s.map(from_ts)
+    }
+
+    pub fn parse<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StorageError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        value
+            .parse()
+            .map_err(|e| StorageError::Corrupt(format!("column {column}: {e}")))
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(
+        column: &str,
+        value: &str,
+    ) -> Result<T, StorageError> {
+        serde_json::from_str(value)
+            .map_err(|e| StorageError::Corrupt(format!("column {column}: {e}")))
+    }
+}

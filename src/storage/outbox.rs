@@ -1,0 +1,217 @@
+//! The durable e-mail outbox.
+//!
+//! A row is written in the same transaction as the change that causes it.
+//! The worker *claims* due rows by pushing their `next_attempt_at` one lease
+//! into the future (and counting the attempt) before sending outside any
+//! transaction; a worker that dies mid-send leaves the row to be retried
+//! once the lease runs out. Nothing is deleted: sent and dead rows stay as
+//! the record of what was sent.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::codec::{from_ts, from_ts_opt, json, ts};
+use super::{Backend, NewEmail, Result, Store, with_pool};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutboxEmail {
+    pub id: i64,
+    pub dedup_key: String,
+    pub message_id: String,
+    pub kind: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    pub pending: i64,
+    pub dead: i64,
+    pub sent: i64,
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+}
+
+/// The statement that queues an e-mail; run it inside the transaction of
+/// the change that causes the e-mail. A second enqueue with the same dedup
+/// key is a no-op.
+macro_rules! enqueue_query {
+    ($email:expr, $now:expr) => {{
+        let email: &$crate::storage::NewEmail = $email;
+        sqlx::query(
+            "INSERT INTO outbox (dedup_key, message_id, kind, recipients, subject, body_text, body_html,
+                                 status, attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)
+             ON CONFLICT (dedup_key) DO NOTHING",
+        )
+        .bind(email.dedup_key.clone())
+        .bind(email.message_id.clone())
+        .bind(email.kind.clone())
+        .bind(serde_json::to_string(&email.recipients).unwrap_or_else(|_| "[]".into()))
+        .bind(email.subject.clone())
+        .bind(email.body_text.clone())
+        .bind(email.body_html.clone())
+        .bind($crate::storage::codec::ts($now))
+    }};
+}
+pub(super) use enqueue_query;
+
+const OUTBOX_COLUMNS: &str =
+    "id, dedup_key, message_id, kind, recipients, subject, body_text, body_html,
+     status, attempts, next_attempt_at, last_error, created_at, sent_at";
+
+macro_rules! outbox_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let recipients: String = r.try_get("recipients")?;
+        Ok::<_, super::StorageError>(OutboxEmail {
+            id: r.try_get("id")?,
+            dedup_key: r.try_get("dedup_key")?,
+            message_id: r.try_get("message_id")?,
+            kind: r.try_get("kind")?,
+            recipients: json("outbox.recipients", &recipients)?,
+            subject: r.try_get("subject")?,
+            body_text: r.try_get("body_text")?,
+            body_html: r.try_get("body_html")?,
+            status: r.try_get("status")?,
+            attempts: r.try_get("attempts")?,
+            next_attempt_at: from_ts(r.try_get("next_attempt_at")?),
+            last_error: r.try_get("last_error")?,
+            created_at: from_ts(r.try_get("created_at")?),
+            sent_at: from_ts_opt(r.try_get("sent_at")?),
+        })
+    }};
+}
+
+impl Store {
+    /// Queues an e-mail outside any other change (digests, tests).
+    pub async fn enqueue_email(&self, email: &NewEmail, now: DateTime<Utc>) -> Result<()> {
+        with_pool!(self, |pool| {
+            enqueue_query!(email, now).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Claims up to `limit` due e-mails for `lease`: they will not be handed
+    /// out again before `now + lease`, by this or any other instance.
+    pub async fn claim_due_emails(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxEmail>> {
+        with_pool!(self, |pool, backend| {
+            // PostgreSQL: SKIP LOCKED lets several instances claim disjoint
+            // rows. SQLite has a single writer, so the plain subquery is safe.
+            let lock = match backend {
+                Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+                Backend::Sqlite => "",
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
+                              ORDER BY next_attempt_at, id LIMIT $3 {lock})
+                 RETURNING {OUTBOX_COLUMNS}"
+            ));
+            let rows = sqlx::query(sql)
+                .bind(ts(now + lease))
+                .bind(ts(now))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            let mut out: Vec<OutboxEmail> = rows
+                .iter()
+                .map(|r| outbox_from_row!(r))
+                .collect::<Result<_>>()?;
+            out.sort_by_key(|e| e.id);
+            Ok(out)
+        })
+    }
+
+    pub async fn mark_email_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
+            )
+            .bind(ts(now))
+            .bind(id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Schedules another attempt after a transient failure.
+    pub async fn mark_email_retry(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3 AND status = 'pending'")
+                .bind(ts(next_attempt_at))
+                .bind(error)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Gives up on an e-mail: a permanent failure or too many attempts.
+    pub async fn mark_email_dead(&self, id: i64, error: &str) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE outbox SET status = 'dead', last_error = $1 WHERE id = $2")
+                .bind(error)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn outbox_stats(&self) -> Result<OutboxStats> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY status",
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut stats = OutboxStats::default();
+            for r in &rows {
+                let status: String = r.try_get("status")?;
+                let n: i64 = r.try_get("n")?;
+                match status.as_str() {
+                    "pending" => {
+                        stats.pending = n;
+                        stats.oldest_pending_at = from_ts_opt(r.try_get("oldest")?);
+                    }
+                    "sent" => stats.sent = n,
+                    "dead" => stats.dead = n,
+                    _ => {}
+                }
+            }
+            Ok(stats)
+        })
+    }
+
+    /// Every outbox row, newest first (for `outbox list` and tests).
+    pub async fn outbox(&self) -> Result<Vec<OutboxEmail>> {
+        with_pool!(self, |pool| {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC"
+            ));
+            let rows = sqlx::query(sql).fetch_all(pool).await?;
+            rows.iter().map(|r| outbox_from_row!(r)).collect()
+        })
+    }
+}

@@ -1,0 +1,248 @@
+//! Composing e-mails from templates (minijinja, in `templates/`, compiled
+//! into the binary). HTML templates auto-escape, so text that came from an
+//! upstream (unit names, dossier codes) cannot inject markup.
+
+use chrono::{DateTime, Utc};
+use minijinja::{Environment, context};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{EmailAddress, Severity, Unit};
+use crate::findings::{EventKind, Evidence};
+use crate::rules::Rule;
+use crate::storage::NewEmail;
+use crate::time::format_local;
+
+/// Subjects longer than this are cut at a character boundary with `…`.
+pub const MAX_SUBJECT_CHARS: usize = 140;
+
+/// One finding transition to tell people about.
+#[derive(Debug)]
+pub struct Alert<'a> {
+    pub finding_id: i64,
+    pub kind: EventKind,
+    pub unit: &'a Unit,
+    pub rule: &'a Rule,
+    pub severity: Severity,
+    pub evidence: &'a Evidence,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub struct Composer {
+    env: Environment<'static>,
+    message_id_domain: String,
+}
+
+impl Composer {
+    pub fn new(message_id_domain: impl Into<String>) -> Composer {
+        let mut env = Environment::new();
+        for (name, source) in [
+            ("alert.vi.txt", include_str!("templates/alert.vi.txt")),
+            ("alert.vi.html", include_str!("templates/alert.vi.html")),
+        ] {
+            env.add_template(name, source)
+                .expect("templates compiled into the binary are valid");
+        }
+        Composer {
+            env,
+            message_id_domain: message_id_domain.into(),
+        }
+    }
+
+    /// The alert e-mail for a transition, addressed to `recipients`.
+    pub fn alert(
+        &self,
+        a: &Alert<'_>,
+        recipients: &[EmailAddress],
+    ) -> Result<NewEmail, minijinja::Error> {
+        let subject = truncate_chars(&alert_subject(a), MAX_SUBJECT_CHARS);
+        let ctx = context! {
+            subject => &subject,
+            kind => a.kind.as_str(),
+            unit => a.unit,
+            rule => a.rule,
+            section_vi => a.rule.section.name_vi(),
+            severity => a.severity.as_str(),
+            severity_vi => a.severity.name_vi(),
+            period => &a.evidence.period,
+            evidence => a.evidence,
+            late_count => a.evidence.denominator.saturating_sub(a.evidence.numerator),
+            value_text => a.evidence.value.map(percent_vi).unwrap_or_else(|| "không xác định".into()),
+            threshold_text => threshold_text(a.evidence),
+            at_local => format_local(a.at),
+            finding_id => a.finding_id,
+        };
+        let body_text = self.env.get_template("alert.vi.txt")?.render(&ctx)?;
+        let body_html = self.env.get_template("alert.vi.html")?.render(&ctx)?;
+        let dedup_key = format!(
+            "alert:{}:{}:{}",
+            a.finding_id,
+            a.kind.as_str(),
+            a.at.timestamp()
+        );
+        Ok(NewEmail {
+            message_id: self.message_id(&dedup_key),
+            dedup_key,
+            kind: "alert".into(),
+            recipients: recipients.iter().map(|r| r.as_str().to_owned()).collect(),
+            subject,
+            body_text,
+            body_html,
+        })
+    }
+
+    /// A Message-ID derived from the dedup key: a retried send carries the
+    /// same id, so mail systems and people can tell it is the same message.
+    pub fn message_id(&self, dedup_key: &str) -> String {
+        let hash = Sha256::digest(dedup_key.as_bytes());
+        let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("<{hex}@{}>", self.message_id_domain)
+    }
+}
+
+fn alert_subject(a: &Alert<'_>) -> String {
+    let tag = match a.kind {
+        EventKind::Resolved => "Đã khắc phục".to_owned(),
+        EventKind::Reopened => format!("Tái diễn ({})", a.severity.name_vi()),
+        _ => match a.severity {
+            Severity::Critical => "Nghiêm trọng".to_owned(),
+            Severity::Warning => "Cảnh báo".to_owned(),
+            Severity::Info => "Thông tin".to_owned(),
+        },
+    };
+    let value = a
+        .evidence
+        .value
+        .map(|v| format!(" (đạt {})", percent_vi(v)))
+        .unwrap_or_default();
+    // Names from upstreams may carry line breaks; a header must not.
+    let unit: String = a.unit.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("[par-monitor] {tag}: {unit} – {}{value}", a.rule.title_vi)
+}
+
+/// `0.9123` → `91,2%`, the Vietnamese way (decimal comma).
+pub fn percent_vi(v: f64) -> String {
+    format!("{:.1}%", v * 100.0).replace('.', ",")
+}
+
+fn threshold_text(e: &Evidence) -> String {
+    match e.critical_below {
+        Some(c) => format!(
+            "cảnh báo dưới {}, nghiêm trọng dưới {}",
+            percent_vi(e.warning_below),
+            percent_vi(c)
+        ),
+        None => format!("cảnh báo dưới {}", percent_vi(e.warning_below)),
+    }
+}
+
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UnitCode;
+    use crate::indicators::IndicatorId;
+    use crate::rules::{PlanSection, RuleId, Threshold};
+    use chrono::TimeZone;
+
+    fn rule() -> Rule {
+        Rule {
+            id: RuleId::parse("on-time-resolution").unwrap(),
+            title_vi: "Tỷ lệ hồ sơ giải quyết đúng hạn dưới 95%".into(),
+            title_en: "On-time resolution below 95%".into(),
+            section: PlanSection::new(2).unwrap(),
+            threshold: Threshold {
+                indicator: IndicatorId::OnTime,
+                warning_below: 0.95,
+                critical_below: Some(0.9),
+                min_sample: 1,
+            },
+        }
+    }
+
+    fn evidence() -> Evidence {
+        Evidence {
+            indicator: "on_time".into(),
+            period: "2026-08".into(),
+            numerator: 80,
+            denominator: 100,
+            value: Some(0.8),
+            warning_below: 0.95,
+            critical_below: Some(0.9),
+            result: "fail".into(),
+            reason: None,
+            sample: vec!["H44.100-260803-00001".into()],
+        }
+    }
+
+    fn compose(unit_name: &str) -> NewEmail {
+        let unit = Unit {
+            code: UnitCode::parse("H44.100").unwrap(),
+            name: unit_name.into(),
+            kind: None,
+            parent: None,
+            head_email: None,
+        };
+        let rule = rule();
+        let evidence = evidence();
+        let alert = Alert {
+            finding_id: 7,
+            kind: EventKind::Opened,
+            unit: &unit,
+            rule: &rule,
+            severity: Severity::Critical,
+            evidence: &evidence,
+            at: Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap(),
+        };
+        let to = [EmailAddress::parse("lanhdao@h44-100.example").unwrap()];
+        Composer::new("vpubnd.example").alert(&alert, &to).unwrap()
+    }
+
+    #[test]
+    fn an_alert_reads_in_vietnamese_with_its_evidence() {
+        let e = compose("UBND phường Hồng Bàng");
+        assert_eq!(
+            e.subject,
+            "[par-monitor] Nghiêm trọng: UBND phường Hồng Bàng – Tỷ lệ hồ sơ giải quyết đúng hạn dưới 95% (đạt 80,0%)"
+        );
+        assert!(
+            e.body_text.contains("Kết quả: 80,0% (80/100 hồ sơ)"),
+            "{}",
+            e.body_text
+        );
+        assert!(e.body_text.contains("H44.100-260803-00001"));
+        assert!(e.body_text.contains("20/08/2026 10:00"), "{}", e.body_text);
+        assert!(e.body_html.contains("<strong>80,0%</strong>"));
+        assert!(e.message_id.ends_with("@vpubnd.example>"));
+        assert_eq!(e.recipients, vec!["lanhdao@h44-100.example".to_string()]);
+    }
+
+    #[test]
+    fn hostile_unit_names_are_escaped_and_subjects_bounded() {
+        let hostile = format!(
+            "<script>alert(\"x\")</script>\r\nBcc: a@b {}",
+            "Ủy ban ".repeat(40)
+        );
+        let e = compose(&hostile);
+        assert!(!e.body_html.contains("<script>"), "{}", e.body_html);
+        assert!(e.body_html.contains("&lt;script&gt;"));
+        assert!(e.subject.chars().count() <= MAX_SUBJECT_CHARS);
+        assert!(e.subject.ends_with('…'));
+        assert!(!e.subject.contains('\n') && !e.subject.contains('\r'));
+    }
+
+    #[test]
+    fn message_ids_are_stable_for_a_dedup_key() {
+        let c = Composer::new("x.example");
+        assert_eq!(c.message_id("k"), c.message_id("k"));
+        assert_ne!(c.message_id("k"), c.message_id("l"));
+    }
+}

@@ -1,0 +1,280 @@
+//! One evaluation cycle: stored records → indicators → rules → findings,
+//! with the e-mail for each notifying transition queued in the same
+//! transaction as the transition.
+//!
+//! This is the I/O shell around the pure modules `indicators`, `rules` and
+//! `findings`; all decisions are made there.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::calendar::WorkCalendar;
+use crate::config::Settings;
+use crate::domain::{EmailAddress, Unit, UnitCode};
+use crate::findings::{Decision, EventKind, Evidence, LastResult, decide};
+use crate::indicators::{DeadlineRules, IndicatorValue, on_time_by_unit};
+use crate::metrics::Metrics;
+use crate::notify::{Alert, Composer};
+use crate::rules::{Freshness, Outcome, Rule, RuleSet, evaluate};
+use crate::storage::{FindingTransition, Store};
+use crate::time::Month;
+
+/// The actor recorded on automatic transitions.
+pub const SYSTEM_ACTOR: &str = "par-monitor";
+
+/// Everything an evaluation needs besides the database.
+#[derive(Debug)]
+pub struct Evaluator {
+    pub rules: RuleSet,
+    pub calendar: WorkCalendar,
+    pub composer: Composer,
+    pub settings: Settings,
+}
+
+/// What a cycle did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EvalReport {
+    pub period: String,
+    pub evaluated: u32,
+    pub opened: u32,
+    pub resolved: u32,
+    pub other_transitions: u32,
+    pub unknown: u32,
+    pub emails_queued: u32,
+}
+
+impl Evaluator {
+    pub async fn run(
+        &self,
+        store: &Store,
+        metrics: &Metrics,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<EvalReport> {
+        let period = Month::containing(now);
+        let units = store.units().await?;
+        let values = self.compute_indicators(store, &units, period, now).await?;
+        store.upsert_indicator_values(&values, now).await?;
+
+        let unit_by_code: HashMap<&UnitCode, &Unit> = units.iter().map(|u| (&u.code, u)).collect();
+        let findings = store.findings().await?;
+        let by_key: HashMap<(&str, &str), _> = findings
+            .iter()
+            .map(|f| ((f.rule_id.as_str(), f.unit_code.as_str()), f))
+            .collect();
+        let mut report = EvalReport {
+            period: period.to_string(),
+            ..EvalReport::default()
+        };
+        let mut unchanged = Vec::new();
+
+        for rule in &self.rules.rules {
+            let freshness = self.freshness(store, rule.source(), now).await?;
+            for value in values
+                .iter()
+                .filter(|v| v.indicator == rule.threshold.indicator)
+            {
+                let Some(unit) = unit_by_code.get(&value.unit_code) else {
+                    continue;
+                };
+                report.evaluated += 1;
+                let outcome = evaluate(&rule.threshold, value.ratio, &freshness, now);
+                if matches!(outcome, Outcome::Unknown(_)) {
+                    report.unknown += 1;
+                }
+                let evidence = evidence_of(rule, value, &outcome);
+                let existing = by_key.get(&(rule.id.as_str(), value.unit_code.as_str()));
+                match decide(existing.map(|f| f.current()), &outcome) {
+                    Decision::Nothing => {}
+                    Decision::Record => {
+                        if let Some(f) = existing {
+                            unchanged.push((
+                                f.id,
+                                LastResult::of(&outcome),
+                                serde_json::to_value(&evidence)?,
+                            ));
+                        }
+                    }
+                    Decision::Transition {
+                        kind,
+                        state,
+                        severity,
+                    } => {
+                        let t = FindingTransition {
+                            rule_id: rule.id.as_str().to_owned(),
+                            unit_code: value.unit_code.as_str().to_owned(),
+                            expected: existing.map(|f| (f.id, f.current())),
+                            kind,
+                            state,
+                            severity,
+                            last_result: LastResult::of(&outcome),
+                            evidence: serde_json::to_value(&evidence)?,
+                            at: now,
+                            actor: SYSTEM_ACTOR.into(),
+                            note: None,
+                        };
+                        let previous = existing.map(|f| f.severity);
+                        let mut queued = false;
+                        let applied = store
+                            .apply_finding_transition(&t, |finding_id| {
+                                if !kind.notifies(previous, severity) {
+                                    return None;
+                                }
+                                let recipients = self.recipients(unit);
+                                if recipients.is_empty() {
+                                    tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.inspection_team");
+                                    return None;
+                                }
+                                let alert = Alert {
+                                    finding_id,
+                                    kind,
+                                    unit,
+                                    rule,
+                                    severity,
+                                    evidence: &evidence,
+                                    at: now,
+                                };
+                                match self.composer.alert(&alert, &recipients) {
+                                    Ok(email) => {
+                                        queued = true;
+                                        Some(email)
+                                    }
+                                    Err(e) => {
+                                        tracing::error!(finding = finding_id, error = %e, "cannot render alert e-mail");
+                                        None
+                                    }
+                                }
+                            })
+                            .await?;
+                        let Some(finding_id) = applied else {
+                            tracing::info!(rule = %rule.id, unit = %unit.code, "finding changed concurrently; skipped");
+                            continue;
+                        };
+                        metrics
+                            .finding_transitions_total
+                            .with_label_values(&[kind.as_str()])
+                            .inc();
+                        tracing::info!(
+                            finding = finding_id,
+                            rule = %rule.id,
+                            unit = %unit.code,
+                            transition = kind.as_str(),
+                            severity = severity.as_str(),
+                            result = outcome.label(),
+                            numerator = value.ratio.numerator,
+                            denominator = value.ratio.denominator,
+                            "finding {}",
+                            kind.as_str()
+                        );
+                        match kind {
+                            EventKind::Opened | EventKind::Reopened => report.opened += 1,
+                            EventKind::Resolved => report.resolved += 1,
+                            _ => report.other_transitions += 1,
+                        }
+                        if queued {
+                            report.emails_queued += 1;
+                        }
+                    }
+                }
+            }
+        }
+        store.record_finding_results(&unchanged, now).await?;
+        self.refresh_metrics(store, metrics, now).await?;
+        Ok(report)
+    }
+
+    async fn compute_indicators(
+        &self,
+        store: &Store,
+        units: &[Unit],
+        period: Month,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<IndicatorValue>> {
+        let dossiers = store
+            .dossiers_received_between(period.start(), period.end())
+            .await?;
+        let codes: BTreeSet<UnitCode> = units.iter().map(|u| u.code.clone()).collect();
+        let ind = &self.settings.indicators;
+        let rules = DeadlineRules {
+            calendar: &self.calendar,
+            statutory_days: &ind.statutory_days,
+            default_statutory_days: ind.default_statutory_days,
+        };
+        Ok(on_time_by_unit(
+            &dossiers,
+            &codes,
+            period,
+            now,
+            &rules,
+            ind.evidence_sample,
+        ))
+    }
+
+    async fn freshness(
+        &self,
+        store: &Store,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Freshness> {
+        let state = store.source_state(source).await?;
+        let stale_after = self.settings.sources.procedures.stale_after(now);
+        Ok(Freshness {
+            source: source.to_owned(),
+            last_success: state.and_then(|s| s.last_success_at),
+            stale_after: chrono::Duration::from_std(stale_after)?,
+        })
+    }
+
+    /// The unit's head and the inspection team, without duplicates.
+    fn recipients(&self, unit: &Unit) -> Vec<EmailAddress> {
+        let mut out: Vec<EmailAddress> = unit.head_email.iter().cloned().collect();
+        for a in &self.settings.email.inspection_team {
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out
+    }
+
+    async fn refresh_metrics(
+        &self,
+        store: &Store,
+        metrics: &Metrics,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        for s in crate::domain::Severity::ALL {
+            metrics
+                .findings_active
+                .with_label_values(&[s.as_str()])
+                .set(0);
+        }
+        for (severity, n) in store.active_findings_by_severity().await? {
+            metrics
+                .findings_active
+                .with_label_values(&[severity.as_str()])
+                .set(n);
+        }
+        metrics
+            .last_evaluation_timestamp_seconds
+            .set(now.timestamp());
+        Ok(())
+    }
+}
+
+fn evidence_of(rule: &Rule, value: &IndicatorValue, outcome: &Outcome) -> Evidence {
+    Evidence {
+        indicator: rule.threshold.indicator.as_str().to_owned(),
+        period: value.period.to_string(),
+        numerator: value.ratio.numerator,
+        denominator: value.ratio.denominator,
+        value: value.ratio.value(),
+        warning_below: rule.threshold.warning_below,
+        critical_below: rule.threshold.critical_below,
+        result: outcome.label().to_owned(),
+        reason: match outcome {
+            Outcome::Unknown(u) => Some(u.to_string()),
+            _ => None,
+        },
+        sample: value.sample.clone(),
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: one binary, one module per area.
+
+mod binary;
+mod helpers;
+mod pipeline;
+mod smtp;

@@ -1,0 +1,103 @@
+//! E-mail through a real SMTP server process.
+
+use chrono::Duration;
+use mail_parser::{MessageParser, MimeHeaders};
+use par_monitor::config::{SmtpTls, TransportKind};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::{Backend, Ctx, SmtpServer, free_port};
+
+fn smtp_settings(ctx: &mut Ctx, port: u16) {
+    let e = &mut ctx.settings.email;
+    e.transport = TransportKind::Smtp;
+    e.from = "par-monitor <par-monitor@vpubnd.example>".into();
+    e.smtp.host = Some("127.0.0.1".into());
+    e.smtp.port = Some(port);
+    e.smtp.tls = SmtpTls::None;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_arrive_over_smtp_as_valid_mime_with_vietnamese_subjects() {
+    let server = SmtpServer::start().await;
+    let mut ctx = Ctx::new(Backend::Sqlite).await.unwrap();
+    smtp_settings(&mut ctx, server.port);
+    let app = ctx.app().await;
+    let never = CancellationToken::new();
+    app.poll_all(&never).await;
+    let eval = app.evaluate().await.unwrap();
+    let report = app.deliver(&never).await.unwrap();
+    assert_eq!(report.sent, eval.emails_queued);
+
+    let messages = server.messages();
+    assert_eq!(messages.len() as u32, eval.emails_queued);
+    let parsed: Vec<_> = messages
+        .iter()
+        .map(|m| MessageParser::default().parse(m).expect("valid MIME"))
+        .collect();
+    let alert = parsed
+        .iter()
+        .find(|m| m.to().unwrap().first().unwrap().address() == Some("lanhdao@h44-100.example"))
+        .expect("the commune's head got the alert");
+    assert!(
+        alert.subject().unwrap().contains("UBND phường Hồng Bàng"),
+        "subject decoded with diacritics: {:?}",
+        alert.subject()
+    );
+    assert_eq!(
+        alert.from().unwrap().first().unwrap().address(),
+        Some("par-monitor@vpubnd.example")
+    );
+    assert!(alert.content_type().unwrap().c_subtype.as_deref() == Some("alternative"));
+    assert!(alert.body_text(0).unwrap().contains("Tiêu chí"));
+    assert!(alert.body_html(0).unwrap().contains("<strong>"));
+    // Each head gets only their own unit's alert.
+    for m in &parsed {
+        let to = m.to().unwrap();
+        assert_eq!(to.iter().count(), 1);
+        let addr = to.first().unwrap().address().unwrap();
+        let code = addr
+            .trim_start_matches("lanhdao@")
+            .trim_end_matches(".example");
+        assert!(
+            m.body_text(0)
+                .unwrap()
+                .contains(&format!("({})", code.to_uppercase().replace('-', ".")))
+        );
+    }
+    ctx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_alerts_survive_an_smtp_outage_and_arrive_once() {
+    let port = free_port();
+    let mut ctx = Ctx::new(Backend::Sqlite).await.unwrap();
+    smtp_settings(&mut ctx, port);
+    let app = ctx.app().await;
+    let never = CancellationToken::new();
+    app.poll_all(&never).await;
+    let eval = app.evaluate().await.unwrap();
+    assert!(eval.emails_queued > 0);
+
+    // No server: every attempt fails transiently and is rescheduled.
+    let first = app.deliver(&never).await.unwrap();
+    assert_eq!((first.sent, first.retried), (0, eval.emails_queued));
+    let stats = app.store.outbox_stats().await.unwrap();
+    assert_eq!(stats.pending as u32, eval.emails_queued);
+
+    // The server comes up; once the backoff has passed, each goes out once.
+    let server = SmtpServer::start_on(port, tempfile::tempdir().unwrap()).await;
+    let early = app.deliver(&never).await.unwrap();
+    assert_eq!(early.sent, 0, "not before the backoff");
+    ctx.clock.advance(Duration::minutes(2));
+    let second = app.deliver(&never).await.unwrap();
+    assert_eq!(second.sent, eval.emails_queued);
+    ctx.clock.advance(Duration::hours(2));
+    assert_eq!(app.deliver(&never).await.unwrap().sent, 0);
+    assert_eq!(server.messages().len() as u32, eval.emails_queued);
+    let rows = app.store.outbox().await.unwrap();
+    assert!(
+        rows.iter().all(|r| r.status == "sent" && r.attempts == 2),
+        "{rows:?}"
+    );
+    ctx.finish().await;
+}

@@ -255,20 +255,16 @@ mod tests {
 
     fn dossier(status: DossierStatus) -> Dossier {
         Dossier {
-            code: "H44.07-260803-00001".into(),
-            unit_code: UnitCode::parse("H44.07").unwrap(),
-            procedure_code: "1.001".into(),
-            procedure_name: None,
             channel: Channel::Online,
             status,
             submitted_at: Some(at(3, 8)),
             received_at: Some(at(3, 9)),
             due_at: Some(at(10, 17)),
-            finished_at: None,
-            returned_at: None,
-            refused_at: None,
-            supplements: vec![],
-            updated_at: None,
+            ..Dossier::new(
+                "H44.07-260803-00001",
+                UnitCode::parse("H44.07").unwrap(),
+                "1.001",
+            )
         }
     }
 

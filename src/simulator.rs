@@ -251,6 +251,7 @@ fn generate_dossiers(units: &[SimUnit], cfg: &SimConfig, rng: &mut StdRng) -> Ve
                     refused_at: None,
                     supplements: Vec::new(),
                     updated_at: Some(received),
+                    ..Dossier::new(String::new(), su.unit.code.clone(), "")
                 });
             }
             // Lateness is assigned as exact counts among the dossiers already

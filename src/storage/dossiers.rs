@@ -218,6 +218,7 @@ impl Store {
                         refused_at: from_ts_opt(r.try_get("refused_at")?),
                         supplements: json("dossiers.supplements", &supplements)?,
                         updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                        ..Dossier::new(String::new(), UnitCode::parse("X").expect("valid"), "")
                     })
                 })
                 .collect()

@@ -195,6 +195,7 @@ pub fn map_dossier(record: &Value) -> Result<Dossier, Reject> {
             )
         })?,
     };
+    let unit_code_copy = unit_code.clone();
     Ok(Dossier {
         procedure_code: f.string("MaTTHC")?,
         procedure_name: f.opt_string("TenTTHC")?,
@@ -209,7 +210,8 @@ pub fn map_dossier(record: &Value) -> Result<Dossier, Reject> {
         refused_at: f.date("NgayTuChoi")?,
         supplements: map_supplements(&f)?,
         updated_at: f.date("NgayCapNhat")?,
-        code,
+        code: code.clone(),
+        ..Dossier::new(code, unit_code_copy, "")
     })
 }
 

@@ -7,8 +7,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+mod records;
+
+pub use records::*;
 
 /// A unit's electronic agency code (mã định danh điện tử), e.g. `H44`,
 /// `H44.07`, `H44.100`.
@@ -219,127 +222,6 @@ pub struct Unit {
     pub head_email: Option<EmailAddress>,
 }
 
-/// TrangThaiHoSo, the dossier status codes of the procedure-handling system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DossierStatus {
-    NewlyRegistered,
-    Received,
-    Refused,
-    InProgress,
-    SupplementRequested,
-    AwaitingFees,
-    Withdrawn,
-    Stopped,
-    Done,
-    Returned,
-}
-
-impl DossierStatus {
-    pub const ALL: [DossierStatus; 10] = [
-        DossierStatus::NewlyRegistered,
-        DossierStatus::Received,
-        DossierStatus::Refused,
-        DossierStatus::InProgress,
-        DossierStatus::SupplementRequested,
-        DossierStatus::AwaitingFees,
-        DossierStatus::Withdrawn,
-        DossierStatus::Stopped,
-        DossierStatus::Done,
-        DossierStatus::Returned,
-    ];
-
-    /// The wire code (1–10) used by domain.md's default mapping.
-    pub fn code(self) -> u8 {
-        match self {
-            DossierStatus::NewlyRegistered => 1,
-            DossierStatus::Received => 2,
-            DossierStatus::Refused => 3,
-            DossierStatus::InProgress => 4,
-            DossierStatus::SupplementRequested => 5,
-            DossierStatus::AwaitingFees => 6,
-            DossierStatus::Withdrawn => 7,
-            DossierStatus::Stopped => 8,
-            DossierStatus::Done => 9,
-            DossierStatus::Returned => 10,
-        }
-    }
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    /// Whether processing has ended (refused, withdrawn, stopped, done or returned).
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            DossierStatus::Refused
-                | DossierStatus::Withdrawn
-                | DossierStatus::Stopped
-                | DossierStatus::Done
-                | DossierStatus::Returned
-        )
-    }
-}
-
-/// KenhThucHien: how the dossier was submitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    InPerson,
-    Online,
-    Postal,
-}
-
-impl Channel {
-    pub fn code(self) -> u8 {
-        match self {
-            Channel::InPerson => 1,
-            Channel::Online => 2,
-            Channel::Postal => 3,
-        }
-    }
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            1 => Some(Channel::InPerson),
-            2 => Some(Channel::Online),
-            3 => Some(Channel::Postal),
-            _ => None,
-        }
-    }
-}
-
-/// One supplement request (yêu cầu bổ sung) in DanhSachHoSoBoSung.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SupplementRequest {
-    pub requested_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub old_due_at: Option<DateTime<Utc>>,
-    pub new_due_at: Option<DateTime<Utc>>,
-}
-
-/// A dossier (hồ sơ) as par-monitor stores it, independent of any vendor's
-/// wire format. All times are UTC.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dossier {
-    pub code: String,
-    pub unit_code: UnitCode,
-    pub procedure_code: String,
-    pub procedure_name: Option<String>,
-    pub channel: Channel,
-    pub status: DossierStatus,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub received_at: Option<DateTime<Utc>>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub returned_at: Option<DateTime<Utc>>,
-    pub refused_at: Option<DateTime<Utc>>,
-    pub supplements: Vec<SupplementRequest>,
-    /// When the upstream last changed the record (drives incremental polling).
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
 /// A ratio kept as its parts: indicators are never stored as a bare
 /// percentage, so that they can be summed across units and periods.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -396,7 +278,7 @@ mod tests {
 
     #[test]
     fn status_codes_round_trip() {
-        for s in DossierStatus::ALL {
+        for &s in DossierStatus::ALL {
             assert_eq!(DossierStatus::from_code(s.code()), Some(s));
         }
         assert_eq!(DossierStatus::from_code(0), None);

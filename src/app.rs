@@ -18,15 +18,14 @@ use crate::calendar::HolidayConfig;
 use crate::config::Settings;
 use crate::domain::Unit;
 use crate::evaluate::{EvalReport, Evaluator};
-use crate::ingest::{PollError, PollReport, poll_source};
+use crate::ingest::{LogProgress, Mode, PollError, PollReport, Progress, poll_source};
 use crate::jobs::{Ticker, run_job, wake, wake_channel};
 use crate::metrics::Metrics;
 use crate::notify::{Composer, DeliveryReport, Mailer, deliver_due};
 use crate::rules::RuleSet;
 use crate::storage::Store;
 use crate::time::SharedClock;
-use crate::upstream::Upstream;
-use crate::upstream::procedures::ProceduresSource;
+use crate::upstream::{Source, build_sources};
 
 /// How long shutdown waits for in-flight work before giving up on it. With
 /// the scheduler's own stop this keeps the whole exit under ten seconds.
@@ -53,7 +52,7 @@ pub struct App {
     pub clock: SharedClock,
     pub evaluator: Evaluator,
     pub mailer: Mailer,
-    pub upstreams: Vec<Arc<dyn Upstream>>,
+    pub sources: Vec<Source>,
 }
 
 /// Loads the rules and the holiday calendar named by the settings.
@@ -82,12 +81,7 @@ impl App {
         let (rules, calendar) = load_rules_and_calendar(&settings)?;
         let mailer = Mailer::from_settings(&settings.email)
             .map_err(|e| BuildError::Invalid(format!("email settings: {e}")))?;
-        let mut upstreams: Vec<Arc<dyn Upstream>> = Vec::new();
-        if settings.sources.procedures.enabled {
-            let source = ProceduresSource::new(&settings.sources.procedures)
-                .map_err(|e| BuildError::Invalid(format!("sources.procedures: {e}")))?;
-            upstreams.push(Arc::new(source));
-        }
+        let sources = build_sources(&settings).map_err(BuildError::Invalid)?;
         let store = Store::connect(&settings.database)
             .await
             .map_err(anyhow::Error::from)?;
@@ -114,8 +108,8 @@ impl App {
             .await
             .map_err(anyhow::Error::from)?;
         let metrics = Metrics::new();
-        for u in &upstreams {
-            metrics.register_source(u.name());
+        for s in &sources {
+            metrics.register_source(s.name);
         }
         let composer = Composer::new(mailer.from_domain());
         Ok(App {
@@ -130,7 +124,7 @@ impl App {
             metrics,
             clock,
             mailer,
-            upstreams,
+            sources,
         })
     }
 
@@ -140,24 +134,68 @@ impl App {
         self
     }
 
-    /// Polls every enabled source once.
+    /// Polls every enabled source once, incrementally.
     pub async fn poll_all(
         &self,
         shutdown: &CancellationToken,
     ) -> Vec<(&'static str, Result<PollReport, PollError>)> {
         let mut out = Vec::new();
-        for u in &self.upstreams {
-            let r = poll_source(
-                &self.store,
-                u.as_ref(),
-                &self.metrics,
-                self.clock.as_ref(),
-                shutdown,
-            )
-            .await;
-            out.push((u.name(), r));
+        for source in &self.sources {
+            out.push((
+                source.name,
+                self.poll(source, Mode::Incremental, shutdown, &LogProgress::default())
+                    .await,
+            ));
         }
         out
+    }
+
+    /// Polls one source.
+    pub async fn poll(
+        &self,
+        source: &Source,
+        mode: Mode,
+        shutdown: &CancellationToken,
+        progress: &dyn Progress,
+    ) -> Result<PollReport, PollError> {
+        poll_source(
+            &self.store,
+            source,
+            &self.metrics,
+            self.clock.as_ref(),
+            shutdown,
+            mode,
+            progress,
+        )
+        .await
+    }
+
+    /// Whether a source's periodic full reconciliation was missed (or never
+    /// ran): the last one is older than the schedule's previous firing.
+    async fn full_sync_due(&self, source: &Source) -> bool {
+        let Some(settings) = self.settings.sources.get(source.name) else {
+            return false;
+        };
+        if !settings.full_sync {
+            return false;
+        }
+        for feed in &source.feeds {
+            let state = match self.store.feed_state(&feed.kind().qualified()).await {
+                Ok(s) => s,
+                Err(_) => return false,
+            };
+            let due = match state.last_full_sync_at {
+                None => true,
+                Some(last) => settings
+                    .full_sync_schedule
+                    .next_after(last)
+                    .is_some_and(|next| next <= self.clock.now()),
+            };
+            if due {
+                return true;
+            }
+        }
+        false
     }
 
     /// Runs one evaluation cycle.
@@ -222,28 +260,47 @@ impl App {
         let (mail_tx, mut mail_rx) = wake_channel();
         let mut schedules = Vec::new();
 
-        for upstream in app.upstreams.clone() {
+        for index in 0..app.sources.len() {
+            let name = app.sources[index].name;
+            let Some(source_settings) = app.settings.sources.get(name) else {
+                continue;
+            };
             let (tx, mut rx) = wake_channel();
-            let name = format!("poll:{}", upstream.name());
+            let (full_tx, mut full_rx) = wake_channel();
             schedules.push((
-                name.clone(),
-                app.settings.sources.procedures.schedule.clone(),
+                format!("poll:{name}"),
+                source_settings.schedule.clone(),
                 tx.clone(),
             ));
-            // Poll once at start-up: whatever the clock missed while the
-            // daemon was down is caught up from the stored cursor.
-            wake(&tx);
+            if source_settings.full_sync {
+                schedules.push((
+                    format!("sync:{name}"),
+                    source_settings.full_sync_schedule.clone(),
+                    full_tx.clone(),
+                ));
+            }
+            // Catch up at start-up: an incremental poll picks up whatever
+            // changed while the daemon was down (from the stored cursor); a
+            // missed full reconciliation runs instead when one is due.
+            if app.full_sync_due(&app.sources[index]).await {
+                wake(&full_tx);
+            } else {
+                wake(&tx);
+            }
             let (app, shutdown, eval_tx) = (app.clone(), shutdown.clone(), eval_tx.clone());
             tasks.spawn(async move {
                 loop {
-                    tokio::select! {
+                    let mode = tokio::select! {
                         biased;
                         _ = shutdown.cancelled() => break,
-                        tick = rx.recv() => if tick.is_none() { break },
-                    }
-                    let (a, u, s) = (app.clone(), upstream.clone(), shutdown.clone());
-                    run_job(&name, &app.metrics, async move {
-                        poll_source(&a.store, u.as_ref(), &a.metrics, a.clock.as_ref(), &s)
+                        tick = full_rx.recv() => match tick { Some(()) => Mode::Full, None => break },
+                        tick = rx.recv() => match tick { Some(()) => Mode::Incremental, None => break },
+                    };
+                    let job = if mode == Mode::Full { format!("sync:{name}") } else { format!("poll:{name}") };
+                    let (a, s) = (app.clone(), shutdown.clone());
+                    run_job(&job, &app.metrics, async move {
+                        let source = &a.sources[index];
+                        a.poll(source, mode, &s, &LogProgress::default())
                             .await
                             .map_err(anyhow::Error::from)
                     })
@@ -294,7 +351,7 @@ impl App {
         let ticker = Ticker::start(schedules).await?;
         tracing::info!(
             http = %http_addr,
-            sources = app.upstreams.len(),
+            sources = app.sources.len(),
             email_transport = app.mailer.transport_name(),
             email_enabled = app.settings.email.enabled,
             "par-monitor running"

@@ -68,6 +68,27 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         months: u32,
     },
+    /// List each source with its health, freshness, records and quarantine.
+    Sources {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Poll now (every enabled source, or one), showing progress.
+    Poll {
+        /// procedures, documents, reports, portal or units.
+        source: Option<String>,
+        /// Fetch everything and reconcile deletions instead of only changes.
+        #[arg(long)]
+        full: bool,
+    },
+    /// List records kept aside because they could not be mapped.
+    Quarantine {
+        /// Only this feed, e.g. procedures.dossiers.
+        #[arg(long)]
+        feed: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Run the simulator and the daemon together on embedded defaults.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -139,6 +160,27 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init(&settings.log.level, settings.log.format);
             check(settings, format).await
+        }
+        Command::Sources { format } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format);
+            sources(settings, format).await
+        }
+        Command::Poll { source, full } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init(&settings.log.level, settings.log.format);
+            poll(settings, source.as_deref(), full).await
+        }
+        Command::Quarantine { feed, format } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format);
+            quarantine(settings, feed.as_deref(), format).await
         }
         Command::Demo { seed } => {
             let Some(settings) = load_settings(&cli.config) else {
@@ -394,10 +436,14 @@ async fn demo(mut settings: Settings, seed: u64) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let p = &mut settings.sources.procedures;
-    p.enabled = true;
-    p.base_url = BaseUrl::parse(&format!("http://{sim_addr}/")).expect("loopback URL is valid");
-    p.schedule = Schedule::parse("*/15 * * * * *").expect("valid schedule");
+    // One simulator serves every source, the optional ones included.
+    let base = BaseUrl::parse(&format!("http://{sim_addr}/")).expect("loopback URL is valid");
+    for (_, source) in settings.sources.all_mut() {
+        source.enabled = true;
+        source.base_url = base.clone();
+    }
+    settings.sources.procedures.schedule =
+        Schedule::parse("*/15 * * * * *").expect("valid schedule");
     settings.email.transport = TransportKind::File;
     settings.units = sim
         .units()
@@ -425,4 +471,163 @@ async fn demo(mut settings: Settings, seed: u64) -> ExitCode {
     sim_shutdown.cancel();
     let _ = sim_task.await;
     code
+}
+
+async fn sources(settings: Settings, format: Format) -> ExitCode {
+    let app = match build(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    match crate::status::sources(&app).await {
+        Ok(rows) => {
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                ),
+                Format::Text => print!("{}", crate::status::sources_text(&rows)),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Progress on standard error, at most twice a second.
+struct PrintProgress {
+    last: std::sync::Mutex<std::time::Instant>,
+}
+
+impl crate::ingest::Progress for PrintProgress {
+    fn page(
+        &self,
+        feed: &str,
+        pages: u32,
+        total_pages: Option<u64>,
+        records: u64,
+        elapsed: std::time::Duration,
+    ) {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() < std::time::Duration::from_millis(500)
+            && total_pages != Some(u64::from(pages))
+        {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let of = total_pages.map(|t| format!(" of {t}")).unwrap_or_default();
+        let rate = records as f64 / elapsed.as_secs_f64().max(0.001);
+        eprintln!("{feed}: page {pages}{of}, {records} records, {rate:.0} records/s");
+    }
+}
+
+async fn poll(settings: Settings, only: Option<&str>, full: bool) -> ExitCode {
+    if let Some(name) = only
+        && settings.sources.get(name).is_none()
+    {
+        eprintln!(
+            "error: unknown source `{name}`: expected procedures, documents, reports, portal or units"
+        );
+        return ExitCode::from(2);
+    }
+    let app = match build(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    let selected: Vec<_> = app
+        .sources
+        .iter()
+        .filter(|s| only.is_none_or(|n| n == s.name))
+        .collect();
+    if selected.is_empty() {
+        eprintln!("error: {} is not enabled", only.unwrap_or("no source"));
+        return ExitCode::from(2);
+    }
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    let mode = if full {
+        crate::ingest::Mode::Full
+    } else {
+        crate::ingest::Mode::Incremental
+    };
+    let progress = PrintProgress {
+        last: std::sync::Mutex::new(std::time::Instant::now()),
+    };
+    let mut failed = false;
+    for source in selected {
+        let started = std::time::Instant::now();
+        match app.poll(source, mode, &shutdown, &progress).await {
+            Ok(report) => {
+                for f in &report.feeds {
+                    let fetched = f.counts.inserted + f.counts.updated + f.counts.unchanged;
+                    let rate = fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    println!(
+                        "{}: {} pages, {} new, {} changed, {} unchanged, {} quarantined, {} deleted ({}; {rate:.0} records/s)",
+                        f.feed,
+                        f.pages,
+                        f.counts.inserted,
+                        f.counts.updated,
+                        f.counts.unchanged,
+                        f.rejected,
+                        f.deleted,
+                        if f.full { "full" } else { "incremental" },
+                    );
+                }
+                println!("{}: {}", report.source, report.health);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn quarantine(settings: Settings, feed: Option<&str>, format: Format) -> ExitCode {
+    let app = match build(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    match app.store.quarantined(feed).await {
+        Ok(rows) => {
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                ),
+                Format::Text => {
+                    if rows.is_empty() {
+                        println!("No quarantined records.");
+                    }
+                    for q in rows {
+                        println!(
+                            "{}  {}  {}: {} (seen {}×, last {})",
+                            q.feed,
+                            q.record_id.as_deref().unwrap_or("(no id)"),
+                            q.field,
+                            q.problem,
+                            q.times_seen,
+                            format_local(q.last_seen_at)
+                        );
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -217,7 +217,12 @@ impl Evaluator {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Freshness> {
         let state = store.source_state(source).await?;
-        let stale_after = self.settings.sources.procedures.stale_after(now);
+        let stale_after = self
+            .settings
+            .sources
+            .get(source)
+            .map(|s| s.stale_after(now))
+            .unwrap_or(std::time::Duration::from_secs(600));
         Ok(Freshness {
             source: source.to_owned(),
             last_success: state.and_then(|s| s.last_success_at),

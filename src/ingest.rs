@@ -1,27 +1,73 @@
-//! Ingestion: one poll of one source, page by page, into storage.
+//! Ingestion: one poll of one source, feed by feed and page by page, into
+//! storage.
 //!
 //! Each page is stored in its own transaction as it arrives, so memory stays
-//! bounded by one page. The cursor (the newest upstream change seen) only
-//! advances once every page is in: a poll cut short by a crash or shutdown
-//! is simply repeated, and repeating it is harmless because storing an
-//! unchanged record writes nothing.
+//! bounded by one page (the unit directory, which is small, is the
+//! exception: it is applied whole so that missing units can be retired). A
+//! feed's cursor (the newest upstream change seen) advances only once all
+//! its pages are in: a poll cut short by a crash, an error or shutdown is
+//! simply repeated, and repeating is harmless because storing an unchanged
+//! record writes nothing. A full reconciliation fetches everything and then
+//! marks what the upstream no longer has as deleted.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit};
 use crate::metrics::Metrics;
-use crate::storage::{Store, UpsertCounts};
+use crate::storage::{NewQuarantine, Store, UpsertCounts};
 use crate::time::Clock;
-use crate::upstream::{Batch, PageQuery, Upstream, UpstreamError};
+use crate::upstream::mapping::FeedKind;
+use crate::upstream::{Batch, Feed, PageQuery, PageToken, Rejected, Source, UpstreamError};
 
-/// What one poll did.
+/// Incremental polls fetch what changed since the cursor; a full poll
+/// fetches everything and reconciles deletions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Incremental,
+    Full,
+}
+
+/// What one poll did to one feed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PollReport {
+pub struct FeedReport {
+    pub feed: String,
+    pub full: bool,
     pub pages: u32,
     pub counts: UpsertCounts,
     pub rejected: u64,
+    /// Records marked deleted because a full poll no longer saw them.
+    pub deleted: u64,
+}
+
+/// What one poll of a source did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PollReport {
+    pub source: String,
+    pub feeds: Vec<FeedReport>,
+    /// `healthy`, or `degraded` when records had to be quarantined.
+    pub health: String,
+}
+
+impl PollReport {
+    pub fn counts(&self) -> UpsertCounts {
+        let mut c = UpsertCounts::default();
+        for f in &self.feeds {
+            c += f.counts;
+        }
+        c
+    }
+
+    pub fn rejected(&self) -> u64 {
+        self.feeds.iter().map(|f| f.rejected).sum()
+    }
+
+    pub fn feed(&self, name: &str) -> Option<&FeedReport> {
+        self.feeds.iter().find(|f| f.feed == name)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,156 +82,283 @@ pub enum PollError {
     },
 }
 
-/// Polls `upstream` once (all pages changed since the stored cursor) and
-/// records the outcome in the source's state and in metrics.
+impl PollError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PollError::Upstream(u) => u.kind(),
+            PollError::Storage { .. } => "storage",
+        }
+    }
+}
+
+/// Told about each page, for progress on long first syncs.
+pub trait Progress: Send + Sync {
+    fn page(
+        &self,
+        feed: &str,
+        pages: u32,
+        total_pages: Option<u64>,
+        records: u64,
+        elapsed: Duration,
+    );
+}
+
+/// Logs progress at most every ten seconds, so a long first sync is
+/// visible in the journal without flooding it.
+#[derive(Debug)]
+pub struct LogProgress {
+    last: std::sync::Mutex<Instant>,
+}
+
+impl Default for LogProgress {
+    fn default() -> Self {
+        Self {
+            last: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl Progress for LogProgress {
+    fn page(
+        &self,
+        feed: &str,
+        pages: u32,
+        total_pages: Option<u64>,
+        records: u64,
+        elapsed: Duration,
+    ) {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() < Duration::from_secs(10) {
+            return;
+        }
+        *last = Instant::now();
+        tracing::info!(
+            feed,
+            pages,
+            total_pages,
+            records,
+            records_per_second = (records as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
+            "sync in progress"
+        );
+    }
+}
+
+/// Polls every feed of `source` once and records the outcome: cursors,
+/// health, quarantine and metrics.
 pub async fn poll_source(
     store: &Store,
-    upstream: &dyn Upstream,
+    source: &Source,
     metrics: &Metrics,
     clock: &dyn Clock,
     shutdown: &CancellationToken,
+    mode: Mode,
+    progress: &dyn Progress,
 ) -> Result<PollReport, PollError> {
-    let source = upstream.name();
+    let name = source.name;
     let started = Instant::now();
     let started_at = clock.now();
-    let result = poll_pages(store, upstream, metrics, clock, shutdown).await;
+    let mut report = PollReport {
+        source: name.to_owned(),
+        ..PollReport::default()
+    };
+    let mut result = Ok(());
+    for feed in &source.feeds {
+        match poll_feed(
+            store,
+            feed.as_ref(),
+            metrics,
+            clock,
+            shutdown,
+            mode,
+            progress,
+        )
+        .await
+        {
+            Ok(r) => report.feeds.push(r),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
     metrics
         .poll_duration_seconds
-        .with_label_values(&[source])
+        .with_label_values(&[name])
         .observe(started.elapsed().as_secs_f64());
     let now = clock.now();
     let storage_err = |error| PollError::Storage {
-        source_name: source,
+        source_name: name,
         error,
     };
+    if let Ok(counts) = store.quarantine_counts().await {
+        for (feed, n) in counts {
+            metrics
+                .records_quarantined
+                .with_label_values(&[&feed])
+                .set(n);
+        }
+    }
     match result {
-        Ok((report, cursor)) => {
-            let cursor = cursor.map(|c| c.to_rfc3339());
+        Ok(()) => {
+            let health = if report.rejected() > 0 {
+                "degraded"
+            } else {
+                "healthy"
+            };
+            report.health = health.to_owned();
             // The data is as current as the moment this poll began: every
             // change before then has been fetched.
-            let recovered = store
-                .record_poll_success(source, cursor.as_deref(), Some(started_at), now)
+            let before = store
+                .record_source_outcome(name, health, true, Some(started_at), None, now)
                 .await
                 .map_err(storage_err)?;
-            if recovered {
-                tracing::info!(source, "source is back up");
+            if before
+                .as_deref()
+                .is_some_and(|b| b == "down" || b == "misconfigured")
+            {
+                tracing::info!(source = name, health, "source is back");
             }
             metrics
                 .polls_total
-                .with_label_values(&[source, "success"])
+                .with_label_values(&[name, "success"])
                 .inc();
-            metrics.source_up.with_label_values(&[source]).set(1);
+            metrics.source_up.with_label_values(&[name]).set(1);
+            metrics.set_source_health(name, health);
             metrics
                 .last_successful_poll_timestamp_seconds
-                .with_label_values(&[source])
+                .with_label_values(&[name])
                 .set(now.timestamp());
+            metrics
+                .data_as_of_timestamp_seconds
+                .with_label_values(&[name])
+                .set(started_at.timestamp());
+            let c = report.counts();
             tracing::info!(
-                source,
-                pages = report.pages,
-                inserted = report.counts.inserted,
-                updated = report.counts.updated,
-                unchanged = report.counts.unchanged,
-                rejected = report.rejected,
+                source = name,
+                mode = if mode == Mode::Full {
+                    "full"
+                } else {
+                    "incremental"
+                },
+                inserted = c.inserted,
+                updated = c.updated,
+                unchanged = c.unchanged,
+                rejected = report.rejected(),
+                deleted = report.feeds.iter().map(|f| f.deleted).sum::<u64>(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "poll complete"
             );
             Ok(report)
         }
         Err(PollError::Upstream(UpstreamError::Cancelled { .. })) => {
-            tracing::info!(source, "poll interrupted by shutdown; it will be repeated");
-            Err(UpstreamError::Cancelled {
-                source_name: source,
-            }
-            .into())
+            tracing::info!(
+                source = name,
+                "poll interrupted by shutdown; it will be repeated"
+            );
+            Err(UpstreamError::Cancelled { source_name: name }.into())
         }
         Err(e) => {
-            let kind = match &e {
-                PollError::Upstream(u) => u.kind(),
-                PollError::Storage { .. } => "storage",
+            let health = match &e {
+                PollError::Upstream(u) if u.is_misconfiguration() => "misconfigured",
+                _ => "down",
             };
             metrics
                 .polls_total
-                .with_label_values(&[source, "failure"])
+                .with_label_values(&[name, "failure"])
                 .inc();
             metrics
                 .poll_errors_total
-                .with_label_values(&[source, kind])
+                .with_label_values(&[name, e.kind()])
                 .inc();
-            metrics.source_up.with_label_values(&[source]).set(0);
-            let went_down = store
-                .record_poll_failure(source, &e.to_string(), now)
+            metrics.source_up.with_label_values(&[name]).set(0);
+            metrics.set_source_health(name, health);
+            let message = e.to_string();
+            let before = store
+                .record_source_outcome(name, health, false, None, Some(&message), now)
                 .await
                 .map_err(storage_err)?;
-            if went_down {
-                // Once per outage; later failures only count.
-                tracing::warn!(source, error = %e, "source is down");
+            if before.as_deref() != Some(health) {
+                // Once per outage; later failures are counted, not logged as new.
+                tracing::warn!(source = name, health, error = %message, "source is {health}");
+            } else {
+                tracing::debug!(source = name, error = %message, "poll failed again");
             }
             Err(e)
         }
     }
 }
 
-async fn poll_pages(
+async fn poll_feed(
     store: &Store,
-    upstream: &dyn Upstream,
+    feed: &dyn Feed,
     metrics: &Metrics,
     clock: &dyn Clock,
     shutdown: &CancellationToken,
-) -> Result<(PollReport, Option<DateTime<Utc>>), PollError> {
-    let source = upstream.name();
-    let state = store
-        .source_state(source)
-        .await
-        .map_err(|error| PollError::Storage {
-            source_name: source,
-            error,
-        })?;
-    let cursor: Option<DateTime<Utc>> = state
-        .and_then(|s| s.cursor)
-        .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
-        .map(|t| t.with_timezone(&Utc));
-    let mut newest = cursor;
-    let mut report = PollReport::default();
-    let mut query = PageQuery {
-        updated_since: cursor,
-        page: 1,
+    mode: Mode,
+    progress: &dyn Progress,
+) -> Result<FeedReport, PollError> {
+    let kind = feed.kind();
+    let source = kind.source();
+    let qualified = kind.qualified();
+    let storage_err = |error| PollError::Storage {
+        source_name: source,
+        error,
     };
+    let state = store.feed_state(&qualified).await.map_err(storage_err)?;
+    let cursor: Option<DateTime<Utc>> = state
+        .cursor
+        .as_deref()
+        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let full = mode == Mode::Full || !feed.is_incremental() || cursor.is_none();
+    // A full poll stamps what it sees with its run id, to find deletions.
+    let run = full.then(|| clock.now().timestamp_millis());
+    let mut report = FeedReport {
+        feed: qualified.clone(),
+        full,
+        ..FeedReport::default()
+    };
+    let mut newest = cursor;
+    let mut directory: Vec<Unit> = Vec::new();
+    let mut query = PageQuery {
+        updated_since: if full { None } else { cursor },
+        token: PageToken::First,
+    };
+    let started = Instant::now();
+    let mut records = 0u64;
     loop {
         let page = tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
                 return Err(UpstreamError::Cancelled { source_name: source }.into());
             }
-            page = upstream.fetch_page(&query) => page?,
+            page = feed.fetch_page(&query) => page?,
         };
-        for r in &page.rejects {
-            tracing::warn!(
-                source,
-                record = r.record_id.as_deref().unwrap_or("(unknown id)"),
-                field = %r.field,
-                problem = %r.problem,
-                "record rejected"
-            );
-        }
+        quarantine(store, &qualified, &page.rejects, clock.now())
+            .await
+            .map_err(storage_err)?;
         report.rejected += page.rejects.len() as u64;
         metrics
             .records_rejected_total
             .with_label_values(&[source])
             .inc_by(page.rejects.len() as u64);
         newest = newest.max(page.batch.newest_change());
-        let counts = match &page.batch {
-            Batch::Dossiers(d) => store.upsert_dossiers(d, clock.now()).await,
+        records += page.batch.len() as u64;
+        let now = clock.now();
+        let counts = match page.batch {
+            Batch::Dossiers(v) => store.upsert_records(&v, now, run).await,
+            Batch::Petitions(v) => store.upsert_records(&v, now, run).await,
+            Batch::Documents(v) => store.upsert_records(&v, now, run).await,
+            Batch::Reports(v) => store.upsert_records(&v, now, run).await,
+            Batch::Scores(v) => store.upsert_records(&v, now, run).await,
+            Batch::Units(v) => {
+                directory.extend(v);
+                Ok(UpsertCounts::default())
+            }
         }
-        .map_err(|error| PollError::Storage {
-            source_name: source,
-            error,
-        })?;
+        .map_err(storage_err)?;
         if counts.new_units > 0 {
-            tracing::info!(
-                source,
-                units = counts.new_units,
-                "records name units not in the configuration"
-            );
+            tracing::info!(feed = %qualified, units = counts.new_units, "records name units not yet known");
         }
         metrics
             .records_ingested_total
@@ -193,9 +366,82 @@ async fn poll_pages(
             .inc_by(counts.inserted + counts.updated);
         report.counts += counts;
         report.pages += 1;
-        match page.next_page {
-            Some(next) => query.page = next,
-            None => return Ok((report, newest)),
+        progress.page(
+            &qualified,
+            report.pages,
+            page.total_pages,
+            records,
+            started.elapsed(),
+        );
+        match page.next {
+            Some(next) => query.token = next,
+            None => break,
         }
     }
+    let now = clock.now();
+    if kind == FeedKind::Units {
+        let (added, changed, retired) = store
+            .apply_unit_directory(&directory, true, now)
+            .await
+            .map_err(storage_err)?;
+        report.counts.inserted = added;
+        report.counts.updated = changed;
+        report.deleted = retired;
+    } else if let Some(run) = run {
+        report.deleted = match kind {
+            FeedKind::Dossiers => store.mark_unseen_deleted::<Dossier>(run, now).await,
+            FeedKind::Petitions => store.mark_unseen_deleted::<Petition>(run, now).await,
+            FeedKind::Documents => store.mark_unseen_deleted::<Document>(run, now).await,
+            FeedKind::Reports => store.mark_unseen_deleted::<Report>(run, now).await,
+            FeedKind::Scores => store.mark_unseen_deleted::<PortalScore>(run, now).await,
+            FeedKind::Units => Ok(0),
+        }
+        .map_err(storage_err)?;
+        if report.deleted > 0 {
+            tracing::info!(feed = %qualified, deleted = report.deleted, "records gone upstream marked deleted");
+        }
+    }
+    let cursor = newest.map(|c| c.to_rfc3339());
+    store
+        .record_feed_success(&qualified, cursor.as_deref(), full, now)
+        .await
+        .map_err(storage_err)?;
+    Ok(report)
+}
+
+async fn quarantine(
+    store: &Store,
+    feed: &str,
+    rejects: &[Rejected],
+    now: DateTime<Utc>,
+) -> crate::storage::Result<()> {
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    // One line per page, with the first example: a vendor bug can reject
+    // thousands of records, and the journal should not drown in them.
+    let first = &rejects[0].reject;
+    tracing::warn!(
+        feed,
+        records = rejects.len(),
+        record = first.record_id.as_deref().unwrap_or("(no id)"),
+        field = %first.field,
+        problem = %first.problem,
+        "records quarantined (first shown; `par-monitor quarantine` lists all)"
+    );
+    let entries: Vec<NewQuarantine> = rejects
+        .iter()
+        .map(|r| NewQuarantine {
+            record_key: r
+                .reject
+                .record_id
+                .clone()
+                .unwrap_or_else(|| format!("sha256:{:x}", Sha256::digest(r.raw.as_bytes()))),
+            record_id: r.reject.record_id.clone(),
+            field: r.reject.field.clone(),
+            problem: r.reject.problem.clone(),
+            raw: r.raw.clone(),
+        })
+        .collect();
+    store.quarantine(feed, &entries, now).await
 }

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod rules;
 pub mod score766;
 pub mod simulator;
+pub mod status;
 pub mod storage;
 pub mod telemetry;
 pub mod time;

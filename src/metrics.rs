@@ -32,7 +32,13 @@ pub struct Metrics {
     pub job_runs_total: IntCounterVec,
     pub job_duration_seconds: HistogramVec,
     pub last_evaluation_timestamp_seconds: IntGauge,
+    pub source_health: IntGaugeVec,
+    pub data_as_of_timestamp_seconds: IntGaugeVec,
+    pub records_quarantined: IntGaugeVec,
 }
+
+/// The health states a source can be in.
+pub const SOURCE_HEALTH: [&str; 4] = ["healthy", "degraded", "down", "misconfigured"];
 
 fn opts(name: &str, help: &str) -> Opts {
     Opts::new(name, help).namespace("par_monitor")
@@ -155,6 +161,27 @@ impl Metrics {
                 "Unix time the last evaluation cycle completed.",
             ))
             .expect("valid metric"),
+            source_health: IntGaugeVec::new(
+                opts(
+                    "source_health",
+                    "1 for a source's current health (healthy, degraded, down, misconfigured), 0 for the others.",
+                ),
+                &["source", "health"],
+            )
+            .expect("valid metric"),
+            data_as_of_timestamp_seconds: IntGaugeVec::new(
+                opts(
+                    "data_as_of_timestamp_seconds",
+                    "Unix time up to which a source's data is known complete (start of its last good poll).",
+                ),
+                &["source"],
+            )
+            .expect("valid metric"),
+            records_quarantined: IntGaugeVec::new(
+                opts("records_quarantined", "Records kept aside because they could not be mapped, by feed."),
+                &["feed"],
+            )
+            .expect("valid metric"),
             registry,
         };
         let build_info = IntGaugeVec::new(
@@ -183,6 +210,9 @@ impl Metrics {
             Box::new(m.job_runs_total.clone()),
             Box::new(m.job_duration_seconds.clone()),
             Box::new(m.last_evaluation_timestamp_seconds.clone()),
+            Box::new(m.source_health.clone()),
+            Box::new(m.data_as_of_timestamp_seconds.clone()),
+            Box::new(m.records_quarantined.clone()),
         ];
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
@@ -204,6 +234,20 @@ impl Metrics {
         self.source_up.with_label_values(&[source]).set(0);
         self.last_successful_poll_timestamp_seconds
             .with_label_values(&[source]);
+        self.data_as_of_timestamp_seconds
+            .with_label_values(&[source]);
+        for h in SOURCE_HEALTH {
+            self.source_health.with_label_values(&[source, h]);
+        }
+    }
+
+    /// Marks `health` as the source's current state (and the others not).
+    pub fn set_source_health(&self, source: &str, health: &str) {
+        for h in SOURCE_HEALTH {
+            self.source_health
+                .with_label_values(&[source, h])
+                .set(i64::from(h == health));
+        }
     }
 
     /// The Prometheus text exposition of every metric.

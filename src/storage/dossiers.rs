@@ -1,175 +1,128 @@
-//! Dossiers: idempotent ingestion and the reads that indicators need.
-
-use std::collections::{BTreeSet, HashMap};
+//! Dossiers: their table, and the reads that indicators need.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
-use sqlx::{QueryBuilder, Row};
+use sqlx::Row;
 
-use super::codec::{from_ts, from_ts_opt, json, ts, ts_opt};
+use super::codec::{from_ts_opt, json, parse, ts};
+use super::records::{Bind, StoredRecord, UpsertCounts};
 use super::{Result, StorageError, Store, with_pool};
-use crate::domain::{Channel, Dossier, DossierStatus, UnitCode};
-use crate::indicators::IndicatorValue;
+use crate::domain::{Channel, ComponentCounts, Dossier, DossierStatus, OnlinePayment, UnitCode};
 
-/// What an ingestion batch did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct UpsertCounts {
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    /// Units first seen on these records (not in configuration).
-    pub new_units: u64,
-}
+impl StoredRecord for Dossier {
+    const TABLE: &'static str = "dossiers";
+    const KEY: &'static str = "code";
+    const FEED: &'static str = "procedures.dossiers";
+    const COLUMNS: &'static [&'static str] = &[
+        "unit_code",
+        "procedure_code",
+        "procedure_name",
+        "field_code",
+        "channel",
+        "status",
+        "submitted_at",
+        "received_at",
+        "due_at",
+        "finished_at",
+        "returned_at",
+        "refused_at",
+        "supplements",
+        "apologies",
+        "has_fees",
+        "online_payment",
+        "digitized",
+        "components_total",
+        "components_digitized",
+        "components_reused",
+        "e_result",
+        "vneid_authenticated",
+        "synced_to_portal",
+        "shared_to_citizen_store",
+        "used_population_data",
+        "satisfaction",
+        "upstream_updated_at",
+    ];
 
-impl std::ops::AddAssign for UpsertCounts {
-    fn add_assign(&mut self, o: Self) {
-        self.inserted += o.inserted;
-        self.updated += o.updated;
-        self.unchanged += o.unchanged;
-        self.new_units += o.new_units;
+    fn key(&self) -> String {
+        self.code.clone()
+    }
+
+    fn unit(&self) -> &UnitCode {
+        &self.unit_code
+    }
+
+    fn binds(&self) -> Vec<Bind> {
+        vec![
+            self.unit_code.as_str().into(),
+            self.procedure_code.as_str().into(),
+            self.procedure_name.clone().into(),
+            self.field_code.clone().into(),
+            i64::from(self.channel.code()).into(),
+            i64::from(self.status.code()).into(),
+            self.submitted_at.into(),
+            self.received_at.into(),
+            self.due_at.into(),
+            self.finished_at.into(),
+            self.returned_at.into(),
+            self.refused_at.into(),
+            serde_json::to_string(&self.supplements)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
+            serde_json::to_string(&self.apologies)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
+            self.has_fees.into(),
+            i64::from(payment_code(self.online_payment)).into(),
+            self.digitized.into(),
+            i64::from(self.components.total).into(),
+            i64::from(self.components.digitized).into(),
+            i64::from(self.components.reused).into(),
+            self.e_result.into(),
+            self.vneid_authenticated.into(),
+            self.synced_to_portal.into(),
+            self.shared_to_citizen_store.into(),
+            self.used_population_data.into(),
+            self.satisfaction.map(|s| s.as_str().to_owned()).into(),
+            self.updated_at.into(),
+        ]
     }
 }
 
-/// Rows per INSERT statement: 18 parameters each stays far below both
-/// backends' parameter limits (SQLite 32766, PostgreSQL 65535).
-const INSERT_CHUNK: usize = 500;
-
-/// A dossier flattened for storage.
-struct Flat<'a> {
-    d: &'a Dossier,
-    supplements: String,
-    hash: String,
+fn payment_code(p: OnlinePayment) -> u8 {
+    match p {
+        OnlinePayment::NotPaidOnline => 0,
+        OnlinePayment::NationalPortal => 1,
+        OnlinePayment::ProvincialGateway => 2,
+    }
 }
 
-fn flatten(d: &Dossier) -> Flat<'_> {
-    let supplements = serde_json::to_string(&d.supplements).unwrap_or_else(|_| "[]".into());
-    // The hash covers the whole record, so any upstream change rewrites the
-    // row and an identical re-poll writes nothing.
-    let canonical = serde_json::to_vec(d).unwrap_or_default();
-    let hash = format!("{:x}", Sha256::digest(&canonical));
-    Flat {
-        d,
-        supplements,
-        hash,
+fn payment_from_code(code: i64) -> Option<OnlinePayment> {
+    match code {
+        0 => Some(OnlinePayment::NotPaidOnline),
+        1 => Some(OnlinePayment::NationalPortal),
+        2 => Some(OnlinePayment::ProvincialGateway),
+        _ => None,
     }
+}
+
+fn small(column: &str, v: i64) -> Result<u8> {
+    u8::try_from(v).map_err(|_| StorageError::Corrupt(format!("{column} {v}")))
+}
+
+fn count(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(0)
 }
 
 impl Store {
-    /// Stores a page of dossiers in one transaction. New records are
-    /// inserted, changed ones updated, identical ones left alone. Units seen
-    /// for the first time are added as `inferred`.
+    /// Stores a page of dossiers (see `records`).
     pub async fn upsert_dossiers(
         &self,
         dossiers: &[Dossier],
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
-        if dossiers.is_empty() {
-            return Ok(UpsertCounts::default());
-        }
-        // Later duplicates of a code within one page win: the upstream listed
-        // the record twice and the last copy is the newest we have.
-        let mut by_code: HashMap<&str, &Dossier> = HashMap::with_capacity(dossiers.len());
-        for d in dossiers {
-            by_code.insert(d.code.as_str(), d);
-        }
-        let flats: Vec<Flat<'_>> = by_code.values().map(|d| flatten(d)).collect();
-        let unit_codes: BTreeSet<&UnitCode> = flats.iter().map(|f| &f.d.unit_code).collect();
-        let now_s = ts(now);
-
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let mut counts = UpsertCounts::default();
-
-            let mut q = QueryBuilder::new(
-                "INSERT INTO units (code, name, origin, created_at, updated_at) ",
-            );
-            q.push_values(&unit_codes, |mut b, code| {
-                b.push_bind(code.as_str())
-                    .push_bind(code.as_str())
-                    .push_bind("inferred")
-                    .push_bind(now_s)
-                    .push_bind(now_s);
-            });
-            q.push(" ON CONFLICT (code) DO NOTHING");
-            counts.new_units = q.build().execute(&mut *tx).await?.rows_affected();
-
-            let mut existing: HashMap<String, String> = HashMap::with_capacity(flats.len());
-            for chunk in flats.chunks(INSERT_CHUNK) {
-                let mut q =
-                    QueryBuilder::new("SELECT code, content_hash FROM dossiers WHERE code IN (");
-                let mut sep = q.separated(", ");
-                for f in chunk {
-                    sep.push_bind(f.d.code.as_str());
-                }
-                q.push(")");
-                for row in q.build().fetch_all(&mut *tx).await? {
-                    existing.insert(row.try_get("code")?, row.try_get("content_hash")?);
-                }
-            }
-
-            let changed: Vec<&Flat<'_>> = flats
-                .iter()
-                .filter(|f| match existing.get(&f.d.code) {
-                    None => {
-                        counts.inserted += 1;
-                        true
-                    }
-                    Some(h) if *h != f.hash => {
-                        counts.updated += 1;
-                        true
-                    }
-                    Some(_) => {
-                        counts.unchanged += 1;
-                        false
-                    }
-                })
-                .collect();
-
-            for chunk in changed.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO dossiers (code, unit_code, procedure_code, procedure_name, channel, status,
-                        submitted_at, received_at, due_at, finished_at, returned_at, refused_at,
-                        supplements, upstream_updated_at, content_hash, first_seen_at, changed_at) ",
-                );
-                q.push_values(chunk, |mut b, f| {
-                    let d = f.d;
-                    b.push_bind(d.code.as_str())
-                        .push_bind(d.unit_code.as_str())
-                        .push_bind(d.procedure_code.as_str())
-                        .push_bind(d.procedure_name.as_deref())
-                        .push_bind(i64::from(d.channel.code()))
-                        .push_bind(i64::from(d.status.code()))
-                        .push_bind(ts_opt(d.submitted_at))
-                        .push_bind(ts_opt(d.received_at))
-                        .push_bind(ts_opt(d.due_at))
-                        .push_bind(ts_opt(d.finished_at))
-                        .push_bind(ts_opt(d.returned_at))
-                        .push_bind(ts_opt(d.refused_at))
-                        .push_bind(f.supplements.as_str())
-                        .push_bind(ts_opt(d.updated_at))
-                        .push_bind(f.hash.as_str())
-                        .push_bind(now_s)
-                        .push_bind(now_s);
-                });
-                q.push(
-                    " ON CONFLICT (code) DO UPDATE SET
-                        unit_code = excluded.unit_code, procedure_code = excluded.procedure_code,
-                        procedure_name = excluded.procedure_name, channel = excluded.channel,
-                        status = excluded.status, submitted_at = excluded.submitted_at,
-                        received_at = excluded.received_at, due_at = excluded.due_at,
-                        finished_at = excluded.finished_at, returned_at = excluded.returned_at,
-                        refused_at = excluded.refused_at, supplements = excluded.supplements,
-                        upstream_updated_at = excluded.upstream_updated_at,
-                        content_hash = excluded.content_hash, changed_at = excluded.changed_at",
-                );
-                q.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(counts)
-        })
+        self.upsert_records(dossiers, now, None).await
     }
 
-    /// Dossiers received in `[from, to)`.
+    /// Dossiers received in `[from, to)`, not deleted upstream.
     pub async fn dossiers_received_between(
         &self,
         from: DateTime<Utc>,
@@ -177,10 +130,13 @@ impl Store {
     ) -> Result<Vec<Dossier>> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT code, unit_code, procedure_code, procedure_name, channel, status,
+                "SELECT code, unit_code, procedure_code, procedure_name, field_code, channel, status,
                         submitted_at, received_at, due_at, finished_at, returned_at, refused_at,
-                        supplements, upstream_updated_at
-                 FROM dossiers WHERE received_at >= $1 AND received_at < $2",
+                        supplements, apologies, has_fees, online_payment, digitized, components_total,
+                        components_digitized, components_reused, e_result, vneid_authenticated,
+                        synced_to_portal, shared_to_citizen_store, used_population_data, satisfaction,
+                        upstream_updated_at
+                 FROM dossiers WHERE received_at >= $1 AND received_at < $2 AND deleted_at IS NULL",
             )
             .bind(ts(from))
             .bind(ts(to))
@@ -188,28 +144,23 @@ impl Store {
             .await?;
             rows.iter()
                 .map(|r| {
-                    let status: i64 = r.try_get("status")?;
-                    let channel: i64 = r.try_get("channel")?;
                     let unit: String = r.try_get("unit_code")?;
                     let supplements: String = r.try_get("supplements")?;
+                    let apologies: String = r.try_get("apologies")?;
+                    let satisfaction: Option<String> = r.try_get("satisfaction")?;
+                    let flag = |c: &str| r.try_get::<i64, _>(c).map(|v| v != 0);
+                    let channel = small("dossiers.channel", r.try_get("channel")?)?;
+                    let status = small("dossiers.status", r.try_get("status")?)?;
+                    let payment: i64 = r.try_get("online_payment")?;
                     Ok(Dossier {
-                        code: r.try_get("code")?,
-                        unit_code: UnitCode::parse(&unit)
-                            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
-                        procedure_code: r.try_get("procedure_code")?,
                         procedure_name: r.try_get("procedure_name")?,
-                        channel: u8::try_from(channel)
-                            .ok()
-                            .and_then(Channel::from_code)
-                            .ok_or_else(|| {
-                                StorageError::Corrupt(format!("dossiers.channel {channel}"))
-                            })?,
-                        status: u8::try_from(status)
-                            .ok()
-                            .and_then(DossierStatus::from_code)
-                            .ok_or_else(|| {
-                                StorageError::Corrupt(format!("dossiers.status {status}"))
-                            })?,
+                        field_code: r.try_get("field_code")?,
+                        channel: Channel::from_code(channel).ok_or_else(|| {
+                            StorageError::Corrupt(format!("dossiers.channel {channel}"))
+                        })?,
+                        status: DossierStatus::from_code(status).ok_or_else(|| {
+                            StorageError::Corrupt(format!("dossiers.status {status}"))
+                        })?,
                         submitted_at: from_ts_opt(r.try_get("submitted_at")?),
                         received_at: from_ts_opt(r.try_get("received_at")?),
                         due_at: from_ts_opt(r.try_get("due_at")?),
@@ -217,86 +168,67 @@ impl Store {
                         returned_at: from_ts_opt(r.try_get("returned_at")?),
                         refused_at: from_ts_opt(r.try_get("refused_at")?),
                         supplements: json("dossiers.supplements", &supplements)?,
+                        apologies: json("dossiers.apologies", &apologies)?,
+                        has_fees: flag("has_fees")?,
+                        online_payment: payment_from_code(payment).ok_or_else(|| {
+                            StorageError::Corrupt(format!("dossiers.online_payment {payment}"))
+                        })?,
+                        digitized: flag("digitized")?,
+                        components: ComponentCounts {
+                            total: count(r.try_get("components_total")?),
+                            digitized: count(r.try_get("components_digitized")?),
+                            reused: count(r.try_get("components_reused")?),
+                        },
+                        e_result: flag("e_result")?,
+                        vneid_authenticated: flag("vneid_authenticated")?,
+                        synced_to_portal: flag("synced_to_portal")?,
+                        shared_to_citizen_store: flag("shared_to_citizen_store")?,
+                        used_population_data: flag("used_population_data")?,
+                        satisfaction: satisfaction
+                            .map(|s| parse("dossiers.satisfaction", &s))
+                            .transpose()?,
                         updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
-                        ..Dossier::new(String::new(), UnitCode::parse("X").expect("valid"), "")
+                        ..Dossier::new(
+                            r.try_get::<String, _>("code")?,
+                            parse::<UnitCode>("dossiers.unit_code", &unit)?,
+                            r.try_get::<String, _>("procedure_code")?,
+                        )
                     })
                 })
                 .collect()
         })
     }
 
-    /// Number of stored dossiers per unit (for `sources` and tests).
-    pub async fn dossier_counts_by_unit(&self) -> Result<Vec<(String, i64)>> {
+    /// Dossiers not deleted upstream, per unit and status code (for
+    /// comparing ingestion with an upstream's own counts).
+    pub async fn dossier_counts_by_unit_and_status(
+        &self,
+    ) -> Result<Vec<(String, DossierStatus, i64)>> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT unit_code, COUNT(*) AS n FROM dossiers GROUP BY unit_code ORDER BY unit_code",
+                "SELECT unit_code, status, COUNT(*) AS n FROM dossiers WHERE deleted_at IS NULL
+                 GROUP BY unit_code, status ORDER BY unit_code, status",
             )
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get("unit_code")?, r.try_get("n")?)))
-                .collect()
-        })
-    }
-
-    /// Stores indicator values, replacing earlier values for the same unit,
-    /// indicator and period.
-    pub async fn upsert_indicator_values(
-        &self,
-        values: &[IndicatorValue],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for chunk in values.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO indicator_values (unit_code, indicator, period, numerator, denominator, sample, computed_at) ",
-                );
-                q.push_values(chunk, |mut b, v| {
-                    b.push_bind(v.unit_code.as_str())
-                        .push_bind(v.indicator.as_str())
-                        .push_bind(v.period.to_string())
-                        .push_bind(i64::try_from(v.ratio.numerator).unwrap_or(i64::MAX))
-                        .push_bind(i64::try_from(v.ratio.denominator).unwrap_or(i64::MAX))
-                        .push_bind(serde_json::to_string(&v.sample).unwrap_or_else(|_| "[]".into()))
-                        .push_bind(ts(now));
-                });
-                q.push(
-                    " ON CONFLICT (unit_code, indicator, period) DO UPDATE SET
-                        numerator = excluded.numerator, denominator = excluded.denominator,
-                        sample = excluded.sample, computed_at = excluded.computed_at",
-                );
-                q.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// The stored indicator values for a period, for display.
-    pub async fn indicator_values(
-        &self,
-        period: &str,
-    ) -> Result<Vec<(String, String, i64, i64, DateTime<Utc>)>> {
-        with_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT unit_code, indicator, numerator, denominator, computed_at
-                 FROM indicator_values WHERE period = $1 ORDER BY unit_code, indicator",
-            )
-            .bind(period)
             .fetch_all(pool)
             .await?;
             rows.iter()
                 .map(|r| {
+                    let status = small("dossiers.status", r.try_get("status")?)?;
                     Ok((
                         r.try_get("unit_code")?,
-                        r.try_get("indicator")?,
-                        r.try_get("numerator")?,
-                        r.try_get("denominator")?,
-                        from_ts(r.try_get("computed_at")?),
+                        DossierStatus::from_code(status).ok_or_else(|| {
+                            StorageError::Corrupt(format!("dossiers.status {status}"))
+                        })?,
+                        r.try_get("n")?,
                     ))
                 })
                 .collect()
         })
+    }
+
+    /// Number of stored dossiers per unit.
+    pub async fn dossier_counts_by_unit(&self) -> Result<Vec<(String, i64)>> {
+        self.record_counts_by_unit(super::RecordTable::Dossiers)
+            .await
     }
 }

@@ -14,8 +14,11 @@
 //! - `finding_events` is append-only (database triggers refuse edits).
 
 mod dossiers;
+mod feeds;
 mod findings;
+mod indicators;
 mod outbox;
+mod records;
 mod sources;
 mod units;
 
@@ -27,10 +30,10 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::config::DatabaseSettings;
 
-pub use dossiers::UpsertCounts;
 pub use findings::{FindingEvent, FindingRecord, FindingTransition, NewEmail};
 pub use outbox::{OutboxEmail, OutboxStats};
-pub use sources::SourceState;
+pub use records::{RecordTable, UpsertCounts};
+pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -199,10 +202,6 @@ pub(crate) mod codec {
 
     pub fn ts(t: DateTime<Utc>) -> i64 {
         crate::time::to_unix(t)
-    }
-
-    pub fn ts_opt(t: Option<DateTime<Utc>>) -> Option<i64> {
-        t.map(ts)
     }
 
     pub fn from_ts(s: i64) -> DateTime<Utc> {

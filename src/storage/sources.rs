@@ -1,125 +1,302 @@
-//! Per-source poll state: the cursor, health and freshness of each upstream.
+//! Source health, per-feed cursors, quarantined records and outage events.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::codec::{from_ts_opt, ts};
+use super::codec::{from_ts, from_ts_opt, ts};
 use super::{Result, Store, with_pool};
 
+/// A source's health and freshness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SourceState {
     pub source: String,
-    /// Where the next incremental poll starts (opaque to storage).
-    pub cursor: Option<String>,
-    /// `healthy`, `down` or `unknown` (never polled).
+    /// `healthy`, `degraded`, `down` or `misconfigured`.
     pub health: String,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
-    /// The newest upstream change seen: how current the data is.
+    /// How current the data is: the start of the last complete poll.
     pub data_as_of: Option<DateTime<Utc>>,
     pub consecutive_failures: i64,
     pub last_error: Option<String>,
 }
 
+/// Where a feed's incremental polling resumes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FeedState {
+    pub feed: String,
+    pub cursor: Option<String>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_full_sync_at: Option<DateTime<Utc>>,
+}
+
+/// A record kept aside because it could not be mapped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuarantineEntry {
+    pub feed: String,
+    pub record_id: Option<String>,
+    pub field: String,
+    pub problem: String,
+    pub raw: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub times_seen: i64,
+}
+
+/// One record to quarantine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewQuarantine {
+    /// The record id, or a hash of the raw record when it has none.
+    pub record_key: String,
+    pub record_id: Option<String>,
+    pub field: String,
+    pub problem: String,
+    pub raw: String,
+}
+
+/// A change of a source's health.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceEvent {
+    pub source: String,
+    pub at: DateTime<Utc>,
+    pub health: String,
+    pub detail: Option<String>,
+}
+
 impl Store {
     pub async fn source_state(&self, source: &str) -> Result<Option<SourceState>> {
-        let row = with_pool!(self, |pool| {
-            sqlx::query(
-                "SELECT source, cursor, health, last_attempt_at, last_success_at, data_as_of,
-                        consecutive_failures, last_error
-                 FROM source_state WHERE source = $1",
-            )
-            .bind(source)
-            .fetch_optional(pool)
+        Ok(self
+            .source_states()
             .await?
-            .map(|r| {
-                Ok::<_, sqlx::Error>(SourceState {
-                    source: r.try_get("source")?,
-                    cursor: r.try_get("cursor")?,
-                    health: r.try_get("health")?,
-                    last_attempt_at: from_ts_opt(r.try_get("last_attempt_at")?),
-                    last_success_at: from_ts_opt(r.try_get("last_success_at")?),
-                    data_as_of: from_ts_opt(r.try_get("data_as_of")?),
-                    consecutive_failures: r.try_get("consecutive_failures")?,
-                    last_error: r.try_get("last_error")?,
-                })
-            })
-            .transpose()?
-        });
-        Ok(row)
+            .into_iter()
+            .find(|s| s.source == source))
     }
 
-    /// Records a completed poll: the new cursor, and the freshness it proves.
-    /// Returns whether the source was down before (a recovery).
-    pub async fn record_poll_success(
-        &self,
-        source: &str,
-        cursor: Option<&str>,
-        data_as_of: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let was_down = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let before: Option<String> =
-                sqlx::query_scalar("SELECT health FROM source_state WHERE source = $1")
-                    .bind(source)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            sqlx::query(
-                "INSERT INTO source_state (source, cursor, health, last_attempt_at, last_success_at,
-                                           data_as_of, consecutive_failures, last_error)
-                 VALUES ($1, $2, 'healthy', $3, $3, $4, 0, NULL)
-                 ON CONFLICT (source) DO UPDATE SET
-                    cursor = excluded.cursor, health = 'healthy',
-                    last_attempt_at = excluded.last_attempt_at,
-                    last_success_at = excluded.last_success_at,
-                    data_as_of = COALESCE(excluded.data_as_of, source_state.data_as_of),
-                    consecutive_failures = 0, last_error = NULL",
+    pub async fn source_states(&self) -> Result<Vec<SourceState>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT source, health, last_attempt_at, last_success_at, data_as_of,
+                        consecutive_failures, last_error
+                 FROM source_state ORDER BY source",
             )
-            .bind(source)
-            .bind(cursor)
-            .bind(ts(now))
-            .bind(data_as_of.map(ts))
-            .execute(&mut *tx)
+            .fetch_all(pool)
             .await?;
-            tx.commit().await?;
-            before.as_deref() == Some("down")
-        });
-        Ok(was_down)
+            rows.iter()
+                .map(|r| {
+                    Ok(SourceState {
+                        source: r.try_get("source")?,
+                        health: r.try_get("health")?,
+                        last_attempt_at: from_ts_opt(r.try_get("last_attempt_at")?),
+                        last_success_at: from_ts_opt(r.try_get("last_success_at")?),
+                        data_as_of: from_ts_opt(r.try_get("data_as_of")?),
+                        consecutive_failures: r.try_get("consecutive_failures")?,
+                        last_error: r.try_get("last_error")?,
+                    })
+                })
+                .collect()
+        })
     }
 
-    /// Records a failed poll. Returns whether this failure took the source
-    /// down (the first failure of an outage), so callers report it once.
-    pub async fn record_poll_failure(
+    /// Records the outcome of a poll of `source` and returns the health it
+    /// had before. A change of health is also written as a source event, in
+    /// the same transaction, so an outage is one event however many units
+    /// and polls it spans.
+    pub async fn record_source_outcome(
         &self,
         source: &str,
-        error: &str,
+        health: &str,
+        succeeded: bool,
+        data_as_of: Option<DateTime<Utc>>,
+        error: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let went_down = with_pool!(self, |pool| {
+    ) -> Result<Option<String>> {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let before: Option<String> =
                 sqlx::query_scalar("SELECT health FROM source_state WHERE source = $1")
                     .bind(source)
                     .fetch_optional(&mut *tx)
                     .await?;
+            let success_at = succeeded.then(|| ts(now));
             sqlx::query(
-                "INSERT INTO source_state (source, health, last_attempt_at, consecutive_failures, last_error)
-                 VALUES ($1, 'down', $2, 1, $3)
+                "INSERT INTO source_state (source, health, last_attempt_at, last_success_at, data_as_of,
+                                           consecutive_failures, last_error)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (source) DO UPDATE SET
-                    health = 'down', last_attempt_at = excluded.last_attempt_at,
-                    consecutive_failures = source_state.consecutive_failures + 1,
+                    health = excluded.health,
+                    last_attempt_at = excluded.last_attempt_at,
+                    last_success_at = COALESCE(excluded.last_success_at, source_state.last_success_at),
+                    data_as_of = COALESCE(excluded.data_as_of, source_state.data_as_of),
+                    consecutive_failures = CASE WHEN $8 THEN 0 ELSE source_state.consecutive_failures + 1 END,
                     last_error = excluded.last_error",
             )
             .bind(source)
+            .bind(health)
             .bind(ts(now))
+            .bind(success_at)
+            .bind(data_as_of.map(ts))
+            .bind(i64::from(!succeeded))
             .bind(error)
+            .bind(succeeded)
             .execute(&mut *tx)
             .await?;
+            if before.as_deref() != Some(health) {
+                sqlx::query("INSERT INTO source_events (source, at, health, detail) VALUES ($1, $2, $3, $4)")
+                    .bind(source)
+                    .bind(ts(now))
+                    .bind(health)
+                    .bind(error)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
-            before.as_deref() != Some("down")
+            Ok(before)
+        })
+    }
+
+    /// Health changes of a source, oldest first.
+    pub async fn source_events(&self, source: &str) -> Result<Vec<SourceEvent>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT source, at, health, detail FROM source_events WHERE source = $1 ORDER BY id")
+                .bind(source)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(SourceEvent {
+                        source: r.try_get("source")?,
+                        at: from_ts(r.try_get("at")?),
+                        health: r.try_get("health")?,
+                        detail: r.try_get("detail")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    pub async fn feed_state(&self, feed: &str) -> Result<FeedState> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT cursor, last_success_at, last_full_sync_at FROM feed_state WHERE feed = $1",
+            )
+            .bind(feed)
+            .fetch_optional(pool)
+            .await?;
+            Ok(match row {
+                Some(r) => FeedState {
+                    feed: feed.to_owned(),
+                    cursor: r.try_get("cursor")?,
+                    last_success_at: from_ts_opt(r.try_get("last_success_at")?),
+                    last_full_sync_at: from_ts_opt(r.try_get("last_full_sync_at")?),
+                },
+                None => FeedState {
+                    feed: feed.to_owned(),
+                    ..FeedState::default()
+                },
+            })
+        })
+    }
+
+    /// Records a complete poll of a feed: where the next one resumes.
+    pub async fn record_feed_success(
+        &self,
+        feed: &str,
+        cursor: Option<&str>,
+        full: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO feed_state (feed, cursor, last_success_at, last_full_sync_at)
+                 VALUES ($1, $2, $3, CASE WHEN $4 THEN $3 ELSE NULL END)
+                 ON CONFLICT (feed) DO UPDATE SET
+                    cursor = COALESCE(excluded.cursor, feed_state.cursor),
+                    last_success_at = excluded.last_success_at,
+                    last_full_sync_at = COALESCE(excluded.last_full_sync_at, feed_state.last_full_sync_at)",
+            )
+            .bind(feed)
+            .bind(cursor)
+            .bind(ts(now))
+            .bind(full)
+            .execute(pool)
+            .await?;
         });
-        Ok(went_down)
+        Ok(())
+    }
+
+    /// Keeps rejected records aside; a record rejected again is counted.
+    pub async fn quarantine(
+        &self,
+        feed: &str,
+        entries: &[NewQuarantine],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for e in entries {
+                sqlx::query(
+                    "INSERT INTO quarantine (feed, record_key, record_id, field, problem, raw, first_seen_at, last_seen_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+                     ON CONFLICT (feed, record_key) DO UPDATE SET
+                        field = excluded.field, problem = excluded.problem, raw = excluded.raw,
+                        last_seen_at = excluded.last_seen_at, times_seen = quarantine.times_seen + 1",
+                )
+                .bind(feed)
+                .bind(&e.record_key)
+                .bind(e.record_id.as_deref())
+                .bind(&e.field)
+                .bind(&e.problem)
+                .bind(&e.raw)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Quarantined records, of one feed or all, newest first.
+    pub async fn quarantined(&self, feed: Option<&str>) -> Result<Vec<QuarantineEntry>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT feed, record_id, field, problem, raw, first_seen_at, last_seen_at, times_seen
+                 FROM quarantine WHERE $1 IS NULL OR feed = $1 ORDER BY last_seen_at DESC, feed, record_key",
+            )
+            .bind(feed)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(QuarantineEntry {
+                        feed: r.try_get("feed")?,
+                        record_id: r.try_get("record_id")?,
+                        field: r.try_get("field")?,
+                        problem: r.try_get("problem")?,
+                        raw: r.try_get("raw")?,
+                        first_seen_at: from_ts(r.try_get("first_seen_at")?),
+                        last_seen_at: from_ts(r.try_get("last_seen_at")?),
+                        times_seen: r.try_get("times_seen")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Quarantined records per feed.
+    pub async fn quarantine_counts(&self) -> Result<Vec<(String, i64)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT feed, COUNT(*) AS n FROM quarantine GROUP BY feed ORDER BY feed",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("feed")?, r.try_get("n")?)))
+                .collect()
+        })
     }
 }

@@ -1,94 +1,422 @@
-//! HTTP machinery shared by every connector: one client per source, built
-//! once with timeouts; bounded bodies; errors that carry the source, the
-//! path, the status and a bounded excerpt of the body.
+//! HTTP machinery shared by every source: one client per source, built once
+//! with connect and request timeouts, TLS verification (plus an optional CA
+//! bundle), authentication, a cap on requests in flight, bounded response
+//! bodies, and retries with exponential backoff and jitter for transient
+//! failures only. Errors carry the source, the URL path, the status and a
+//! bounded excerpt of the body, never a credential.
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use rand::Rng;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
+use serde_json::Value;
+use tokio::sync::{Mutex, Semaphore};
 use url::Url;
 
 use super::UpstreamError;
-use crate::config::{Secret, SourceSettings};
+use crate::config::{AuthSettings, ClientAuth, Secret, SourceSettings};
 
-/// Bodies larger than this are refused rather than buffered.
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// How much of an error body ends up in a log line.
+/// How much of an error body ends up in a message.
 const EXCERPT_CHARS: usize = 300;
+/// Tokens are renewed this long before they expire.
+const TOKEN_MARGIN: Duration = Duration::from_secs(30);
 
-/// Builds the client for one source. Every client has connect and request
-/// timeouts; this is the only place a client is built (see clippy.toml).
-#[allow(clippy::disallowed_methods)]
-pub fn build_client(settings: &SourceSettings) -> Result<reqwest::Client, String> {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        USER_AGENT,
-        HeaderValue::from_static(concat!("par-monitor/", env!("CARGO_PKG_VERSION"))),
-    );
-    if let Some(token) = &settings.bearer_token {
-        headers.insert(AUTHORIZATION, bearer(token)?);
-    }
-    reqwest::Client::builder()
-        .connect_timeout(settings.connect_timeout)
-        .timeout(settings.request_timeout)
-        .default_headers(headers)
-        .build()
-        .map_err(|e| format!("cannot build HTTP client: {e}"))
+/// The client of one source.
+pub struct SourceClient {
+    source: &'static str,
+    client: reqwest::Client,
+    auth: Auth,
+    retry: Retry,
+    max_body: usize,
+    in_flight: Semaphore,
 }
 
-fn bearer(token: &Secret) -> Result<HeaderValue, String> {
-    let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-        .map_err(|_| "bearer token contains characters not allowed in a header".to_string())?;
-    // Keeps the token out of reqwest's Debug output.
+impl std::fmt::Debug for SourceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceClient")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Retry {
+    max_retries: u32,
+    base: Duration,
+    max: Duration,
+    max_retry_after: Duration,
+}
+
+impl Retry {
+    /// Full jitter: a random delay up to the exponential bound, so that
+    /// clients that failed together do not retry together.
+    fn delay(&self, attempt: u32) -> Duration {
+        let bound = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(self.max);
+        bound.mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+}
+
+enum Auth {
+    None,
+    /// A fixed header (bearer token, API key, basic).
+    Header(HeaderName, HeaderValue),
+    OAuth2 {
+        token_url: Url,
+        client_id: String,
+        client_secret: Secret,
+        scope: Option<String>,
+        client_auth: ClientAuth,
+        cached: Mutex<Option<(HeaderValue, std::time::Instant)>>,
+    },
+}
+
+fn sensitive(value: &str) -> Result<HeaderValue, String> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| "credential contains characters not allowed in a header".to_string())?;
+    // Keeps the value out of reqwest's Debug output.
     v.set_sensitive(true);
     Ok(v)
 }
 
-/// GETs `url` and parses the body as JSON.
-pub async fn get_json(
-    client: &reqwest::Client,
-    source: &'static str,
-    url: Url,
-) -> Result<serde_json::Value, UpstreamError> {
-    let path = url.path().to_owned();
-    let unavailable = |detail: String| UpstreamError::Unavailable {
-        source_name: source,
-        path: path.clone(),
-        detail,
-    };
-    let mut resp = client
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(|e| unavailable(describe(&e)))?;
-    let status = resp.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| unavailable(describe(&e)))? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(UpstreamError::BadPayload {
-                source_name: source,
-                path,
-                detail: format!("response larger than {MAX_BODY_BYTES} bytes"),
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    if !status.is_success() {
-        return Err(UpstreamError::Status {
-            source_name: source,
-            path,
-            status: status.as_u16(),
-            excerpt: excerpt(&body),
-        });
-    }
-    serde_json::from_slice(&body).map_err(|e| UpstreamError::BadPayload {
-        source_name: source,
-        path,
-        detail: format!("invalid JSON: {e}; body starts: {}", excerpt(&body)),
-    })
+fn basic(user: &str, password: &str) -> Result<HeaderValue, String> {
+    use base64::Engine;
+    let raw = format!("{user}:{password}");
+    sensitive(&format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    ))
 }
 
-/// reqwest's errors name the URL (which may carry a token in its query);
-/// we say what happened and leave the URL to the error's `path`.
+impl SourceClient {
+    /// Builds the client of `source`. This is the only place a reqwest
+    /// client is built (see clippy.toml): every one carries timeouts.
+    #[allow(clippy::disallowed_methods)]
+    pub fn new(source: &'static str, s: &SourceSettings) -> Result<SourceClient, String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("par-monitor/", env!("CARGO_PKG_VERSION"))),
+        );
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(s.connect_timeout)
+            .timeout(s.request_timeout)
+            .default_headers(headers);
+        if let Some(path) = &s.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("ca_file {} is not a PEM bundle: {e}", path.display()))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+        let missing = |what: &str| format!("auth: {what} is missing");
+        let auth = match &s.auth {
+            AuthSettings::None => Auth::None,
+            AuthSettings::Bearer { token, .. } => {
+                let t = token.as_ref().ok_or_else(|| missing("token"))?;
+                Auth::Header(AUTHORIZATION, sensitive(&format!("Bearer {}", t.expose()))?)
+            }
+            AuthSettings::ApiKey { header, key, .. } => {
+                let k = key.as_ref().ok_or_else(|| missing("key"))?;
+                let name = HeaderName::try_from(header.as_str())
+                    .map_err(|_| format!("auth.header `{header}` is not a header name"))?;
+                Auth::Header(name, sensitive(k.expose())?)
+            }
+            AuthSettings::Basic {
+                username, password, ..
+            } => {
+                let p = password.as_ref().ok_or_else(|| missing("password"))?;
+                Auth::Header(AUTHORIZATION, basic(username, p.expose())?)
+            }
+            AuthSettings::Oauth2 {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+                client_auth,
+                ..
+            } => Auth::OAuth2 {
+                token_url: token_url.url().clone(),
+                client_id: client_id.clone(),
+                client_secret: client_secret
+                    .clone()
+                    .ok_or_else(|| missing("client_secret"))?,
+                scope: scope.clone(),
+                client_auth: *client_auth,
+                cached: Mutex::new(None),
+            },
+        };
+        Ok(SourceClient {
+            source,
+            client,
+            auth,
+            retry: Retry {
+                max_retries: s.max_retries,
+                base: s.retry_backoff,
+                max: s.retry_backoff_max,
+                max_retry_after: s.max_retry_after,
+            },
+            max_body: usize::try_from(s.max_response_bytes).unwrap_or(usize::MAX),
+            in_flight: Semaphore::new(s.max_concurrent_requests.max(1) as usize),
+        })
+    }
+
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// GETs `url` and parses the body as JSON, retrying transient failures.
+    pub async fn get_json(&self, url: &Url) -> Result<Value, UpstreamError> {
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| self.unavailable(url, "client closed".into()))?;
+        let mut attempt = 0;
+        let mut refreshed_token = false;
+        loop {
+            let outcome = self.try_once(url).await;
+            let wait = match &outcome {
+                Ok(_) => return outcome,
+                // An OAuth2 token the server no longer accepts is fetched
+                // again once, then the 401 stands.
+                Err(UpstreamError::Unauthorized { .. })
+                    if matches!(self.auth, Auth::OAuth2 { .. }) && !refreshed_token =>
+                {
+                    refreshed_token = true;
+                    self.forget_token().await;
+                    Duration::ZERO
+                }
+                Err(UpstreamError::RateLimited { retry_after, .. }) => match retry_after {
+                    Some(d) if *d > self.retry.max_retry_after => return outcome,
+                    Some(d) => *d,
+                    None => self.retry.delay(attempt),
+                },
+                Err(e) if e.is_transient() => self.retry.delay(attempt),
+                Err(_) => return outcome,
+            };
+            if attempt >= self.retry.max_retries {
+                return outcome;
+            }
+            attempt += 1;
+            tracing::debug!(
+                source = self.source,
+                path = url.path(),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn try_once(&self, url: &Url) -> Result<Value, UpstreamError> {
+        let mut req = self.client.get(url.clone());
+        match &self.auth {
+            Auth::None => {}
+            Auth::Header(name, value) => req = req.header(name, value.clone()),
+            Auth::OAuth2 { .. } => req = req.header(AUTHORIZATION, self.token().await?),
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.unavailable(url, describe(&e)))?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = self.read_body(url, resp).await?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed {
+                source_name: self.source,
+                path: url.path().to_owned(),
+                detail: format!("{e}; body starts: {}", excerpt(&body)),
+            });
+        }
+        let path = url.path().to_owned();
+        Err(match status {
+            StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited {
+                source_name: self.source,
+                path,
+                retry_after,
+            },
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UpstreamError::Unauthorized {
+                source_name: self.source,
+                path,
+                status: status.as_u16(),
+            },
+            _ => UpstreamError::Status {
+                source_name: self.source,
+                path,
+                status: status.as_u16(),
+                excerpt: excerpt(&body),
+            },
+        })
+    }
+
+    async fn read_body(
+        &self,
+        url: &Url,
+        mut resp: reqwest::Response,
+    ) -> Result<Vec<u8>, UpstreamError> {
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(self.too_large(url));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.unavailable(url, describe(&e)))?
+        {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(self.too_large(url));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn too_large(&self, url: &Url) -> UpstreamError {
+        UpstreamError::BadPayload {
+            source_name: self.source,
+            path: url.path().to_owned(),
+            detail: format!(
+                "response larger than {} bytes (max_response_bytes)",
+                self.max_body
+            ),
+        }
+    }
+
+    fn unavailable(&self, url: &Url, detail: String) -> UpstreamError {
+        UpstreamError::Unavailable {
+            source_name: self.source,
+            path: url.path().to_owned(),
+            detail,
+        }
+    }
+
+    async fn forget_token(&self) {
+        if let Auth::OAuth2 { cached, .. } = &self.auth {
+            *cached.lock().await = None;
+        }
+    }
+
+    /// The OAuth2 access token, fetched with the client credentials when
+    /// there is none or it is about to expire.
+    async fn token(&self) -> Result<HeaderValue, UpstreamError> {
+        let Auth::OAuth2 {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+            client_auth,
+            cached,
+        } = &self.auth
+        else {
+            return Err(self.unavailable(
+                &Url::parse("http://invalid/").expect("valid"),
+                "not an OAuth2 source".into(),
+            ));
+        };
+        let mut guard = cached.lock().await;
+        if let Some((value, until)) = guard.as_ref()
+            && std::time::Instant::now() < *until
+        {
+            return Ok(value.clone());
+        }
+        let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+        if let Some(s) = scope {
+            form.push(("scope", s));
+        }
+        let mut req = self.client.post(token_url.clone());
+        match client_auth {
+            ClientAuth::Basic => {
+                let value = basic(client_id, client_secret.expose())
+                    .map_err(|e| self.unavailable(token_url, e))?;
+                req = req.header(AUTHORIZATION, value);
+            }
+            ClientAuth::Post => {
+                form.push(("client_id", client_id));
+                form.push(("client_secret", client_secret.expose()));
+            }
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let resp = req
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.unavailable(token_url, format!("token request: {}", describe(&e))))?;
+        let status = resp.status();
+        let bytes = self.read_body(token_url, resp).await?;
+        if !status.is_success() {
+            return Err(
+                if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
+                    UpstreamError::Unauthorized {
+                        source_name: self.source,
+                        path: token_url.path().to_owned(),
+                        status: status.as_u16(),
+                    }
+                } else {
+                    UpstreamError::Status {
+                        source_name: self.source,
+                        path: token_url.path().to_owned(),
+                        status: status.as_u16(),
+                        excerpt: excerpt(&bytes),
+                    }
+                },
+            );
+        }
+        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| UpstreamError::BadPayload {
+            source_name: self.source,
+            path: token_url.path().to_owned(),
+            detail: format!("token response is not JSON: {e}"),
+        })?;
+        let token = doc["access_token"]
+            .as_str()
+            .ok_or_else(|| UpstreamError::BadPayload {
+                source_name: self.source,
+                path: token_url.path().to_owned(),
+                detail: "token response has no access_token".into(),
+            })?;
+        let lifetime = Duration::from_secs(doc["expires_in"].as_u64().unwrap_or(300));
+        let value =
+            sensitive(&format!("Bearer {token}")).map_err(|e| self.unavailable(token_url, e))?;
+        let until = std::time::Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN);
+        *guard = Some((value.clone(), until));
+        Ok(value)
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// reqwest's errors name the URL (which may carry a key in its query); we
+/// say what happened and leave the path to the error's `path`.
 fn describe(e: &reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out"
@@ -121,5 +449,43 @@ fn excerpt(body: &[u8]) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
-/// Default request timeout for code paths that have no source settings.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("soon"), None);
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        let d = parse_retry_after(&later).unwrap();
+        assert!((85..=90).contains(&d.as_secs()), "{d:?}");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let r = Retry {
+            max_retries: 5,
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(4),
+            max_retry_after: Duration::from_secs(60),
+        };
+        assert!(r.delay(0) <= Duration::from_millis(500));
+        assert!(r.delay(0) >= Duration::from_millis(250));
+        assert!(r.delay(2) >= Duration::from_secs(1));
+        assert!(r.delay(10) <= Duration::from_secs(4));
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_output() {
+        let s = SourceSettings {
+            auth: AuthSettings::Bearer {
+                token: Some(Secret::new("t0ken-value")),
+                token_file: None,
+            },
+            ..SourceSettings::default()
+        };
+        let c = SourceClient::new("procedures", &s).unwrap();
+        assert!(!format!("{c:?}").contains("t0ken-value"));
+    }
+}

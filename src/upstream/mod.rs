@@ -1,40 +1,101 @@
 //! Upstream systems: one trait, one module per system.
 //!
+//! A *source* is an upstream system (`procedures`, `documents`, `reports`,
+//! `portal`, `units`); a *feed* is one list it serves (the procedures source
+//! serves dossiers and petitions). [`Feed`] is the one trait; [`HttpFeed`]
+//! implements it for every feed through the shared HTTP machinery
+//! ([`http`]) and the mapping engine ([`mapping`]), while each system's
+//! module (`procedures`, `documents`, `reports`, `portal`, `units`) holds
+//! its feeds' default wire format and record mapping.
+//!
 //! Only this module (and the simulator, which plays the other side) knows
-//! upstream JSON shapes. A connector turns one page of an upstream's answer
-//! into domain records plus the records it had to reject, each rejection
-//! naming the record and the field, so that one bad record never costs the
-//! rest of the page.
+//! upstream JSON shapes. A page yields mapped records plus the records that
+//! could not be mapped, each named with its id and field, so one bad record
+//! never costs the rest of the page.
 
+pub mod documents;
 pub mod http;
+pub mod mapping;
+pub mod portal;
 pub mod procedures;
+pub mod reports;
+pub mod units;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::Value;
+use url::Url;
 
-use crate::domain::Dossier;
+use crate::config::{BaseUrl, PaginationStyle, Settings};
+use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit};
+use http::SourceClient;
+use mapping::{FeedKind, FeedSpec, Reader};
+
+/// Where a poll is in a feed's pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageToken {
+    First,
+    Page(u32),
+    Offset(u64),
+    Cursor(String),
+    Link(Url),
+}
 
 /// Which page to fetch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageQuery {
-    /// Only records changed at or after this time (incremental polling);
-    /// `None` fetches everything.
+    /// Only records changed at or after this time; `None` fetches everything.
     pub updated_since: Option<DateTime<Utc>>,
-    /// 1-based page number.
-    pub page: u32,
+    pub token: PageToken,
 }
 
 /// Records of one page, by kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Batch {
     Dossiers(Vec<Dossier>),
+    Petitions(Vec<Petition>),
+    Documents(Vec<Document>),
+    Reports(Vec<Report>),
+    Scores(Vec<PortalScore>),
+    Units(Vec<Unit>),
 }
 
 impl Batch {
+    fn empty(kind: FeedKind) -> Batch {
+        match kind {
+            FeedKind::Dossiers => Batch::Dossiers(Vec::new()),
+            FeedKind::Petitions => Batch::Petitions(Vec::new()),
+            FeedKind::Documents => Batch::Documents(Vec::new()),
+            FeedKind::Reports => Batch::Reports(Vec::new()),
+            FeedKind::Scores => Batch::Scores(Vec::new()),
+            FeedKind::Units => Batch::Units(Vec::new()),
+        }
+    }
+
+    /// Maps one record into the batch.
+    fn push(&mut self, r: &mut Reader<'_>) -> Result<(), Reject> {
+        match self {
+            Batch::Dossiers(v) => v.push(procedures::map_dossier(r)?),
+            Batch::Petitions(v) => v.push(procedures::map_petition(r)?),
+            Batch::Documents(v) => v.push(documents::map_document(r)?),
+            Batch::Reports(v) => v.push(reports::map_report(r)?),
+            Batch::Scores(v) => v.push(portal::map_score(r)?),
+            Batch::Units(v) => v.push(units::map_unit(r)?),
+        }
+        Ok(())
+    }
+
     pub fn len(&self) -> usize {
         match self {
-            Batch::Dossiers(d) => d.len(),
+            Batch::Dossiers(v) => v.len(),
+            Batch::Petitions(v) => v.len(),
+            Batch::Documents(v) => v.len(),
+            Batch::Reports(v) => v.len(),
+            Batch::Scores(v) => v.len(),
+            Batch::Units(v) => v.len(),
         }
     }
 
@@ -45,7 +106,12 @@ impl Batch {
     /// The newest upstream change time in the batch: the next cursor.
     pub fn newest_change(&self) -> Option<DateTime<Utc>> {
         match self {
-            Batch::Dossiers(d) => d.iter().filter_map(|d| d.updated_at).max(),
+            Batch::Dossiers(v) => v.iter().filter_map(|r| r.updated_at).max(),
+            Batch::Petitions(v) => v.iter().filter_map(|r| r.updated_at).max(),
+            Batch::Documents(v) => v.iter().filter_map(|r| r.updated_at).max(),
+            Batch::Reports(v) => v.iter().filter_map(|r| r.updated_at).max(),
+            Batch::Scores(v) => v.iter().filter_map(|r| r.updated_at).max(),
+            Batch::Units(_) => None,
         }
     }
 }
@@ -55,22 +121,31 @@ impl Batch {
 pub struct Reject {
     /// The record's id when it could be read.
     pub record_id: Option<String>,
-    /// The upstream field at fault.
+    /// The upstream field at fault, as a path (`DanhSachHoSoBoSung[0].ThoiGianYeuCau`).
     pub field: String,
     /// What was wrong and what was expected.
     pub problem: String,
 }
 
+/// A rejected record with a bounded excerpt of what was sent, for quarantine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    pub reject: Reject,
+    pub raw: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page {
     pub batch: Batch,
-    pub rejects: Vec<Reject>,
-    /// The next page to fetch, if any.
-    pub next_page: Option<u32>,
+    pub rejects: Vec<Rejected>,
+    pub next: Option<PageToken>,
+    /// Total pages, when the upstream says (for progress reports).
+    pub total_pages: Option<u64>,
 }
 
 /// Why a fetch failed. Callers branch on it: transient failures are retried
-/// next round, a bad payload needs a person.
+/// (and, if they persist, mean the source is down); the others mean it is
+/// misconfigured or broken and needs a person.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("{source_name}: {path}: unavailable: {detail}")]
@@ -86,6 +161,28 @@ pub enum UpstreamError {
         status: u16,
         excerpt: String,
     },
+    #[error("{source_name}: {path}: rate limited (HTTP 429){}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        source_name: &'static str,
+        path: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    #[error(
+        "{source_name}: {path}: HTTP {status}: credentials refused (check sources.{source_name}.auth)"
+    )]
+    Unauthorized {
+        source_name: &'static str,
+        path: String,
+        status: u16,
+    },
+    /// The body was not JSON at all (often a truncated response): worth a retry.
+    #[error("{source_name}: {path}: malformed JSON: {detail}")]
+    Malformed {
+        source_name: &'static str,
+        path: String,
+        detail: String,
+    },
+    /// JSON of the wrong shape (no record list where the mapping says).
     #[error("{source_name}: {path}: unexpected payload: {detail}")]
     BadPayload {
         source_name: &'static str,
@@ -102,17 +199,282 @@ impl UpstreamError {
         match self {
             UpstreamError::Unavailable { .. } => "unavailable",
             UpstreamError::Status { .. } => "http_status",
+            UpstreamError::RateLimited { .. } => "rate_limited",
+            UpstreamError::Unauthorized { .. } => "unauthorized",
+            UpstreamError::Malformed { .. } => "malformed",
             UpstreamError::BadPayload { .. } => "bad_payload",
             UpstreamError::Cancelled { .. } => "cancelled",
         }
     }
+
+    /// Worth retrying: the same request may well succeed in a moment.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            UpstreamError::Unavailable { .. }
+            | UpstreamError::RateLimited { .. }
+            | UpstreamError::Malformed { .. } => true,
+            UpstreamError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// A failure that a person must fix in configuration or upstream:
+    /// refused credentials, a wrong path, a payload of the wrong shape.
+    pub fn is_misconfiguration(&self) -> bool {
+        match self {
+            UpstreamError::Unauthorized { .. } | UpstreamError::BadPayload { .. } => true,
+            UpstreamError::Status { status, .. } => matches!(status, 400 | 404 | 405 | 410),
+            _ => false,
+        }
+    }
 }
 
-/// One upstream system.
+/// One list an upstream serves.
 #[async_trait]
-pub trait Upstream: Send + Sync + std::fmt::Debug {
-    /// The source's name in config, storage, logs and metrics.
-    fn name(&self) -> &'static str;
+pub trait Feed: Send + Sync + std::fmt::Debug {
+    fn kind(&self) -> FeedKind;
+
+    /// Whether the feed can be asked for changes only.
+    fn is_incremental(&self) -> bool;
 
     async fn fetch_page(&self, query: &PageQuery) -> Result<Page, UpstreamError>;
+}
+
+/// Bytes of a rejected record kept for quarantine.
+const RAW_EXCERPT: usize = 2000;
+
+/// A feed served over HTTP, read through its [`FeedSpec`].
+#[derive(Debug)]
+pub struct HttpFeed {
+    client: Arc<SourceClient>,
+    base: BaseUrl,
+    spec: FeedSpec,
+    page_size: u32,
+}
+
+impl HttpFeed {
+    pub fn new(
+        client: Arc<SourceClient>,
+        base: BaseUrl,
+        spec: FeedSpec,
+        page_size: u32,
+    ) -> HttpFeed {
+        HttpFeed {
+            client,
+            base,
+            spec,
+            page_size,
+        }
+    }
+
+    fn url(&self, q: &PageQuery) -> Result<Url, UpstreamError> {
+        let p = &self.spec.pagination.params;
+        if let PageToken::Link(link) = &q.token {
+            // A next link must stay on the source's host: credentials are
+            // attached to every request and must not travel elsewhere.
+            let base = self.base.url();
+            if link.origin() != base.origin() {
+                return Err(self.bad_payload(format!(
+                    "next link {link} leaves {}",
+                    base.origin().ascii_serialization()
+                )));
+            }
+            return Ok(link.clone());
+        }
+        let mut url = self.base.join(&self.spec.path);
+        {
+            let mut qp = url.query_pairs_mut();
+            for (k, v) in &self.spec.query {
+                qp.append_pair(k, v);
+            }
+            if let (Some(since), Some((param, codec))) = (q.updated_since, &self.spec.since) {
+                qp.append_pair(param, &codec.encode(since));
+            }
+            let size = self.page_size.to_string();
+            match (&self.spec.pagination.style, &q.token) {
+                (PaginationStyle::Page, t) => {
+                    let page = match t {
+                        PageToken::Page(n) => *n,
+                        _ => p.first_page,
+                    };
+                    qp.append_pair(&p.page_param, &page.to_string());
+                    qp.append_pair(&p.size_param, &size);
+                }
+                (PaginationStyle::Offset, t) => {
+                    let offset = match t {
+                        PageToken::Offset(n) => *n,
+                        _ => 0,
+                    };
+                    qp.append_pair(&p.offset_param, &offset.to_string());
+                    qp.append_pair(&p.limit_param, &size);
+                }
+                (PaginationStyle::Cursor, t) => {
+                    if let PageToken::Cursor(c) = t {
+                        qp.append_pair(&p.cursor_param, c);
+                    }
+                    qp.append_pair(&p.limit_param, &size);
+                }
+                (PaginationStyle::NextLink, _) => {
+                    if !p.size_param.is_empty() {
+                        qp.append_pair(&p.size_param, &size);
+                    }
+                }
+            }
+        }
+        Ok(url)
+    }
+
+    fn bad_payload(&self, detail: String) -> UpstreamError {
+        UpstreamError::BadPayload {
+            source_name: self.client.source(),
+            path: self.base.join(&self.spec.path).path().to_owned(),
+            detail,
+        }
+    }
+
+    /// The token of the page after this one, by the pagination style.
+    fn next(&self, q: &PageQuery, body: &Value, count: usize) -> (Option<PageToken>, Option<u64>) {
+        let pg = &self.spec.pagination;
+        let full_page = count >= self.page_size as usize;
+        match pg.style {
+            PaginationStyle::Page => {
+                let current = match q.token {
+                    PageToken::Page(n) => n,
+                    _ => pg.params.first_page,
+                };
+                let total = pg
+                    .total_pages
+                    .as_ref()
+                    .and_then(|p| p.get(body))
+                    .and_then(Value::as_u64);
+                let more = match total {
+                    Some(t) => u64::from(current + 1 - pg.params.first_page) < t,
+                    None => full_page,
+                };
+                (
+                    (more && count > 0).then_some(PageToken::Page(current + 1)),
+                    total,
+                )
+            }
+            PaginationStyle::Offset => {
+                let offset = match q.token {
+                    PageToken::Offset(n) => n,
+                    _ => 0,
+                };
+                (
+                    full_page.then_some(PageToken::Offset(offset + count as u64)),
+                    None,
+                )
+            }
+            PaginationStyle::Cursor => {
+                let next = pg
+                    .next_cursor
+                    .get(body)
+                    .and_then(|v| match v {
+                        Value::String(s) if !s.is_empty() => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    // A cursor that does not move would loop forever.
+                    .filter(|c| q.token != PageToken::Cursor(c.clone()));
+                (next.filter(|_| count > 0).map(PageToken::Cursor), None)
+            }
+            PaginationStyle::NextLink => {
+                let next = pg
+                    .next_link
+                    .get(body)
+                    .and_then(Value::as_str)
+                    .and_then(|s| self.base.url().join(s).ok());
+                (next.filter(|_| count > 0).map(PageToken::Link), None)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Feed for HttpFeed {
+    fn kind(&self) -> FeedKind {
+        self.spec.kind
+    }
+
+    fn is_incremental(&self) -> bool {
+        self.spec.since.is_some()
+    }
+
+    async fn fetch_page(&self, q: &PageQuery) -> Result<Page, UpstreamError> {
+        let url = self.url(q)?;
+        let body = self.client.get_json(&url).await?;
+        let Some(Value::Array(items)) = self.spec.records.get(&body) else {
+            return Err(self.bad_payload(format!(
+                "expected a list of records at `{}` (mapping.{}.records)",
+                self.spec.records,
+                self.spec.kind.name()
+            )));
+        };
+        let mut batch = Batch::empty(self.spec.kind);
+        let mut rejects = Vec::new();
+        for item in items {
+            if let Err(reject) = batch.push(&mut self.spec.reader(item)) {
+                let mut raw = item.to_string();
+                if raw.len() > RAW_EXCERPT {
+                    let cut = (0..=RAW_EXCERPT)
+                        .rev()
+                        .find(|i| raw.is_char_boundary(*i))
+                        .unwrap_or(0);
+                    raw.truncate(cut);
+                    raw.push('…');
+                }
+                rejects.push(Rejected { reject, raw });
+            }
+        }
+        let (next, total_pages) = self.next(q, &body, items.len());
+        Ok(Page {
+            batch,
+            rejects,
+            next,
+            total_pages,
+        })
+    }
+}
+
+/// One enabled source with its feeds.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: &'static str,
+    pub feeds: Vec<Arc<dyn Feed>>,
+}
+
+/// Builds every enabled source and its feeds from the settings. An invalid
+/// mapping or client setting is reported with its key.
+pub fn build_sources(settings: &Settings) -> Result<Vec<Source>, String> {
+    let mut out = Vec::new();
+    for (name, s) in settings.sources.all() {
+        if !s.enabled {
+            continue;
+        }
+        let client =
+            Arc::new(SourceClient::new(name, s).map_err(|e| format!("sources.{name}: {e}"))?);
+        let mut feeds: Vec<Arc<dyn Feed>> = Vec::new();
+        for (feed, mapping) in settings.mapping.all() {
+            let kind = FeedKind::from_name(feed).expect("mapping names are feed names");
+            if kind.source() != name {
+                continue;
+            }
+            let spec = FeedSpec::resolve(kind, mapping).map_err(|problems| {
+                problems
+                    .into_iter()
+                    .map(|(k, m)| format!("mapping.{feed}.{k}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+            feeds.push(Arc::new(HttpFeed::new(
+                client.clone(),
+                s.base_url.clone(),
+                spec,
+                s.page_size,
+            )));
+        }
+        out.push(Source { name, feeds });
+    }
+    Ok(out)
 }

@@ -1,265 +1,236 @@
 //! The procedure-handling system (Hệ thống thông tin giải quyết TTHC):
-//! one-stop-shop dossiers.
+//! one-stop-shop dossiers and petitions (PAKN).
 //!
-//! Wire format (domain.md's field names, the built-in default):
-//! `GET {base}/api/v1/dossiers?page=N&size=M[&updated_since=yyyyMMddHHmmss]`
-//! answers `{"data": [dossier, …], "page": N, "total_pages": T}`, with dates
-//! as `yyyyMMddHHmmss` in Asia/Ho_Chi_Minh.
+//! Default wire format (domain.md's field names, which the simulator
+//! speaks): `GET {base}api/v1/dossiers?page=P&size=S[&updated_since=…]`
+//! answering `{"data": [...], "total_pages": T}`, dates `yyyyMMddHHmmss` in
+//! Asia/Ho_Chi_Minh. Petitions likewise at `api/v1/petitions`.
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::Value;
+use super::Reject;
+use super::mapping::{CodeTable, Reader, Schema, check_name, opt, req};
+use crate::domain::{
+    Apology, Channel, ComponentCounts, Dossier, DossierStatus, OnlinePayment, Petition,
+    PetitionCategory, Satisfaction, SupplementRequest, UnitCode,
+};
 
-use super::http::{build_client, get_json};
-use super::{Batch, Page, PageQuery, Reject, Upstream, UpstreamError};
-use crate::config::{BaseUrl, SourceSettings};
-use crate::domain::{Channel, Dossier, DossierStatus, SupplementRequest, UnitCode};
-use crate::time::{local_to_utc, utc_to_local};
+pub(super) const SATISFACTION: CodeTable = CodeTable {
+    name: "satisfaction",
+    defaults: &[("1", "satisfied"), ("2", "neutral"), ("3", "dissatisfied")],
+    check: check_name::<Satisfaction>,
+};
 
-pub const SOURCE: &str = "procedures";
-const PATH: &str = "api/v1/dossiers";
-/// The wire date format, `yyyyMMddHHmmss`.
-pub const WIRE_DATE: &str = "%Y%m%d%H%M%S";
+pub static DOSSIERS: Schema = Schema {
+    default_path: "api/v1/dossiers",
+    incremental: true,
+    fields: &[
+        req("code", "MaHoSo"),
+        req("unit", "DonViXuLy"),
+        req("procedure_code", "MaTTHC"),
+        opt("procedure_name", "TenTTHC"),
+        opt("field_code", "MaLinhVuc"),
+        opt("channel", "KenhThucHien"),
+        req("status", "TrangThaiHoSo"),
+        opt("submitted_at", "NgayNopHoSo"),
+        opt("received_at", "NgayTiepNhan"),
+        opt("due_at", "NgayHenTra"),
+        opt("finished_at", "NgayKetThucXuLy"),
+        opt("returned_at", "NgayTra"),
+        opt("refused_at", "NgayTuChoi"),
+        opt("supplements", "DanhSachHoSoBoSung"),
+        opt("supplement_requested_at", "ThoiGianYeuCau"),
+        opt("supplement_completed_at", "ThoiGianHoanThanh"),
+        opt("supplement_old_due_at", "NgayHenTraCu"),
+        opt("supplement_new_due_at", "NgayHenTraMoi"),
+        opt("apologies", "PhieuXinLoi"),
+        opt("apology_issued_at", "NgayXinLoi"),
+        opt("apology_reason", "LyDo"),
+        opt("apology_new_due_at", "NgayHenTraMoi"),
+        opt("has_fees", "CoNghiaVuTaiChinh"),
+        opt("fees", "DanhSachLePhi"),
+        opt("online_payment", "DuocThanhToanTrucTuyen"),
+        opt("digitized", "HoSoCoThanhPhanSoHoa"),
+        opt("components", "TaiLieuNop"),
+        opt("component_digitized", "DuocSoHoa"),
+        opt("component_reused", "DuocTaiSuDung"),
+        opt("results", "DanhSachGiayToKetQua"),
+        opt("result_file", "DuongDanTepTinKetQua"),
+        opt("vneid_authenticated", "TaiKhoanDuocXacThucVoiVNeID"),
+        opt("synced_to_portal", "DaDongBoDVCQG"),
+        opt("shared_to_citizen_store", "DaChiaSeKhoDuLieu"),
+        opt("used_population_data", "SuDungDuLieuDanCu"),
+        opt("satisfaction", "MucDoHaiLong"),
+        opt("updated_at", "NgayCapNhat"),
+    ],
+    codes: &[
+        CodeTable {
+            name: "status",
+            defaults: &[
+                ("1", "newly_registered"),
+                ("2", "received"),
+                ("3", "refused"),
+                ("4", "in_progress"),
+                ("5", "supplement_requested"),
+                ("6", "awaiting_fees"),
+                ("7", "withdrawn"),
+                ("8", "stopped"),
+                ("9", "done"),
+                ("10", "returned"),
+            ],
+            check: check_name::<DossierStatus>,
+        },
+        CodeTable {
+            name: "channel",
+            defaults: &[("1", "in_person"), ("2", "online"), ("3", "postal")],
+            check: check_name::<Channel>,
+        },
+        CodeTable {
+            name: "online_payment",
+            defaults: &[
+                ("0", "not_paid_online"),
+                ("1", "national_portal"),
+                ("2", "provincial_gateway"),
+            ],
+            check: check_name::<OnlinePayment>,
+        },
+        SATISFACTION,
+    ],
+};
 
-#[derive(Debug)]
-pub struct ProceduresSource {
-    client: reqwest::Client,
-    base: BaseUrl,
-    page_size: u32,
+pub static PETITIONS: Schema = Schema {
+    default_path: "api/v1/petitions",
+    incremental: true,
+    fields: &[
+        req("code", "MaPAKN"),
+        req("unit", "DonViXuLy"),
+        opt("category", "PhanLoai"),
+        opt("received_at", "NgayTiepNhan"),
+        opt("due_at", "HanXuLy"),
+        opt("answered_at", "NgayTraLoi"),
+        opt("satisfaction", "MucDoHaiLong"),
+        opt("updated_at", "NgayCapNhat"),
+    ],
+    codes: &[
+        CodeTable {
+            name: "category",
+            defaults: &[("1", "procedure"), ("2", "conduct"), ("3", "other")],
+            check: check_name::<PetitionCategory>,
+        },
+        SATISFACTION,
+    ],
+};
+
+/// Reads the record's unit code; shared by every feed.
+pub(super) fn unit(r: &Reader<'_>) -> Result<UnitCode, Reject> {
+    let raw = r.string("unit")?;
+    UnitCode::parse(&raw).map_err(|e| r.reject("unit", e.to_string()))
 }
 
-impl ProceduresSource {
-    pub fn new(settings: &SourceSettings) -> Result<Self, String> {
-        Ok(Self {
-            client: build_client(settings)?,
-            base: settings.base_url.clone(),
-            page_size: settings.page_size,
-        })
-    }
-}
+pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
+    let code = r.string("code")?;
+    r.identify(&code);
+    let unit_code = unit(r)?;
+    let procedure_code = r.string("procedure_code")?;
+    let status = r
+        .code("status", "status")?
+        .ok_or_else(|| r.reject("status", "required field is missing"))?;
 
-#[async_trait]
-impl Upstream for ProceduresSource {
-    fn name(&self) -> &'static str {
-        SOURCE
-    }
-
-    async fn fetch_page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
-        let mut url = self.base.join(PATH);
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("page", &query.page.to_string());
-            q.append_pair("size", &self.page_size.to_string());
-            if let Some(since) = query.updated_since {
-                q.append_pair("updated_since", &format_wire_date(since));
-            }
-        }
-        let body = get_json(&self.client, SOURCE, url.clone()).await?;
-        parse_page(&body, query.page).map_err(|detail| UpstreamError::BadPayload {
-            source_name: SOURCE,
-            path: url.path().to_owned(),
-            detail,
-        })
-    }
-}
-
-/// Splits a page into dossiers and rejects. Only an envelope that is not
-/// the expected shape fails the page as a whole.
-pub fn parse_page(body: &Value, page: u32) -> Result<Page, String> {
-    let data = body
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or("expected an object with a `data` array")?;
-    let total_pages = body
-        .get("total_pages")
-        .and_then(Value::as_u64)
-        .ok_or("expected a numeric `total_pages`")?;
-    let mut dossiers = Vec::with_capacity(data.len());
-    let mut rejects = Vec::new();
-    for record in data {
-        match map_dossier(record) {
-            Ok(d) => dossiers.push(d),
-            Err(r) => rejects.push(r),
-        }
-    }
-    Ok(Page {
-        batch: Batch::Dossiers(dossiers),
-        rejects,
-        next_page: (u64::from(page) < total_pages).then_some(page + 1),
-    })
-}
-
-pub fn format_wire_date(t: DateTime<Utc>) -> String {
-    utc_to_local(t).format(WIRE_DATE).to_string()
-}
-
-pub fn parse_wire_date(s: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s, WIRE_DATE)
-        .ok()
-        .map(local_to_utc)
-}
-
-/// Reads fields of one record, turning every problem into a [`Reject`]
-/// that names the record and the field.
-struct Fields<'a> {
-    record: &'a Value,
-    id: Option<String>,
-}
-
-impl<'a> Fields<'a> {
-    fn reject(&self, field: &str, problem: impl Into<String>) -> Reject {
-        Reject {
-            record_id: self.id.clone(),
-            field: field.to_owned(),
-            problem: problem.into(),
-        }
-    }
-
-    fn get(&self, field: &str) -> Option<&'a Value> {
-        self.record.get(field).filter(|v| !v.is_null())
-    }
-
-    fn string(&self, field: &str) -> Result<String, Reject> {
-        self.opt_string(field)?
-            .ok_or_else(|| self.reject(field, "required field is missing"))
-    }
-
-    fn opt_string(&self, field: &str) -> Result<Option<String>, Reject> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(other) => Err(self.reject(field, format!("expected a string, found {other}"))),
-        }
-    }
-
-    fn code(&self, field: &str) -> Result<Option<u8>, Reject> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|n| u8::try_from(n).ok())
-                .map(Some)
-                .ok_or_else(|| self.reject(field, format!("expected a small code, found {n}"))),
-            Some(Value::String(s)) => {
-                s.trim().parse().map(Some).map_err(|_| {
-                    self.reject(field, format!("expected a numeric code, found \"{s}\""))
-                })
-            }
-            Some(other) => {
-                Err(self.reject(field, format!("expected a numeric code, found {other}")))
-            }
-        }
-    }
-
-    fn date(&self, field: &str) -> Result<Option<DateTime<Utc>>, Reject> {
-        match self.opt_string(field)? {
-            None => Ok(None),
-            Some(s) => parse_wire_date(&s).map(Some).ok_or_else(|| {
-                self.reject(
-                    field,
-                    format!("expected a date as yyyyMMddHHmmss, found \"{s}\""),
-                )
-            }),
-        }
-    }
-}
-
-/// Maps one wire record to a dossier.
-pub fn map_dossier(record: &Value) -> Result<Dossier, Reject> {
-    let mut f = Fields { record, id: None };
-    if !record.is_object() {
-        return Err(f.reject("(record)", "expected a JSON object"));
-    }
-    let code = f.string("MaHoSo")?;
-    f.id = Some(code.clone());
-    let unit = f.string("DonViXuLy")?;
-    let unit_code = UnitCode::parse(&unit).map_err(|e| f.reject("DonViXuLy", e.to_string()))?;
-    let status_code = f
-        .code("TrangThaiHoSo")?
-        .ok_or_else(|| f.reject("TrangThaiHoSo", "required field is missing"))?;
-    let status = DossierStatus::from_code(status_code).ok_or_else(|| {
-        f.reject(
-            "TrangThaiHoSo",
-            format!("unknown status code {status_code}: expected 1 to 10"),
-        )
-    })?;
-    // A missing channel means in person, as the national portal's sync does.
-    let channel = match f.code("KenhThucHien")? {
-        None => Channel::InPerson,
-        Some(c) => Channel::from_code(c).ok_or_else(|| {
-            f.reject(
-                "KenhThucHien",
-                format!("unknown channel code {c}: expected 1, 2 or 3"),
-            )
-        })?,
-    };
-    let unit_code_copy = unit_code.clone();
-    Ok(Dossier {
-        procedure_code: f.string("MaTTHC")?,
-        procedure_name: f.opt_string("TenTTHC")?,
-        unit_code,
-        channel,
-        status,
-        submitted_at: f.date("NgayNopHoSo")?,
-        received_at: f.date("NgayTiepNhan")?,
-        due_at: f.date("NgayHenTra")?,
-        finished_at: f.date("NgayKetThucXuLy")?,
-        returned_at: f.date("NgayTra")?,
-        refused_at: f.date("NgayTuChoi")?,
-        supplements: map_supplements(&f)?,
-        updated_at: f.date("NgayCapNhat")?,
-        code: code.clone(),
-        ..Dossier::new(code, unit_code_copy, "")
-    })
-}
-
-fn map_supplements(f: &Fields<'_>) -> Result<Vec<SupplementRequest>, Reject> {
-    const FIELD: &str = "DanhSachHoSoBoSung";
-    let Some(list) = f.get(FIELD) else {
-        return Ok(Vec::new());
-    };
-    let items = list
-        .as_array()
-        .ok_or_else(|| f.reject(FIELD, "expected a list of supplement requests"))?;
-    items
+    let supplements = r
+        .list("supplements")?
         .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let sub = Fields {
-                record: item,
-                id: f.id.clone(),
-            };
-            let field = |name: &str| format!("{FIELD}[{i}].{name}");
-            let date = |name: &str| {
-                sub.date(name).map_err(|mut r| {
-                    r.field = field(name);
-                    r
-                })
-            };
+        .map(|s| {
             Ok(SupplementRequest {
-                requested_at: date("ThoiGianYeuCau")?.ok_or_else(|| {
-                    f.reject(&field("ThoiGianYeuCau"), "required field is missing")
-                })?,
-                completed_at: date("ThoiGianHoanThanh")?,
-                old_due_at: date("NgayHenTraCu")?,
-                new_due_at: date("NgayHenTraMoi")?,
+                requested_at: s.required_date("supplement_requested_at")?,
+                completed_at: s.date("supplement_completed_at")?,
+                old_due_at: s.date("supplement_old_due_at")?,
+                new_due_at: s.date("supplement_new_due_at")?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, Reject>>()?;
+    let apologies = r
+        .list("apologies")?
+        .iter()
+        .map(|a| {
+            Ok(Apology {
+                issued_at: a.date("apology_issued_at")?,
+                reason: a.opt_string("apology_reason")?,
+                new_due_at: a.date("apology_new_due_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, Reject>>()?;
+    let mut components = ComponentCounts::default();
+    for c in r.list("components")? {
+        components.total += 1;
+        components.digitized += u32::from(c.flag("component_digitized")?);
+        components.reused += u32::from(c.flag("component_reused")?);
+    }
+    let mut e_result = false;
+    for res in r.list("results")? {
+        e_result |= res.opt_string("result_file")?.is_some();
+    }
+    // Fees are declared by a flag, or implied by a non-empty fee list.
+    let has_fees = r.flag("has_fees")? || !r.list("fees")?.is_empty();
+
+    Ok(Dossier {
+        procedure_name: r.opt_string("procedure_name")?,
+        field_code: r.opt_string("field_code")?,
+        // A missing channel means in person, as the national portal's sync does.
+        channel: r.code("channel", "channel")?.unwrap_or(Channel::InPerson),
+        status,
+        submitted_at: r.date("submitted_at")?,
+        received_at: r.date("received_at")?,
+        due_at: r.date("due_at")?,
+        finished_at: r.date("finished_at")?,
+        returned_at: r.date("returned_at")?,
+        refused_at: r.date("refused_at")?,
+        supplements,
+        apologies,
+        has_fees,
+        online_payment: r
+            .code("online_payment", "online_payment")?
+            .unwrap_or(OnlinePayment::NotPaidOnline),
+        digitized: r.flag("digitized")?,
+        components,
+        e_result,
+        vneid_authenticated: r.flag("vneid_authenticated")?,
+        synced_to_portal: r.flag("synced_to_portal")?,
+        shared_to_citizen_store: r.flag("shared_to_citizen_store")?,
+        used_population_data: r.flag("used_population_data")?,
+        satisfaction: r.code("satisfaction", "satisfaction")?,
+        updated_at: r.date("updated_at")?,
+        ..Dossier::new(code, unit_code, procedure_code)
+    })
+}
+
+pub fn map_petition(r: &mut Reader<'_>) -> Result<Petition, Reject> {
+    let code = r.string("code")?;
+    r.identify(&code);
+    Ok(Petition {
+        unit_code: unit(r)?,
+        category: r
+            .code("category", "category")?
+            .unwrap_or(PetitionCategory::Other),
+        received_at: r.date("received_at")?,
+        due_at: r.date("due_at")?,
+        answered_at: r.date("answered_at")?,
+        satisfaction: r.code("satisfaction", "satisfaction")?,
+        updated_at: r.date("updated_at")?,
+        code,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::config::FeedMapping;
+    use crate::upstream::mapping::{FeedKind, FeedSpec};
+    use serde_json::{Value, json};
 
     fn record() -> Value {
         json!({
             "MaHoSo": "H44.07-260803-00001",
-            "MaTTHC": "1.001",
+            "MaTTHC": "1.001766",
             "TenTTHC": "Cấp phiếu lý lịch tư pháp",
+            "MaLinhVuc": "LLTP",
             "DonViXuLy": "H44.07",
             "KenhThucHien": 2,
             "NgayNopHoSo": "20260803080000",
@@ -270,13 +241,27 @@ mod tests {
             "DanhSachHoSoBoSung": [
                 {"ThoiGianYeuCau": "20260804090000", "ThoiGianHoanThanh": "20260805090000"}
             ],
+            "DuocThanhToanTrucTuyen": 1,
+            "DanhSachLePhi": [{"TenLePhi": "Lệ phí", "SoTien": 200000}],
+            "TaiLieuNop": [
+                {"TenTaiLieu": "Tờ khai", "DuocSoHoa": true, "DuocTaiSuDung": false},
+                {"TenTaiLieu": "CCCD", "DuocSoHoa": true, "DuocTaiSuDung": true}
+            ],
+            "DanhSachGiayToKetQua": [{"TenGiayTo": "Phiếu", "DuongDanTepTinKetQua": "https://x/1.pdf"}],
+            "PhieuXinLoi": [],
+            "MucDoHaiLong": 1,
             "NgayCapNhat": "20260805090000"
         })
     }
 
+    fn map(mapping: &FeedMapping, v: &Value) -> Result<Dossier, Reject> {
+        let spec = FeedSpec::resolve(FeedKind::Dossiers, mapping).unwrap();
+        map_dossier(&mut spec.reader(v))
+    }
+
     #[test]
-    fn a_default_record_maps_with_local_dates_as_utc() {
-        let d = map_dossier(&record()).unwrap();
+    fn a_default_record_maps_every_field() {
+        let d = map(&FeedMapping::default(), &record()).unwrap();
         assert_eq!(d.code, "H44.07-260803-00001");
         assert_eq!(d.channel, Channel::Online);
         assert_eq!(d.status, DossierStatus::InProgress);
@@ -286,6 +271,18 @@ mod tests {
             "2026-08-03T02:00:00+00:00"
         );
         assert_eq!(d.supplements.len(), 1);
+        assert!(d.has_fees, "implied by the fee list");
+        assert_eq!(d.online_payment, OnlinePayment::NationalPortal);
+        assert_eq!(
+            d.components,
+            ComponentCounts {
+                total: 2,
+                digitized: 2,
+                reused: 1
+            }
+        );
+        assert!(d.e_result);
+        assert_eq!(d.satisfaction, Some(Satisfaction::Satisfied));
         assert_eq!(
             d.procedure_name.as_deref(),
             Some("Cấp phiếu lý lịch tư pháp")
@@ -294,49 +291,99 @@ mod tests {
 
     #[test]
     fn a_bad_field_names_the_record_and_the_field() {
-        let mut r = record();
-        r["NgayTiepNhan"] = json!("03/08/2026");
-        let e = map_dossier(&r).unwrap_err();
-        assert_eq!(e.record_id.as_deref(), Some("H44.07-260803-00001"));
-        assert_eq!(e.field, "NgayTiepNhan");
-        assert!(e.problem.contains("yyyyMMddHHmmss"), "{}", e.problem);
-
-        let mut r = record();
-        r["TrangThaiHoSo"] = json!(42);
-        assert_eq!(map_dossier(&r).unwrap_err().field, "TrangThaiHoSo");
-
+        type Spoil = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Spoil, &str)> = vec![
+            (
+                Box::new(|r| r["NgayTiepNhan"] = json!("03/08/2026")),
+                "NgayTiepNhan",
+            ),
+            (
+                Box::new(|r| r["TrangThaiHoSo"] = json!(42)),
+                "TrangThaiHoSo",
+            ),
+            (
+                Box::new(|r| r["DonViXuLy"] = json!("not a code")),
+                "DonViXuLy",
+            ),
+            (
+                Box::new(|r| r["DanhSachHoSoBoSung"][0]["ThoiGianYeuCau"] = json!("x")),
+                "DanhSachHoSoBoSung[0].ThoiGianYeuCau",
+            ),
+            (
+                Box::new(|r| r["TaiLieuNop"][1]["DuocSoHoa"] = json!("maybe")),
+                "TaiLieuNop[1].DuocSoHoa",
+            ),
+        ];
+        for (spoil, field) in cases {
+            let mut r = record();
+            spoil(&mut r);
+            let e = map(&FeedMapping::default(), &r).unwrap_err();
+            assert_eq!(e.record_id.as_deref(), Some("H44.07-260803-00001"));
+            assert_eq!(e.field, field);
+        }
         let mut r = record();
         r.as_object_mut().unwrap().remove("MaHoSo");
-        let e = map_dossier(&r).unwrap_err();
+        let e = map(&FeedMapping::default(), &r).unwrap_err();
         assert_eq!((e.record_id, e.field.as_str()), (None, "MaHoSo"));
-
         let mut r = record();
-        r["DanhSachHoSoBoSung"][0]["ThoiGianYeuCau"] = json!("x");
+        r["TrangThaiHoSo"] = json!(42);
+        let e = map(&FeedMapping::default(), &r).unwrap_err();
+        assert!(e.problem.contains("unknown code \"42\""), "{}", e.problem);
+    }
+
+    #[test]
+    fn a_vendor_mapping_reads_nested_fields_other_codes_and_dates() {
+        let toml = r#"
+            date_format = "dd/MM/yyyy HH:mm:ss"
+            [fields]
+            code = "id"
+            unit = "donVi.ma"
+            procedure_code = "thuTuc.ma"
+            status = "trangThai"
+            received_at = "thoiGian.tiepNhan"
+            supplements = "boSung"
+            supplement_requested_at = "yeuCau"
+            [codes.status]
+            DANG_XU_LY = "in_progress"
+        "#;
+        let mapping: FeedMapping = toml::from_str(toml).unwrap();
+        let v = json!({
+            "id": "X-1",
+            "donVi": {"ma": "H44.07"},
+            "thuTuc": {"ma": "1.001766"},
+            "trangThai": "DANG_XU_LY",
+            "thoiGian": {"tiepNhan": "03/08/2026 09:00:00"},
+            "boSung": [{"yeuCau": "04/08/2026 09:00:00"}]
+        });
+        let d = map(&mapping, &v).unwrap();
+        assert_eq!(d.unit_code.as_str(), "H44.07");
+        assert_eq!(d.status, DossierStatus::InProgress);
         assert_eq!(
-            map_dossier(&r).unwrap_err().field,
-            "DanhSachHoSoBoSung[0].ThoiGianYeuCau"
+            d.received_at.unwrap().to_rfc3339(),
+            "2026-08-03T02:00:00+00:00"
         );
+        assert_eq!(d.supplements.len(), 1);
+        let mut bad = v.clone();
+        bad["thoiGian"]["tiepNhan"] = json!("2026-08-03");
+        assert_eq!(map(&mapping, &bad).unwrap_err().field, "thoiGian.tiepNhan");
     }
 
     #[test]
-    fn a_page_keeps_good_records_beside_bad_ones() {
-        let mut bad = record();
-        bad["MaHoSo"] = json!("H44.07-BAD");
-        bad["DonViXuLy"] = json!("not a code");
-        let body = json!({"data": [record(), bad], "page": 1, "total_pages": 2});
-        let page = parse_page(&body, 1).unwrap();
-        assert_eq!(page.batch.len(), 1);
-        assert_eq!(page.rejects.len(), 1);
-        assert_eq!(page.rejects[0].field, "DonViXuLy");
-        assert_eq!(page.next_page, Some(2));
-        assert_eq!(parse_page(&body, 2).unwrap().next_page, None);
-        assert!(parse_page(&json!({"rows": []}), 1).is_err());
-    }
-
-    #[test]
-    fn wire_dates_round_trip() {
-        let t = parse_wire_date("20261126140500").unwrap();
-        assert_eq!(format_wire_date(t), "20261126140500");
-        assert!(parse_wire_date("2026-11-26").is_none());
+    fn mapping_mistakes_are_named_by_key() {
+        let mapping: FeedMapping = toml::from_str(
+            "date_format = \"yyyy-QQ\"\n[fields]\nnonsense = \"x\"\ncode = \"\"\n[codes.status]\nA = \"finished\"\n[codes.colour]\nA = \"red\"\n",
+        )
+        .unwrap();
+        let problems = crate::upstream::mapping::check("dossiers", &mapping);
+        let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
+        for key in [
+            "date_format",
+            "fields.nonsense",
+            "fields.code",
+            "codes.status.A",
+            "codes.colour",
+        ] {
+            assert!(keys.contains(&key), "{key} not in {problems:?}");
+        }
     }
 }

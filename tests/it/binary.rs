@@ -132,14 +132,18 @@ fn write_config(dir: &Path, db_url: &str, sim: &SimServer, outbox: &Path, extra:
     let mut text = format!(
         "[database]\nurl = \"{db_url}\"\n\
          [http]\nlisten = \"127.0.0.1:0\"\n\
-         [sources.procedures]\nbase_url = \"{}\"\n\
+         [sources.procedures]\nbase_url = \"{sim}\"\n\
+         [sources.documents]\nbase_url = \"{sim}\"\n\
+         [sources.reports]\nbase_url = \"{sim}\"\n\
+         [sources.portal]\nbase_url = \"{sim}\"\n\
+         [sources.units]\nbase_url = \"{sim}\"\n\
          [rules]\nfile = \"{}\"\n\
          [indicators]\nholidays_file = \"{}\"\n\
          [email]\nfile_dir = \"{}\"\nfrom = \"par-monitor <par-monitor@vpubnd.example>\"\npoll_interval = \"1s\"\n{extra}\n",
-        sim.url,
         root.join("config/rules.toml").display(),
         root.join("config/holidays.toml").display(),
         outbox.display(),
+        sim = sim.url,
     );
     for u in sim.sim.units() {
         text.push_str(&format!(

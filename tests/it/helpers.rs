@@ -137,7 +137,13 @@ pub fn settings(db_url: &str, sim: &SimServer, outbox_dir: &Path) -> Settings {
         env.insert(format!("PARMON__{k}"), v);
     };
     set("DATABASE__URL", format!("\"{db_url}\""));
-    set("SOURCES__PROCEDURES__BASE_URL", format!("\"{}\"", sim.url));
+    for source in ["PROCEDURES", "DOCUMENTS", "REPORTS", "PORTAL", "UNITS"] {
+        set(
+            &format!("SOURCES__{source}__BASE_URL"),
+            format!("\"{}\"", sim.url),
+        );
+        set(&format!("SOURCES__{source}__ENABLED"), "true".into());
+    }
     set("HTTP__LISTEN", "\"127.0.0.1:0\"".into());
     set("EMAIL__FILE_DIR", format!("\"{}\"", outbox_dir.display()));
     set(

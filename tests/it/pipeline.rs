@@ -29,8 +29,8 @@ on_both_backends! {
 
         let polls = app.poll_all(&never).await;
         let report = polls[0].1.as_ref().expect("poll succeeds");
-        assert_eq!(report.counts.inserted as usize, ctx.sim.sim.dossiers().len());
-        assert_eq!(report.rejected, 0);
+        assert_eq!(report.counts().inserted as usize, ctx.sim.sim.dossiers().len());
+        assert_eq!(report.rejected(), 0);
         let eval = app.evaluate().await.unwrap();
         let sent = app.deliver(&never).await.unwrap();
 
@@ -100,7 +100,7 @@ on_both_backends! {
         ctx.clock.advance(Duration::minutes(5));
         let polls = app.poll_all(&never).await;
         let second = polls[0].1.as_ref().unwrap();
-        assert_eq!((second.counts.inserted, second.counts.updated), (0, 0));
+        assert_eq!((second.counts().inserted, second.counts().updated), (0, 0));
         // Re-storing the very same page writes nothing either.
         let again = app.store.upsert_dossiers(&ctx.sim.sim.dossiers(), ctx.clock.now()).await.unwrap();
         assert_eq!(again.unchanged as usize, ctx.sim.sim.dossiers().len());
@@ -150,7 +150,7 @@ on_both_backends! {
         });
         ctx.clock.advance(Duration::minutes(5));
         let polls = app.poll_all(&never).await;
-        assert!(polls[0].1.as_ref().unwrap().counts.updated > 0);
+        assert!(polls[0].1.as_ref().unwrap().counts().updated > 0);
         let eval = app.evaluate().await.unwrap();
         assert_eq!(eval.resolved, 1);
         app.deliver(&never).await.unwrap();

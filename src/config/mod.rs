@@ -17,263 +17,22 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Format, Toml};
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{EmailAddress, UnitCode, UnitKind};
 
+mod sources;
+mod values;
+
+pub use sources::{
+    AuthSettings, ClientAuth, FeedMapping, MappingSettings, PaginationSettings, PaginationStyle,
+    SourceSettings, SourcesSettings,
+};
+pub use values::{BaseUrl, DatabaseUrl, Fraction, HttpUrl, Schedule, Secret};
+
 /// The prefix of environment overrides; `__` separates nesting levels.
 pub const ENV_PREFIX: &str = "PARMON__";
 pub const DEFAULT_CONFIG_PATH: &str = "config/par-monitor.toml";
-
-// ---------------------------------------------------------------------------
-// Value types with rules
-// ---------------------------------------------------------------------------
-
-/// A secret string. It cannot be printed by accident: `Debug`, `Display`-less,
-/// and `Serialize` all show `[redacted]`.
-#[derive(Clone)]
-pub struct Secret(SecretString);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(SecretString::from(s.into()))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("[redacted]")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret::new)
-    }
-}
-
-/// A database URL. Its password, if any, never reaches `Debug` or `Serialize`.
-#[derive(Clone)]
-pub struct DatabaseUrl(Secret);
-
-impl DatabaseUrl {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        if s.starts_with("sqlite:")
-            || s.starts_with("postgres://")
-            || s.starts_with("postgresql://")
-        {
-            Ok(Self(Secret::new(s)))
-        } else {
-            Err("expected a URL starting with sqlite: or postgres://".into())
-        }
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        !self.expose().starts_with("sqlite:")
-    }
-
-    /// The URL with any password replaced by `***`.
-    pub fn redacted(&self) -> String {
-        match url::Url::parse(self.expose()) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
-                u.to_string()
-            }
-            Ok(u) => u.to_string(),
-            // An unparseable URL may still hold a password: show only the scheme.
-            Err(_) => format!(
-                "{}://[redacted]",
-                self.expose().split(':').next().unwrap_or("?")
-            ),
-        }
-    }
-
-    fn with_password(&self, password: &Secret) -> Result<Self, String> {
-        let mut u = url::Url::parse(self.expose()).map_err(|e| e.to_string())?;
-        u.set_password(Some(password.expose()))
-            .map_err(|_| "this URL cannot carry a password".to_string())?;
-        Ok(Self(Secret::new(u.to_string())))
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({})", self.redacted())
-    }
-}
-
-impl Serialize for DatabaseUrl {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.redacted())
-    }
-}
-
-impl<'de> Deserialize<'de> for DatabaseUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A cron schedule with seconds (`sec min hour day month weekday`), read in
-/// Asia/Ho_Chi_Minh, e.g. `0 */5 * * * *` for every five minutes.
-#[derive(Clone)]
-pub struct Schedule {
-    text: String,
-    cron: croner::Cron,
-}
-
-impl Schedule {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        // The same parser settings as tokio-cron-scheduler, which runs it.
-        let cron = croner::parser::CronParser::builder()
-            .seconds(croner::parser::Seconds::Required)
-            .dom_and_dow(true)
-            .build()
-            .parse(s)
-            .map_err(|e| {
-                format!("`{s}` is not a cron schedule with seconds, e.g. \"0 */5 * * * *\": {e}")
-            })?;
-        Ok(Self {
-            text: s.to_owned(),
-            cron,
-        })
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// The next time the schedule fires strictly after `after`.
-    pub fn next_after(
-        &self,
-        after: chrono::DateTime<chrono::Utc>,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        let local = after.with_timezone(&crate::time::LOCAL_TZ);
-        self.cron
-            .find_next_occurrence(&local, false)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc))
-    }
-
-    /// The gap between two consecutive firings after `after`: the nominal
-    /// interval of a regular schedule, used for staleness defaults.
-    pub fn interval_near(&self, after: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-        let a = self.next_after(after)?;
-        let b = self.next_after(a)?;
-        (b - a).to_std().ok()
-    }
-}
-
-impl fmt::Debug for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Schedule({:?})", self.text)
-    }
-}
-
-impl Serialize for Schedule {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Schedule {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// An absolute `http://` or `https://` base URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BaseUrl(url::Url);
-
-impl BaseUrl {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let mut u = url::Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
-        if !matches!(u.scheme(), "http" | "https") {
-            return Err(format!("`{s}` is not an http:// or https:// URL"));
-        }
-        // A trailing slash makes `join` append rather than replace the last segment.
-        if !u.path().ends_with('/') {
-            let p = format!("{}/", u.path());
-            u.set_path(&p);
-        }
-        Ok(Self(u))
-    }
-
-    pub fn url(&self) -> &url::Url {
-        &self.0
-    }
-
-    pub fn join(&self, path: &str) -> url::Url {
-        self.0
-            .join(path.trim_start_matches('/'))
-            .unwrap_or_else(|_| self.0.clone())
-    }
-}
-
-impl fmt::Display for BaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl Serialize for BaseUrl {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for BaseUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A fraction in [0, 1], written as such in config (`0.95`, not `95`).
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
-#[serde(transparent)]
-pub struct Fraction(f64);
-
-impl Fraction {
-    pub fn new(v: f64) -> Result<Self, String> {
-        if (0.0..=1.0).contains(&v) {
-            Ok(Self(v))
-        } else {
-            Err(format!(
-                "{v} is not a fraction: expected a number from 0 to 1, e.g. 0.95 for 95%"
-            ))
-        }
-    }
-
-    pub fn get(self) -> f64 {
-        self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for Fraction {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = f64::deserialize(d)?;
-        Self::new(v).map_err(serde::de::Error::custom)
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -290,6 +49,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub sources: SourcesSettings,
+    #[serde(default)]
+    pub mapping: MappingSettings,
     #[serde(default)]
     pub indicators: IndicatorSettings,
     #[serde(default)]
@@ -362,62 +123,6 @@ impl Default for LogSettings {
             level: "info".into(),
             format: LogFormat::Text,
         }
-    }
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SourcesSettings {
-    pub procedures: SourceSettings,
-}
-
-/// Settings shared by every upstream source.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SourceSettings {
-    pub enabled: bool,
-    pub base_url: BaseUrl,
-    /// When to poll (cron with seconds, Asia/Ho_Chi_Minh).
-    pub schedule: Schedule,
-    #[serde(with = "humantime_serde")]
-    pub connect_timeout: Duration,
-    /// Limit for one whole request, body included.
-    #[serde(with = "humantime_serde")]
-    pub request_timeout: Duration,
-    pub page_size: u32,
-    /// Data older than this is stale: rules on it are unknown, never passing.
-    /// Default: two poll intervals.
-    #[serde(with = "humantime_serde::option")]
-    pub stale_after: Option<Duration>,
-    pub bearer_token: Option<Secret>,
-    pub bearer_token_file: Option<PathBuf>,
-}
-
-impl Default for SourceSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            base_url: BaseUrl::parse("http://127.0.0.1:8089/").expect("valid default"),
-            schedule: Schedule::parse("0 */5 * * * *").expect("valid default"),
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(30),
-            page_size: 500,
-            stale_after: None,
-            bearer_token: None,
-            bearer_token_file: None,
-        }
-    }
-}
-
-impl SourceSettings {
-    /// The configured staleness limit, or two poll intervals.
-    pub fn stale_after(&self, now: chrono::DateTime<chrono::Utc>) -> Duration {
-        self.stale_after.unwrap_or_else(|| {
-            self.schedule
-                .interval_near(now)
-                .map(|i| i * 2)
-                .unwrap_or(Duration::from_secs(600))
-        })
     }
 }
 
@@ -688,9 +393,12 @@ impl Settings {
         if let Err(e) = take_secret_file(&mut smtp.password, &smtp.password_file, env) {
             problems.push(problem(origin, "email.smtp.password_file", e));
         }
-        let p = &mut self.sources.procedures;
-        if let Err(e) = take_secret_file(&mut p.bearer_token, &p.bearer_token_file, env) {
-            problems.push(problem(origin, "sources.procedures.bearer_token_file", e));
+        for (name, source) in self.sources.all_mut() {
+            if let Some((secret, file, key)) = source.auth.secret_slot()
+                && let Err(e) = take_secret_file(secret, file, env)
+            {
+                problems.push(problem(origin, format!("sources.{name}.auth.{key}"), e));
+            }
         }
         into_result(problems)
     }
@@ -705,13 +413,37 @@ impl Settings {
                 "expected at least 1",
             ));
         }
-        let src = &self.sources.procedures;
-        if src.page_size == 0 || src.page_size > 10_000 {
-            problems.push(problem(
-                origin,
-                "sources.procedures.page_size",
-                "expected a page size from 1 to 10000",
-            ));
+        for (name, src) in self.sources.all() {
+            if src.page_size == 0 || src.page_size > 10_000 {
+                problems.push(problem(
+                    origin,
+                    format!("sources.{name}.page_size"),
+                    "expected a page size from 1 to 10000",
+                ));
+            }
+            if src.max_concurrent_requests == 0 {
+                problems.push(problem(
+                    origin,
+                    format!("sources.{name}.max_concurrent_requests"),
+                    "expected at least 1",
+                ));
+            }
+            if src.enabled
+                && let Some((secret, _, key)) = src.auth.clone().secret_slot()
+                && secret.is_none()
+            {
+                let key = key.trim_end_matches("_file");
+                problems.push(problem(
+                    origin,
+                    format!("sources.{name}.auth.{key}"),
+                    format!("required for this auth kind (or {key}_file)"),
+                ));
+            }
+        }
+        for (feed, mapping) in self.mapping.all() {
+            for (key, message) in crate::upstream::mapping::check(feed, mapping) {
+                problems.push(problem(origin, format!("mapping.{feed}.{key}"), message));
+            }
         }
         if self.email.transport == TransportKind::Smtp && self.email.smtp.host.is_none() {
             problems.push(problem(
@@ -1079,7 +811,7 @@ mod tests {
 
     #[test]
     fn the_shipped_configuration_file_is_valid() {
-        let text = include_str!("../config/par-monitor.toml");
+        let text = include_str!("../../config/par-monitor.toml");
         let s = Settings::from_toml_str(text, "config/par-monitor.toml", &BTreeMap::new())
             .unwrap_or_else(|e| panic!("{e}"));
         let defaults = load("").unwrap();

@@ -1,0 +1,128 @@
+//! The state of the upstream sources, gathered for people: health,
+//! freshness, records held and records quarantined, per source and feed.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::storage::RecordTable;
+use crate::time::rfc3339_local;
+use crate::upstream::mapping::FeedKind;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FeedStatus {
+    pub feed: String,
+    pub records: i64,
+    pub quarantined: i64,
+    pub last_success_at: Option<String>,
+    pub last_full_sync_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceStatus {
+    pub source: String,
+    pub enabled: bool,
+    /// `healthy`, `degraded`, `down`, `misconfigured`, or `never polled`.
+    pub health: String,
+    /// Data older than the source's staleness limit is not trusted by rules.
+    pub stale: bool,
+    pub last_success_at: Option<String>,
+    pub data_as_of: Option<String>,
+    pub consecutive_failures: i64,
+    pub last_error: Option<String>,
+    pub feeds: Vec<FeedStatus>,
+}
+
+fn table_of(kind: FeedKind) -> Option<RecordTable> {
+    match kind {
+        FeedKind::Dossiers => Some(RecordTable::Dossiers),
+        FeedKind::Petitions => Some(RecordTable::Petitions),
+        FeedKind::Documents => Some(RecordTable::Documents),
+        FeedKind::Reports => Some(RecordTable::Reports),
+        FeedKind::Scores => Some(RecordTable::PortalScores),
+        FeedKind::Units => None,
+    }
+}
+
+pub async fn sources(app: &App) -> anyhow::Result<Vec<SourceStatus>> {
+    let now = app.clock.now();
+    let states = app.store.source_states().await?;
+    let quarantined = app.store.quarantine_counts().await?;
+    let units = app.store.units().await?.len() as i64;
+    let mut out = Vec::new();
+    for (name, settings) in app.settings.sources.all() {
+        let state = states.iter().find(|s| s.source == name);
+        let stale_after = chrono::Duration::from_std(settings.stale_after(now))?;
+        let mut feeds = Vec::new();
+        for kind in FeedKind::ALL.into_iter().filter(|k| k.source() == name) {
+            let qualified = kind.qualified();
+            let fs = app.store.feed_state(&qualified).await?;
+            let records = match table_of(kind) {
+                Some(t) => app.store.record_count(t).await?,
+                None => units,
+            };
+            feeds.push(FeedStatus {
+                records,
+                quarantined: quarantined
+                    .iter()
+                    .find(|(f, _)| *f == qualified)
+                    .map_or(0, |(_, n)| *n),
+                last_success_at: fs.last_success_at.map(rfc3339_local),
+                last_full_sync_at: fs.last_full_sync_at.map(rfc3339_local),
+                feed: qualified,
+            });
+        }
+        out.push(SourceStatus {
+            source: name.to_owned(),
+            enabled: settings.enabled,
+            health: state.map_or_else(|| "never polled".to_owned(), |s| s.health.clone()),
+            stale: state
+                .and_then(|s| s.data_as_of)
+                .is_none_or(|t| now - t > stale_after),
+            last_success_at: state.and_then(|s| s.last_success_at).map(rfc3339_local),
+            data_as_of: state.and_then(|s| s.data_as_of).map(rfc3339_local),
+            consecutive_failures: state.map_or(0, |s| s.consecutive_failures),
+            last_error: state.and_then(|s| s.last_error.clone()),
+            feeds,
+        });
+    }
+    Ok(out)
+}
+
+pub fn sources_text(rows: &[SourceStatus]) -> String {
+    let mut out = String::new();
+    for s in rows {
+        if !s.enabled {
+            let _ = writeln!(out, "{:<11} disabled", s.source);
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{:<11} {}{}  last success {}  data as of {}",
+            s.source,
+            s.health,
+            if s.stale { " (stale)" } else { "" },
+            s.last_success_at.as_deref().unwrap_or("never"),
+            s.data_as_of.as_deref().unwrap_or("never"),
+        );
+        if let Some(e) = &s.last_error {
+            let _ = writeln!(
+                out,
+                "            last error ({} in a row): {e}",
+                s.consecutive_failures
+            );
+        }
+        for f in &s.feeds {
+            let _ = writeln!(
+                out,
+                "            {:<22} {:>9} records  {:>5} quarantined  last full sync {}",
+                f.feed,
+                f.records,
+                f.quarantined,
+                f.last_full_sync_at.as_deref().unwrap_or("never"),
+            );
+        }
+    }
+    out
+}

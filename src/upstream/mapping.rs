@@ -1,0 +1,815 @@
+//! The mapping engine: turns a feed's configured wire format (field paths,
+//! code tables, date formats, pagination) into a [`FeedSpec`], and reads
+//! records through it.
+//!
+//! Each connector module declares its feeds' fields and code tables with
+//! their defaults (domain.md's names); configuration overrides them.
+//! Reading a record never panics and never fails the page: a problem
+//! becomes a [`Reject`] naming the record, the field and what was expected.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use super::Reject;
+use crate::config::{FeedMapping, PaginationSettings, PaginationStyle};
+
+/// The feeds par-monitor reads, each belonging to one source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeedKind {
+    Dossiers,
+    Petitions,
+    Documents,
+    Reports,
+    Scores,
+    Units,
+}
+
+impl FeedKind {
+    pub const ALL: [FeedKind; 6] = [
+        FeedKind::Dossiers,
+        FeedKind::Petitions,
+        FeedKind::Documents,
+        FeedKind::Reports,
+        FeedKind::Scores,
+        FeedKind::Units,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedKind::Dossiers => "dossiers",
+            FeedKind::Petitions => "petitions",
+            FeedKind::Documents => "documents",
+            FeedKind::Reports => "reports",
+            FeedKind::Scores => "scores",
+            FeedKind::Units => "units",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FeedKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The source (upstream system) the feed comes from.
+    pub fn source(self) -> &'static str {
+        match self {
+            FeedKind::Dossiers | FeedKind::Petitions => "procedures",
+            FeedKind::Documents => "documents",
+            FeedKind::Reports => "reports",
+            FeedKind::Scores => "portal",
+            FeedKind::Units => "units",
+        }
+    }
+
+    /// `source.feed`, as used in storage, logs and metrics.
+    pub fn qualified(self) -> String {
+        format!("{}.{}", self.source(), self.name())
+    }
+
+    fn schema(self) -> &'static Schema {
+        match self {
+            FeedKind::Dossiers => &super::procedures::DOSSIERS,
+            FeedKind::Petitions => &super::procedures::PETITIONS,
+            FeedKind::Documents => &super::documents::DOCUMENTS,
+            FeedKind::Reports => &super::reports::REPORTS,
+            FeedKind::Scores => &super::portal::SCORES,
+            FeedKind::Units => &super::units::UNITS,
+        }
+    }
+}
+
+/// A feed's fields and code tables with their defaults.
+#[derive(Debug)]
+pub struct Schema {
+    pub default_path: &'static str,
+    /// Whether the feed supports "changed since" polling by default.
+    pub incremental: bool,
+    pub fields: &'static [Field],
+    pub codes: &'static [CodeTable],
+}
+
+/// One field: par-monitor's name, the default wire path, whether a record
+/// without it is rejected.
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub required: bool,
+}
+
+/// A field a record cannot do without.
+pub const fn req(name: &'static str, default: &'static str) -> Field {
+    Field {
+        name,
+        default,
+        required: true,
+    }
+}
+
+/// A field that may be absent.
+pub const fn opt(name: &'static str, default: &'static str) -> Field {
+    Field {
+        name,
+        default,
+        required: false,
+    }
+}
+
+/// A table from upstream codes to par-monitor's names.
+#[derive(Debug)]
+pub struct CodeTable {
+    pub name: &'static str,
+    pub defaults: &'static [(&'static str, &'static str)],
+    /// Checks that a configured target name exists.
+    pub check: fn(&str) -> Result<(), String>,
+}
+
+/// A dotted path into JSON: `data`, `thoiGian.tiepNhan`, `items[0].id`;
+/// empty means the value itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonPath(Vec<Segment>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl JsonPath {
+    pub fn parse(s: &str) -> Result<JsonPath, String> {
+        let mut segs = Vec::new();
+        if s.is_empty() {
+            return Ok(JsonPath(segs));
+        }
+        for part in s.split('.') {
+            let (key, mut rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if key.is_empty() && rest.is_empty() {
+                return Err(format!("`{s}` has an empty path segment"));
+            }
+            if !key.is_empty() {
+                segs.push(Segment::Key(key.to_owned()));
+            }
+            while let Some(r) = rest.strip_prefix('[') {
+                let end = r.find(']').ok_or_else(|| format!("`{s}`: unclosed `[`"))?;
+                let n: usize = r[..end]
+                    .parse()
+                    .map_err(|_| format!("`{s}`: expected a number inside `[]`"))?;
+                segs.push(Segment::Index(n));
+                rest = &r[end + 1..];
+            }
+            if !rest.is_empty() {
+                return Err(format!("`{s}`: unexpected `{rest}`"));
+            }
+        }
+        Ok(JsonPath(segs))
+    }
+
+    /// The value at the path; JSON null counts as absent.
+    pub fn get<'a>(&self, v: &'a Value) -> Option<&'a Value> {
+        let mut cur = v;
+        for seg in &self.0 {
+            cur = match seg {
+                Segment::Key(k) => cur.get(k)?,
+                Segment::Index(i) => cur.get(*i)?,
+            };
+        }
+        (!cur.is_null()).then_some(cur)
+    }
+}
+
+/// How a feed writes dates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DateCodec {
+    /// A strftime format; dates without an offset are in `tz`.
+    Pattern {
+        format: String,
+        tz: Tz,
+        with_offset: bool,
+    },
+    Rfc3339,
+    Unix,
+    UnixMs,
+}
+
+impl DateCodec {
+    /// Parses `yyyyMMddHHmmss`-style patterns (and `rfc3339`, `unix`,
+    /// `unix_ms`, or a strftime format containing `%`).
+    pub fn parse(pattern: &str, tz: Tz) -> Result<DateCodec, String> {
+        match pattern {
+            "rfc3339" => return Ok(DateCodec::Rfc3339),
+            "unix" => return Ok(DateCodec::Unix),
+            "unix_ms" => return Ok(DateCodec::UnixMs),
+            _ => {}
+        }
+        let format = if pattern.contains('%') {
+            pattern.to_owned()
+        } else {
+            java_to_strftime(pattern)?
+        };
+        // Formatting a known instant proves the format is usable.
+        let probe = Utc
+            .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+            .single()
+            .expect("valid probe");
+        let mut out = String::new();
+        use std::fmt::Write;
+        write!(out, "{}", probe.with_timezone(&tz).format(&format))
+            .map_err(|_| format!("`{pattern}` is not a usable date format"))?;
+        let with_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
+        Ok(DateCodec::Pattern {
+            format,
+            tz,
+            with_offset,
+        })
+    }
+
+    pub fn decode(&self, v: &Value) -> Option<DateTime<Utc>> {
+        match self {
+            DateCodec::Unix => v
+                .as_i64()
+                .or_else(|| v.as_str()?.trim().parse().ok())
+                .and_then(|s| DateTime::from_timestamp(s, 0)),
+            DateCodec::UnixMs => v
+                .as_i64()
+                .or_else(|| v.as_str()?.trim().parse().ok())
+                .and_then(DateTime::from_timestamp_millis),
+            DateCodec::Rfc3339 => DateTime::parse_from_rfc3339(v.as_str()?.trim())
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            DateCodec::Pattern {
+                format,
+                tz,
+                with_offset,
+            } => {
+                let s = v.as_str()?.trim();
+                if *with_offset {
+                    DateTime::parse_from_str(s, format)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc))
+                } else {
+                    let naive = NaiveDateTime::parse_from_str(s, format).ok()?;
+                    tz.from_local_datetime(&naive)
+                        .earliest()
+                        .map(|t| t.with_timezone(&Utc))
+                }
+            }
+        }
+    }
+
+    pub fn encode(&self, t: DateTime<Utc>) -> String {
+        match self {
+            DateCodec::Unix => t.timestamp().to_string(),
+            DateCodec::UnixMs => t.timestamp_millis().to_string(),
+            DateCodec::Rfc3339 => t.to_rfc3339(),
+            DateCodec::Pattern { format, tz, .. } => t.with_timezone(tz).format(format).to_string(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            DateCodec::Unix => "unix seconds".into(),
+            DateCodec::UnixMs => "unix milliseconds".into(),
+            DateCodec::Rfc3339 => "an RFC 3339 date".into(),
+            DateCodec::Pattern { format, .. } => format!("a date as `{format}`"),
+        }
+    }
+}
+
+/// Converts a Java/.NET-style date pattern to strftime.
+fn java_to_strftime(p: &str) -> Result<String, String> {
+    const TOKENS: &[(&str, &str)] = &[
+        ("yyyy", "%Y"),
+        ("yy", "%y"),
+        ("MM", "%m"),
+        ("dd", "%d"),
+        ("HH", "%H"),
+        ("mm", "%M"),
+        ("ss", "%S"),
+        ("SSS", "%3f"),
+        ("XXX", "%:z"),
+        ("Z", "%z"),
+    ];
+    let mut out = String::new();
+    let mut rest = p;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('\'') {
+            let end = r
+                .find('\'')
+                .ok_or_else(|| format!("`{p}`: unclosed quote"))?;
+            out.push_str(&r[..end].replace('%', "%%"));
+            rest = &r[end + 1..];
+            continue;
+        }
+        if let Some((tok, fmt)) = TOKENS.iter().find(|(t, _)| rest.starts_with(t)) {
+            out.push_str(fmt);
+            rest = &rest[tok.len()..];
+            continue;
+        }
+        let c = rest.chars().next().expect("non-empty");
+        if c.is_ascii_alphabetic() {
+            return Err(format!(
+                "`{p}`: unknown pattern letter `{c}` (use yyyy, MM, dd, HH, mm, ss, SSS, XXX, Z, or 'quoted' text)"
+            ));
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Ok(out)
+}
+
+/// Pagination with its response paths parsed.
+#[derive(Clone, Debug)]
+pub struct Pagination {
+    pub style: PaginationStyle,
+    pub params: PaginationSettings,
+    pub total_pages: Option<JsonPath>,
+    pub next_cursor: JsonPath,
+    pub next_link: JsonPath,
+}
+
+/// A feed's wire format, resolved from defaults and configuration.
+#[derive(Clone, Debug)]
+pub struct FeedSpec {
+    pub kind: FeedKind,
+    pub path: String,
+    pub records: JsonPath,
+    pub dates: DateCodec,
+    /// The "changed since" parameter and its format, if the feed has one.
+    pub since: Option<(String, DateCodec)>,
+    pub pagination: Pagination,
+    pub query: BTreeMap<String, String>,
+    fields: HashMap<&'static str, Option<JsonPath>>,
+    codes: HashMap<&'static str, HashMap<String, String>>,
+}
+
+fn path_of(problems: &mut Vec<(String, String)>, key: &str, s: &str) -> Option<JsonPath> {
+    match JsonPath::parse(s) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            problems.push((key.to_owned(), e));
+            None
+        }
+    }
+}
+
+/// Problems in one feed's mapping, as (key under `mapping.FEED`, message).
+pub fn check(feed: &str, m: &FeedMapping) -> Vec<(String, String)> {
+    match FeedKind::from_name(feed) {
+        Some(kind) => FeedSpec::resolve(kind, m).err().unwrap_or_default(),
+        None => vec![(String::new(), format!("unknown feed `{feed}`"))],
+    }
+}
+
+impl FeedSpec {
+    /// Merges the configuration onto the feed's defaults; every problem is
+    /// reported with its key.
+    pub fn resolve(kind: FeedKind, m: &FeedMapping) -> Result<FeedSpec, Vec<(String, String)>> {
+        let schema = kind.schema();
+        let mut problems = Vec::new();
+        let records = path_of(&mut problems, "records", &m.records);
+        let pagination = Pagination {
+            style: m.pagination.style,
+            params: m.pagination.clone(),
+            total_pages: (!m.pagination.total_pages.is_empty())
+                .then(|| {
+                    path_of(
+                        &mut problems,
+                        "pagination.total_pages",
+                        &m.pagination.total_pages,
+                    )
+                })
+                .flatten(),
+            next_cursor: path_of(
+                &mut problems,
+                "pagination.next_cursor",
+                &m.pagination.next_cursor,
+            )
+            .unwrap_or(JsonPath(Vec::new())),
+            next_link: path_of(
+                &mut problems,
+                "pagination.next_link",
+                &m.pagination.next_link,
+            )
+            .unwrap_or(JsonPath(Vec::new())),
+        };
+        let mut fields = HashMap::new();
+        for f in schema.fields {
+            let text = m
+                .fields
+                .get(f.name)
+                .map(String::as_str)
+                .unwrap_or(f.default);
+            if text.is_empty() {
+                if f.required {
+                    problems.push((
+                        format!("fields.{}", f.name),
+                        "this field is required and cannot be empty".into(),
+                    ));
+                }
+                fields.insert(f.name, None);
+            } else {
+                fields.insert(
+                    f.name,
+                    path_of(&mut problems, &format!("fields.{}", f.name), text),
+                );
+            }
+        }
+        for name in m.fields.keys() {
+            if !schema.fields.iter().any(|f| f.name == name) {
+                let known: Vec<&str> = schema.fields.iter().map(|f| f.name).collect();
+                problems.push((
+                    format!("fields.{name}"),
+                    format!("unknown field; expected one of: {}", known.join(", ")),
+                ));
+            }
+        }
+        let mut codes = HashMap::new();
+        for table in schema.codes {
+            let mut map: HashMap<String, String> = table
+                .defaults
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            if let Some(over) = m.codes.get(table.name) {
+                for (wire, name) in over {
+                    if let Err(e) = (table.check)(name) {
+                        problems.push((format!("codes.{}.{wire}", table.name), e));
+                    }
+                    map.insert(wire.clone(), name.clone());
+                }
+            }
+            codes.insert(table.name, map);
+        }
+        for name in m.codes.keys() {
+            if !schema.codes.iter().any(|t| t.name == name) {
+                let known: Vec<&str> = schema.codes.iter().map(|t| t.name).collect();
+                problems.push((
+                    format!("codes.{name}"),
+                    format!("unknown code table; expected one of: {}", known.join(", ")),
+                ));
+            }
+        }
+        let tz: Option<Tz> = match m.timezone.parse() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                problems.push((
+                    "timezone".into(),
+                    format!(
+                        "`{}` is not an IANA time zone such as Asia/Ho_Chi_Minh",
+                        m.timezone
+                    ),
+                ));
+                None
+            }
+        };
+        let tz = tz.unwrap_or(crate::time::LOCAL_TZ);
+        let dates = DateCodec::parse(&m.date_format, tz)
+            .map_err(|e| problems.push(("date_format".into(), e)))
+            .ok();
+        let since = if m.since_param.is_empty() || !schema.incremental {
+            None
+        } else {
+            let format = m.since_format.as_deref().unwrap_or(&m.date_format);
+            DateCodec::parse(format, tz)
+                .map_err(|e| problems.push(("since_format".into(), e)))
+                .ok()
+                .map(|c| (m.since_param.clone(), c))
+        };
+        if m.pagination.style == PaginationStyle::Page && m.pagination.page_param.is_empty() {
+            problems.push((
+                "pagination.page_param".into(),
+                "required for style = \"page\"".into(),
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(FeedSpec {
+            kind,
+            path: m
+                .path
+                .clone()
+                .unwrap_or_else(|| schema.default_path.to_owned()),
+            records: records.expect("checked"),
+            dates: dates.expect("checked"),
+            since,
+            pagination,
+            query: m.query.clone(),
+            fields,
+            codes,
+        })
+    }
+
+    /// A reader for one record.
+    pub fn reader<'a>(&'a self, record: &'a Value) -> Reader<'a> {
+        Reader {
+            spec: self,
+            record,
+            id: None,
+            prefix: String::new(),
+        }
+    }
+}
+
+/// Reads the fields of one record (or of one element of a list in it).
+pub struct Reader<'a> {
+    spec: &'a FeedSpec,
+    record: &'a Value,
+    id: Option<String>,
+    /// For list elements: `DanhSachHoSoBoSung[2].`, so errors name the element.
+    prefix: String,
+}
+
+impl<'a> Reader<'a> {
+    /// Names the record in later rejects.
+    pub fn identify(&mut self, id: &str) {
+        self.id = Some(id.to_owned());
+    }
+
+    pub fn reject(&self, field: &str, problem: impl Into<String>) -> Reject {
+        Reject {
+            record_id: self.id.clone(),
+            field: format!("{}{}", self.prefix, self.wire_name(field)),
+            problem: problem.into(),
+        }
+    }
+
+    /// The wire path of a field, for messages.
+    fn wire_name(&self, field: &str) -> String {
+        let default = self
+            .spec
+            .kind
+            .schema()
+            .fields
+            .iter()
+            .find(|f| f.name == field)
+            .map(|f| f.default)
+            .unwrap_or(field);
+        match self.spec.fields.get(field) {
+            Some(Some(p)) => render_path(p),
+            _ => default.to_owned(),
+        }
+    }
+
+    pub fn value(&self, field: &str) -> Option<&'a Value> {
+        self.spec.fields.get(field)?.as_ref()?.get(self.record)
+    }
+
+    pub fn string(&self, field: &str) -> Result<String, Reject> {
+        self.opt_string(field)?
+            .ok_or_else(|| self.reject(field, "required field is missing"))
+    }
+
+    pub fn opt_string(&self, field: &str) -> Result<Option<String>, Reject> {
+        match self.value(field) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(other) => Err(self.reject(
+                field,
+                format!("expected a string, found {}", excerpt(other)),
+            )),
+        }
+    }
+
+    /// A boolean; also accepts 0/1 and "true"/"false"/"0"/"1". Absent is false.
+    pub fn flag(&self, field: &str) -> Result<bool, Reject> {
+        Ok(self.opt_flag(field)?.unwrap_or(false))
+    }
+
+    pub fn opt_flag(&self, field: &str) -> Result<Option<bool>, Reject> {
+        match self.value(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Number(n)) if n.as_u64() == Some(0) => Ok(Some(false)),
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => Ok(Some(true)),
+            Some(Value::String(s)) => match s.trim() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(self.reject(field, format!("expected true or false, found \"{s}\""))),
+            },
+            Some(other) => Err(self.reject(
+                field,
+                format!("expected true or false, found {}", excerpt(other)),
+            )),
+        }
+    }
+
+    pub fn number(&self, field: &str) -> Result<Option<f64>, Reject> {
+        match self.value(field) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(Value::String(s)) => s
+                .trim()
+                .replace(',', ".")
+                .parse()
+                .map(Some)
+                .map_err(|_| self.reject(field, format!("expected a number, found \"{s}\""))),
+            Some(other) => Err(self.reject(
+                field,
+                format!("expected a number, found {}", excerpt(other)),
+            )),
+        }
+    }
+
+    pub fn date(&self, field: &str) -> Result<Option<DateTime<Utc>>, Reject> {
+        match self.value(field) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(v) => self.spec.dates.decode(v).map(Some).ok_or_else(|| {
+                self.reject(
+                    field,
+                    format!(
+                        "expected {}, found {}",
+                        self.spec.dates.describe(),
+                        excerpt(v)
+                    ),
+                )
+            }),
+        }
+    }
+
+    pub fn required_date(&self, field: &str) -> Result<DateTime<Utc>, Reject> {
+        self.date(field)?
+            .ok_or_else(|| self.reject(field, "required field is missing"))
+    }
+
+    /// A coded value through `table`; `None` when the field is absent.
+    pub fn code<T: FromStr>(&self, field: &str, table: &str) -> Result<Option<T>, Reject> {
+        let raw = match self.value(field) {
+            None => return Ok(None),
+            Some(Value::String(s)) => s.trim().to_owned(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(other) => {
+                return Err(self.reject(field, format!("expected a code, found {}", excerpt(other))));
+            }
+        };
+        let table_map = self.spec.codes.get(table);
+        let Some(name) = table_map.and_then(|t| t.get(&raw)) else {
+            let mut known: Vec<&String> = table_map.map(|t| t.keys().collect()).unwrap_or_default();
+            known.sort();
+            return Err(self.reject(
+                field,
+                format!(
+                    "unknown code \"{raw}\": expected one of {} (see mapping codes.{table})",
+                    known
+                        .iter()
+                        .map(|k| format!("\"{k}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        name.parse().map(Some).map_err(|_| {
+            self.reject(
+                field,
+                format!("code \"{raw}\" maps to unknown name `{name}`"),
+            )
+        })
+    }
+
+    /// The elements of a list field (absent: none), each with its own reader.
+    pub fn list(&self, field: &str) -> Result<Vec<Reader<'a>>, Reject> {
+        match self.value(field) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| Reader {
+                    spec: self.spec,
+                    record: item,
+                    id: self.id.clone(),
+                    prefix: format!("{}{}[{i}].", self.prefix, self.wire_name(field)),
+                })
+                .collect()),
+            // A single object where a list is expected is read as a list of one.
+            Some(obj @ Value::Object(_)) => Ok(vec![Reader {
+                spec: self.spec,
+                record: obj,
+                id: self.id.clone(),
+                prefix: format!("{}{}.", self.prefix, self.wire_name(field)),
+            }]),
+            Some(other) => {
+                Err(self.reject(field, format!("expected a list, found {}", excerpt(other))))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("(the whole body)")
+        } else {
+            f.write_str(&render_path(self))
+        }
+    }
+}
+
+fn render_path(p: &JsonPath) -> String {
+    let mut out = String::new();
+    for seg in &p.0 {
+        match seg {
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// A short rendering of a value for messages.
+pub fn excerpt(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Checks a code-table target name against an enum's names.
+pub fn check_name<T: FromStr<Err = String>>(name: &str) -> Result<(), String> {
+    T::from_str(name).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_paths_reach_nested_values_and_treat_null_as_absent() {
+        let v = json!({"a": {"b": [{"c": 1}, {"c": null}]}, "d": "x"});
+        assert_eq!(
+            JsonPath::parse("a.b[0].c").unwrap().get(&v),
+            Some(&json!(1))
+        );
+        assert_eq!(JsonPath::parse("a.b[1].c").unwrap().get(&v), None);
+        assert_eq!(JsonPath::parse("d").unwrap().get(&v), Some(&json!("x")));
+        assert_eq!(JsonPath::parse("").unwrap().get(&v), Some(&v));
+        for bad in ["a..b", "a[x]", "a[1", "a[1]b"] {
+            assert!(JsonPath::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn date_patterns_read_local_time() {
+        let tz = crate::time::LOCAL_TZ;
+        let cases = [
+            (
+                "yyyyMMddHHmmss",
+                json!("20260803090000"),
+                "2026-08-03T02:00:00+00:00",
+            ),
+            (
+                "dd/MM/yyyy HH:mm:ss",
+                json!("03/08/2026 09:00:00"),
+                "2026-08-03T02:00:00+00:00",
+            ),
+            (
+                "yyyy-MM-dd'T'HH:mm:ssXXX",
+                json!("2026-08-03T09:00:00+07:00"),
+                "2026-08-03T02:00:00+00:00",
+            ),
+            (
+                "rfc3339",
+                json!("2026-08-03T02:00:00Z"),
+                "2026-08-03T02:00:00+00:00",
+            ),
+            ("unix", json!(1785722400), "2026-08-03T02:00:00+00:00"),
+            (
+                "unix_ms",
+                json!("1785722400000"),
+                "2026-08-03T02:00:00+00:00",
+            ),
+        ];
+        for (pattern, input, expected) in cases {
+            let codec = DateCodec::parse(pattern, tz).unwrap();
+            let t = codec
+                .decode(&input)
+                .unwrap_or_else(|| panic!("{pattern} {input}"));
+            assert_eq!(t.to_rfc3339(), expected, "{pattern}");
+            assert_eq!(
+                codec.decode(&codec.encode(t).into()),
+                Some(t),
+                "{pattern} round trip"
+            );
+        }
+        assert!(DateCodec::parse("yyyy-QQ", tz).is_err());
+        let c = DateCodec::parse("yyyyMMddHHmmss", tz).unwrap();
+        assert_eq!(c.decode(&json!("2026-08-03")), None);
+    }
+}

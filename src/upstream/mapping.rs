@@ -649,7 +649,9 @@ impl<'a> Reader<'a> {
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::Bool(b)) => b.to_string(),
             Some(other) => {
-                return Err(self.reject(field, format!("expected a code, found {}", excerpt(other))));
+                return Err(
+                    self.reject(field, format!("expected a code, found {}", excerpt(other)))
+                );
             }
         };
         let table_map = self.spec.codes.get(table);

@@ -4,3 +4,4 @@ mod binary;
 mod helpers;
 mod pipeline;
 mod smtp;
+mod upstream_http;

@@ -249,6 +249,25 @@ impl App {
         let app = Arc::new(self);
         let mut tasks = JoinSet::new();
 
+        let api_addr = if app.settings.api.enabled {
+            let api_listener = crate::http::bind(app.settings.api.listen).await?;
+            let addr = api_listener.local_addr()?;
+            let router = crate::api::router(
+                app.store.clone(),
+                app.clock.clone(),
+                app.settings.api.tokens.clone(),
+            );
+            let api_server = crate::api::serve(api_listener, router, shutdown.clone());
+            tasks.spawn(async move {
+                api_server
+                    .await
+                    .map_err(|e| anyhow::anyhow!("API server failed: {e}"))
+            });
+            tracing::info!(api = %addr, tokens = app.settings.api.tokens.len(), "findings API listening");
+            Some(addr)
+        } else {
+            None
+        };
         let server = crate::http::serve(listener, app.metrics.clone(), shutdown.clone());
         tasks.spawn(async move {
             server
@@ -385,6 +404,7 @@ impl App {
         });
         Ok(Running {
             http_addr,
+            api_addr,
             supervisor,
         })
     }
@@ -394,6 +414,8 @@ impl App {
 #[derive(Debug)]
 pub struct Running {
     pub http_addr: SocketAddr,
+    /// Where the findings API listens, when enabled.
+    pub api_addr: Option<SocketAddr>,
     supervisor: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 

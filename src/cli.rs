@@ -89,6 +89,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Findings: list, show with the audit trail, acknowledge, silence, resolve.
+    Findings {
+        #[command(subcommand)]
+        command: FindingsCommand,
+    },
+    /// The findings API.
+    Api {
+        #[command(subcommand)]
+        command: ApiCommand,
+    },
+    /// Silences that match findings by rule, unit or unit kind.
+    Silences {
+        #[command(subcommand)]
+        command: SilencesCommand,
+    },
     /// Run the simulator and the daemon together on embedded defaults.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -101,6 +116,98 @@ pub enum ConfigCommand {
     /// Validate the configuration (and the rules and holiday files it names)
     /// and print the effective settings, secrets redacted.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// Active findings (or those in --state), newest first.
+    List {
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_parser = parse_state)]
+        state: Option<crate::findings::State>,
+        #[arg(long, value_parser = parse_severity)]
+        severity: Option<crate::domain::Severity>,
+        /// Include resolved findings.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// One finding with its audit trail and the evidence at each step.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Acknowledge: someone is on it.
+    Ack {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Silence notifications until a time (8h, 3d, 2026-12-01, "2026-12-01 17:00").
+    Silence {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Resolve by hand (a note saying why is required).
+    Resolve {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiCommand {
+    /// Read a token on standard input and print the SHA-256 to put in
+    /// `[api] tokens` (the token itself is never stored).
+    HashToken,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilencesCommand {
+    /// Silence every finding matching all the given matchers.
+    Add {
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+        /// province, so_nganh, service_center, xa or phong.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Silences; --all includes those that ended.
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// End a silence now.
+    End { id: i64 },
+}
+
+fn parse_state(s: &str) -> Result<crate::findings::State, String> {
+    s.parse()
+}
+
+fn parse_severity(s: &str) -> Result<crate::domain::Severity, String> {
+    s.parse()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -181,6 +288,31 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init("warn", settings.log.format);
             quarantine(settings, feed.as_deref(), format).await
+        }
+        Command::Findings { command } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format);
+            findings(settings, command).await
+        }
+        Command::Api {
+            command: ApiCommand::HashToken,
+        } => {
+            let mut token = String::new();
+            if std::io::stdin().read_line(&mut token).is_err() || token.trim().is_empty() {
+                eprintln!("error: give the token on standard input");
+                return ExitCode::from(2);
+            }
+            println!("{}", crate::api::hash_token(&token));
+            ExitCode::SUCCESS
+        }
+        Command::Silences { command } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format);
+            silences(settings, command).await
         }
         Command::Demo { seed } => {
             let Some(settings) = load_settings(&cli.config) else {
@@ -629,5 +761,295 @@ async fn quarantine(settings: Settings, feed: Option<&str>, format: Format) -> E
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Opens the database only (no rules, no upstreams): enough for the
+/// findings and silences commands, which must work while an upstream or a
+/// rules file is broken.
+async fn open_store(settings: &Settings) -> Result<Store, ExitCode> {
+    let store = Store::connect(&settings.database).await.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::FAILURE
+    })?;
+    store.migrate().await.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::FAILURE
+    })?;
+    Ok(store)
+}
+
+fn finding_line(f: &FindingRecord, unit_name: &str) -> String {
+    let e = &f.last_detail;
+    let value = e["value"]
+        .as_f64()
+        .map(percent_vi)
+        .unwrap_or_else(|| "n/a".into());
+    format!(
+        "#{:<4} {:<8} {:<12} {:<7} {} {}  {}: {} ({}/{}), kỳ {}, mở {}",
+        f.id,
+        f.severity.as_str(),
+        f.state.as_str(),
+        f.last_result.as_str(),
+        f.unit_code,
+        unit_name,
+        f.rule_id,
+        value,
+        e["numerator"],
+        e["denominator"],
+        e["period"].as_str().unwrap_or("?"),
+        format_local(f.opened_at),
+    )
+}
+
+async fn findings(settings: Settings, command: FindingsCommand) -> ExitCode {
+    use crate::findings::Action;
+    use crate::workflow::{self, Filter, WorkflowError};
+    let store = match open_store(&settings).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let now = chrono::Utc::now();
+    let units = store.units().await.unwrap_or_default();
+    let name_of = |code: &str| {
+        units
+            .iter()
+            .find(|u| u.code.as_str() == code)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let refused = |e: WorkflowError| {
+        eprintln!("error: {e}");
+        match e {
+            WorkflowError::Storage(_) => ExitCode::FAILURE,
+            _ => ExitCode::from(2),
+        }
+    };
+    let (id, action, by, note) = match command {
+        FindingsCommand::List {
+            unit,
+            state,
+            severity,
+            all,
+            format,
+        } => {
+            let filter = Filter {
+                unit,
+                state,
+                severity,
+                include_resolved: all,
+            };
+            return match workflow::list(&store, &filter).await {
+                Ok(mut rows) => {
+                    rows.reverse();
+                    match format {
+                        Format::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&rows).unwrap_or_default()
+                        ),
+                        Format::Text => {
+                            if rows.is_empty() {
+                                println!("Không có phát hiện nào (no findings match).");
+                            }
+                            for f in &rows {
+                                println!("{}", finding_line(f, &name_of(&f.unit_code)));
+                            }
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        FindingsCommand::Show { id, format } => {
+            return match workflow::show(&store, id).await {
+                Ok(d) => {
+                    match format {
+                        Format::Json => {
+                            println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default())
+                        }
+                        Format::Text => {
+                            println!(
+                                "{}",
+                                finding_line(&d.finding, &name_of(&d.finding.unit_code))
+                            );
+                            if let (Some(by), Some(at)) =
+                                (&d.finding.acknowledged_by, d.finding.acknowledged_at)
+                            {
+                                println!("      acknowledged by {by} at {}", format_local(at));
+                            }
+                            if let Some(until) = d.finding.silenced_until {
+                                println!(
+                                    "      silenced until {} by {}: {}",
+                                    format_local(until),
+                                    d.finding.silenced_by.as_deref().unwrap_or("?"),
+                                    d.finding.silence_reason.as_deref().unwrap_or("")
+                                );
+                            }
+                            println!("Audit trail:");
+                            for e in &d.events {
+                                let ev = &e.evidence;
+                                println!(
+                                    "  {}  {:<18} {:<12} by {}{}  [{} {}/{}, threshold {}{}]",
+                                    format_local(e.at),
+                                    e.kind,
+                                    e.state.as_str(),
+                                    e.actor,
+                                    e.note
+                                        .as_deref()
+                                        .map(|n| format!(": {n}"))
+                                        .unwrap_or_default(),
+                                    ev["result"].as_str().unwrap_or("?"),
+                                    ev["numerator"],
+                                    ev["denominator"],
+                                    ev["warning_below"],
+                                    ev["sample"]
+                                        .as_array()
+                                        .filter(|s| !s.is_empty())
+                                        .map(|s| format!(
+                                            ", e.g. {}",
+                                            s.iter()
+                                                .take(3)
+                                                .filter_map(|v| v.as_str())
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        ))
+                                        .unwrap_or_default(),
+                                );
+                            }
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => refused(e),
+            };
+        }
+        FindingsCommand::Ack { id, by, note } => (id, Action::Acknowledge, by, note),
+        FindingsCommand::Silence {
+            id,
+            by,
+            until,
+            note,
+        } => match crate::workflow::parse_until(&until, now) {
+            Ok(until) => (id, Action::Silence { until }, by, note),
+            Err(e) => {
+                eprintln!("error: --until: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        FindingsCommand::Resolve { id, by, note } => (id, Action::Resolve, by, note),
+    };
+    match workflow::apply(&store, id, action, &by, &note, now).await {
+        Ok(f) => {
+            println!("{}", finding_line(&f, &name_of(&f.unit_code)));
+            ExitCode::SUCCESS
+        }
+        Err(e) => refused(e),
+    }
+}
+
+async fn silences(settings: Settings, command: SilencesCommand) -> ExitCode {
+    let store = match open_store(&settings).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let now = chrono::Utc::now();
+    match command {
+        SilencesCommand::Add {
+            rule,
+            unit,
+            kind,
+            until,
+            by,
+            reason,
+        } => {
+            if rule.is_none() && unit.is_none() && kind.is_none() {
+                eprintln!(
+                    "error: give at least one of --rule, --unit, --kind (a silence of everything is not allowed)"
+                );
+                return ExitCode::from(2);
+            }
+            if let Some(k) = &kind
+                && let Err(e) = k.parse::<crate::domain::UnitKind>()
+            {
+                eprintln!("error: --kind: {e}");
+                return ExitCode::from(2);
+            }
+            if by.trim().is_empty() || reason.trim().is_empty() {
+                eprintln!("error: --by and --reason are required");
+                return ExitCode::from(2);
+            }
+            let until = match crate::workflow::parse_until(&until, now) {
+                Ok(u) if u > now => u,
+                Ok(_) => {
+                    eprintln!("error: --until must be in the future");
+                    return ExitCode::from(2);
+                }
+                Err(e) => {
+                    eprintln!("error: --until: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let new = crate::storage::NewSilence {
+                rule_id: rule,
+                unit_code: unit,
+                unit_kind: kind,
+                until,
+                created_by: by,
+                reason,
+            };
+            match store.add_silence(&new, now).await {
+                Ok(id) => {
+                    println!("silence #{id} until {}", format_local(until));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        SilencesCommand::List { all } => match store.silences((!all).then_some(now)).await {
+            Ok(rows) => {
+                if rows.is_empty() {
+                    println!("No silences in force.");
+                }
+                for s in rows {
+                    println!(
+                        "#{:<4} rule={} unit={} kind={} until {}{}  by {}: {}",
+                        s.id,
+                        s.rule_id.as_deref().unwrap_or("*"),
+                        s.unit_code.as_deref().unwrap_or("*"),
+                        s.unit_kind.as_deref().unwrap_or("*"),
+                        format_local(s.until),
+                        if s.is_active(now) { "" } else { " (ended)" },
+                        s.created_by,
+                        s.reason
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        SilencesCommand::End { id } => match store.end_silence(id, now).await {
+            Ok(true) => {
+                println!("silence #{id} ended");
+                ExitCode::SUCCESS
+            }
+            Ok(false) => {
+                eprintln!("error: silence #{id} is not in force");
+                ExitCode::from(2)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

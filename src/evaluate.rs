@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::calendar::WorkCalendar;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Unit, UnitCode};
-use crate::findings::{Decision, EventKind, Evidence, LastResult, decide};
+use crate::findings::{Decision, EventKind, Evidence, LastResult, State, decide};
 use crate::indicators::{DeadlineRules, IndicatorValue, on_time_by_unit};
 use crate::metrics::Metrics;
 use crate::notify::{Alert, Composer};
@@ -57,6 +57,40 @@ impl Evaluator {
         store.upsert_indicator_values(&values, now).await?;
 
         let unit_by_code: HashMap<&UnitCode, &Unit> = units.iter().map(|u| (&u.code, u)).collect();
+        let silences = store.silences(Some(now)).await?;
+        let muted = |rule: &str, unit: &Unit| {
+            silences
+                .iter()
+                .any(|s| s.matches(rule, unit.code.as_str(), unit.kind.map(|k| k.as_str())))
+        };
+        // Silences that ran out: the finding is back, and if it still fails
+        // people hear of it again.
+        let expired = store
+            .expire_finding_silences(now, |f| {
+                let unit = unit_by_code.get(&UnitCode::parse(&f.unit_code).ok()?)?;
+                let rule = self
+                    .rules
+                    .rules
+                    .iter()
+                    .find(|r| r.id.as_str() == f.rule_id)?;
+                if f.last_result != LastResult::Fail || muted(&f.rule_id, unit) {
+                    return None;
+                }
+                let evidence: Evidence = serde_json::from_value(f.last_detail.clone()).ok()?;
+                self.compose(
+                    f.id,
+                    EventKind::SilenceExpired,
+                    unit,
+                    rule,
+                    f.severity,
+                    &evidence,
+                    now,
+                )
+            })
+            .await?;
+        for f in &expired {
+            tracing::info!(finding = f.id, rule = %f.rule_id, unit = %f.unit_code, "silence expired");
+        }
         let findings = store.findings().await?;
         let by_key: HashMap<(&str, &str), _> = findings
             .iter()
@@ -117,33 +151,17 @@ impl Evaluator {
                         let mut queued = false;
                         let applied = store
                             .apply_finding_transition(&t, |finding_id| {
-                                if !kind.notifies(previous, severity) {
+                                if !kind.notifies(previous, severity)
+                                    || state == State::Silenced
+                                    || muted(rule.id.as_str(), unit)
+                                {
                                     return None;
                                 }
-                                let recipients = self.recipients(unit);
-                                if recipients.is_empty() {
-                                    tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.inspection_team");
-                                    return None;
-                                }
-                                let alert = Alert {
-                                    finding_id,
-                                    kind,
-                                    unit,
-                                    rule,
-                                    severity,
-                                    evidence: &evidence,
-                                    at: now,
-                                };
-                                match self.composer.alert(&alert, &recipients) {
-                                    Ok(email) => {
-                                        queued = true;
-                                        Some(email)
-                                    }
-                                    Err(e) => {
-                                        tracing::error!(finding = finding_id, error = %e, "cannot render alert e-mail");
-                                        None
-                                    }
-                                }
+                                let email = self.compose(
+                                    finding_id, kind, unit, rule, severity, &evidence, now,
+                                );
+                                queued = email.is_some();
+                                email
                             })
                             .await?;
                         let Some(finding_id) = applied else {
@@ -181,6 +199,42 @@ impl Evaluator {
         store.record_finding_results(&unchanged, now).await?;
         self.refresh_metrics(store, metrics, now).await?;
         Ok(report)
+    }
+
+    /// The alert e-mail for a transition, to the unit's head and the
+    /// inspection team; `None` when there is no one to tell.
+    #[allow(clippy::too_many_arguments)]
+    fn compose(
+        &self,
+        finding_id: i64,
+        kind: EventKind,
+        unit: &Unit,
+        rule: &Rule,
+        severity: crate::domain::Severity,
+        evidence: &Evidence,
+        now: DateTime<Utc>,
+    ) -> Option<crate::storage::NewEmail> {
+        let recipients = self.recipients(unit);
+        if recipients.is_empty() {
+            tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.inspection_team");
+            return None;
+        }
+        let alert = Alert {
+            finding_id,
+            kind,
+            unit,
+            rule,
+            severity,
+            evidence,
+            at: now,
+        };
+        match self.composer.alert(&alert, &recipients) {
+            Ok(email) => Some(email),
+            Err(e) => {
+                tracing::error!(finding = finding_id, error = %e, "cannot render alert e-mail");
+                None
+            }
+        }
     }
 
     async fn compute_indicators(

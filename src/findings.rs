@@ -8,6 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Severity;
@@ -123,6 +124,73 @@ pub struct Current {
     pub last_result: LastResult,
 }
 
+/// A person's action on a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// "We know, we are on it."
+    Acknowledge,
+    /// No notifications until `until`; then the finding returns to the state
+    /// it was in.
+    Silence { until: DateTime<Utc> },
+    /// Resolved by a person (a note is required).
+    Resolve,
+}
+
+/// Why a person's action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    #[error("finding is resolved; it reopens by itself if the data fails again")]
+    AlreadyResolved,
+    #[error("finding is already acknowledged")]
+    AlreadyAcknowledged,
+    #[error("a silence must end in the future")]
+    SilenceInThePast,
+    #[error("a note is required: say why")]
+    NoteRequired,
+    #[error("a name is required: say who")]
+    ActorRequired,
+}
+
+/// Decides what a person's action does to a finding: the event to record
+/// and the new state.
+pub fn act(
+    current: &Current,
+    action: &Action,
+    actor: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(EventKind, State), ActionError> {
+    if actor.trim().is_empty() {
+        return Err(ActionError::ActorRequired);
+    }
+    if current.state == State::Resolved {
+        return Err(ActionError::AlreadyResolved);
+    }
+    match action {
+        Action::Acknowledge if current.state == State::Acknowledged => {
+            Err(ActionError::AlreadyAcknowledged)
+        }
+        // A silenced finding acknowledged stays silenced; the silence ends
+        // in the acknowledged state.
+        Action::Acknowledge => Ok((
+            EventKind::Acknowledged,
+            current.state.max_with(State::Acknowledged),
+        )),
+        Action::Silence { until } if *until <= now => Err(ActionError::SilenceInThePast),
+        Action::Silence { .. } if note.trim().is_empty() => Err(ActionError::NoteRequired),
+        Action::Silence { .. } => Ok((EventKind::Silenced, State::Silenced)),
+        Action::Resolve if note.trim().is_empty() => Err(ActionError::NoteRequired),
+        Action::Resolve => Ok((EventKind::ResolvedManually, State::Resolved)),
+    }
+}
+
+impl State {
+    /// Acknowledging does not lift a silence.
+    fn max_with(self, other: State) -> State {
+        if self == State::Silenced { self } else { other }
+    }
+}
+
 /// Kinds of audit event; each transition writes one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +201,11 @@ pub enum EventKind {
     SeverityChanged,
     /// The result became unknown while the finding was active.
     BecameUnknown,
+    Acknowledged,
+    Silenced,
+    /// A silence ran out; the finding is back in its earlier state.
+    SilenceExpired,
+    ResolvedManually,
 }
 
 impl EventKind {
@@ -143,6 +216,10 @@ impl EventKind {
             EventKind::Resolved => "resolved",
             EventKind::SeverityChanged => "severity_changed",
             EventKind::BecameUnknown => "became_unknown",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Silenced => "silenced",
+            EventKind::SilenceExpired => "silence_expired",
+            EventKind::ResolvedManually => "resolved_manually",
         }
     }
 
@@ -152,7 +229,12 @@ impl EventKind {
         match self {
             EventKind::Opened | EventKind::Reopened | EventKind::Resolved => true,
             EventKind::SeverityChanged => from.is_some_and(|f| to > f),
-            EventKind::BecameUnknown => false,
+            EventKind::BecameUnknown
+            | EventKind::Acknowledged
+            | EventKind::Silenced
+            | EventKind::ResolvedManually => false,
+            // Still failing when the silence ends: people hear of it again.
+            EventKind::SilenceExpired => true,
         }
     }
 }
@@ -311,6 +393,81 @@ mod tests {
         for (cur, outcome, expected) in cases {
             assert_eq!(decide(cur, &outcome), expected, "{cur:?} + {outcome:?}");
         }
+    }
+
+    #[test]
+    fn people_act_on_findings_within_the_workflow() {
+        use Severity::*;
+        use State::*;
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 8, 20, 3, 0, 0).unwrap();
+        let later = now + chrono::Duration::days(2);
+        let f = |state| Current {
+            state,
+            severity: Warning,
+            last_result: LastResult::Fail,
+        };
+        let cases: Vec<(State, Action, &str, Result<(EventKind, State), ActionError>)> = vec![
+            (
+                Open,
+                Action::Acknowledge,
+                "",
+                Ok((EventKind::Acknowledged, Acknowledged)),
+            ),
+            (
+                Acknowledged,
+                Action::Acknowledge,
+                "",
+                Err(ActionError::AlreadyAcknowledged),
+            ),
+            (
+                Silenced,
+                Action::Acknowledge,
+                "",
+                Ok((EventKind::Acknowledged, Silenced)),
+            ),
+            (
+                Open,
+                Action::Silence { until: later },
+                "chờ sửa phần mềm",
+                Ok((EventKind::Silenced, Silenced)),
+            ),
+            (
+                Open,
+                Action::Silence { until: now },
+                "x",
+                Err(ActionError::SilenceInThePast),
+            ),
+            (
+                Open,
+                Action::Silence { until: later },
+                " ",
+                Err(ActionError::NoteRequired),
+            ),
+            (
+                Acknowledged,
+                Action::Resolve,
+                "đã khắc phục",
+                Ok((EventKind::ResolvedManually, Resolved)),
+            ),
+            (Open, Action::Resolve, "", Err(ActionError::NoteRequired)),
+            (
+                Resolved,
+                Action::Acknowledge,
+                "",
+                Err(ActionError::AlreadyResolved),
+            ),
+        ];
+        for (state, action, note, expected) in cases {
+            assert_eq!(
+                act(&f(state), &action, "Nguyễn Văn A", note, now),
+                expected,
+                "{state:?} {action:?}"
+            );
+        }
+        assert_eq!(
+            act(&f(Open), &Action::Acknowledge, " ", "", now),
+            Err(ActionError::ActorRequired)
+        );
     }
 
     #[test]

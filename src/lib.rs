@@ -2,6 +2,7 @@
 //! Committee Office's administrative-reform (CCHC) and procedure-control
 //! (TTHC) work. See ARCHITECTURE.md for the map of these modules.
 
+pub mod api;
 pub mod app;
 pub mod calendar;
 pub mod cli;
@@ -23,3 +24,4 @@ pub mod storage;
 pub mod telemetry;
 pub mod time;
 pub mod upstream;
+pub mod workflow;

@@ -58,7 +58,39 @@ pub struct Settings {
     #[serde(default)]
     pub email: EmailSettings,
     #[serde(default)]
+    pub api: ApiSettings,
+    #[serde(default)]
     pub units: Vec<UnitSettings>,
+}
+
+/// The findings API (JSON over HTTP): off unless enabled, on loopback by
+/// default, every request authenticated by a bearer token whose SHA-256 is
+/// listed here (the tokens themselves are never stored).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSettings {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    pub tokens: Vec<ApiToken>,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listen: "127.0.0.1:9714".parse().expect("valid default"),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    /// Who holds the token; recorded as the actor of their actions.
+    pub name: String,
+    /// Hex SHA-256 of the token (`par-monitor api hash-token` prints it).
+    pub sha256: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -468,6 +500,29 @@ impl Settings {
         }
         if self.email.max_attempts == 0 {
             problems.push(problem(origin, "email.max_attempts", "expected at least 1"));
+        }
+        for (i, t) in self.api.tokens.iter().enumerate() {
+            if t.sha256.len() != 64 || !t.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+                problems.push(problem(
+                    origin,
+                    format!("api.tokens[{i}].sha256"),
+                    "expected 64 hex digits (par-monitor api hash-token prints them)",
+                ));
+            }
+            if t.name.trim().is_empty() {
+                problems.push(problem(
+                    origin,
+                    format!("api.tokens[{i}].name"),
+                    "expected a name",
+                ));
+            }
+        }
+        if self.api.enabled && self.api.tokens.is_empty() {
+            problems.push(problem(
+                origin,
+                "api.tokens",
+                "the API is enabled but no token is configured, so every request would be refused",
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, u) in self.units.iter().enumerate() {

@@ -104,6 +104,7 @@ fn alert_subject(a: &Alert<'_>) -> String {
     let tag = match a.kind {
         EventKind::Resolved => "Đã khắc phục".to_owned(),
         EventKind::Reopened => format!("Tái diễn ({})", a.severity.name_vi()),
+        EventKind::SilenceExpired => format!("Nhắc lại ({})", a.severity.name_vi()),
         _ => match a.severity {
             Severity::Critical => "Nghiêm trọng".to_owned(),
             Severity::Warning => "Cảnh báo".to_owned(),

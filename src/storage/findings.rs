@@ -25,6 +25,11 @@ pub struct FindingRecord {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub last_evaluated_at: DateTime<Utc>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub silenced_until: Option<DateTime<Utc>>,
+    pub silenced_by: Option<String>,
+    pub silence_reason: Option<String>,
 }
 
 impl FindingRecord {
@@ -82,7 +87,8 @@ pub struct NewEmail {
 }
 
 const FINDING_COLUMNS: &str = "id, rule_id, unit_code, state, severity, last_result, last_detail,
-     opened_at, updated_at, resolved_at, last_evaluated_at";
+     opened_at, updated_at, resolved_at, last_evaluated_at, acknowledged_by, acknowledged_at,
+     silenced_until, silenced_by, silence_reason";
 
 macro_rules! finding_from_row {
     ($r:expr) => {{
@@ -103,6 +109,11 @@ macro_rules! finding_from_row {
             updated_at: from_ts(r.try_get("updated_at")?),
             resolved_at: from_ts_opt(r.try_get("resolved_at")?),
             last_evaluated_at: from_ts(r.try_get("last_evaluated_at")?),
+            acknowledged_by: r.try_get("acknowledged_by")?,
+            acknowledged_at: from_ts_opt(r.try_get("acknowledged_at")?),
+            silenced_until: from_ts_opt(r.try_get("silenced_until")?),
+            silenced_by: r.try_get("silenced_by")?,
+            silence_reason: r.try_get("silence_reason")?,
         })
     }};
 }
@@ -293,5 +304,260 @@ impl Store {
                 })
                 .collect()
         })
+    }
+
+    /// Applies a person's action (acknowledge, silence, resolve) if the
+    /// finding is still in the state the person saw, with its audit event.
+    /// Returns false when the finding changed in between.
+    pub async fn apply_workflow_change(&self, c: &WorkflowChange) -> Result<bool> {
+        let at = ts(c.at);
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let (ack_by, ack_at) = if c.kind == EventKind::Acknowledged {
+                (Some(c.actor.clone()), Some(at))
+            } else {
+                (None, None)
+            };
+            let silencing = c.kind == EventKind::Silenced;
+            let n = sqlx::query(
+                "UPDATE findings SET
+                    state = $1, updated_at = $2,
+                    acknowledged_by = COALESCE($3, acknowledged_by),
+                    acknowledged_at = COALESCE($4, acknowledged_at),
+                    silenced_until = CASE WHEN $5 THEN $6 ELSE silenced_until END,
+                    silenced_by = CASE WHEN $5 THEN $7 ELSE silenced_by END,
+                    silence_reason = CASE WHEN $5 THEN $8 ELSE silence_reason END,
+                    state_before_silence = CASE WHEN $5 AND state <> 'silenced' THEN state ELSE state_before_silence END,
+                    resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END
+                 WHERE id = $9 AND state = $10 AND severity = $11",
+            )
+            .bind(c.state.as_str())
+            .bind(at)
+            .bind(ack_by)
+            .bind(ack_at)
+            .bind(silencing)
+            .bind(c.silenced_until.map(ts))
+            .bind(silencing.then(|| c.actor.clone()))
+            .bind(silencing.then(|| c.note.clone()))
+            .bind(c.id)
+            .bind(c.expected.state.as_str())
+            .bind(c.expected.severity.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            let evidence: String =
+                sqlx::query_scalar("SELECT last_detail FROM findings WHERE id = $1")
+                    .bind(c.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query(
+                "INSERT INTO finding_events (finding_id, at, kind, actor, note, state, severity, evidence)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(c.id)
+            .bind(at)
+            .bind(c.kind.as_str())
+            .bind(&c.actor)
+            .bind(Some(c.note.as_str()).filter(|n| !n.is_empty()))
+            .bind(c.state.as_str())
+            .bind(c.expected.severity.as_str())
+            .bind(&evidence)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Ends the silences of findings whose time is up: each returns to the
+    /// state it had before, with a `silence_expired` event and, when
+    /// `compose` returns one, its e-mail in the same transaction. Returns the
+    /// findings whose silence ended.
+    pub async fn expire_finding_silences<F>(
+        &self,
+        now: DateTime<Utc>,
+        compose: F,
+    ) -> Result<Vec<FindingRecord>>
+    where
+        F: Fn(&FindingRecord) -> Option<NewEmail>,
+    {
+        let due: Vec<FindingRecord> = self
+            .findings()
+            .await?
+            .into_iter()
+            .filter(|f| f.state == State::Silenced && f.silenced_until.is_some_and(|u| u <= now))
+            .collect();
+        let mut ended = Vec::new();
+        for f in due {
+            let restored = with_pool!(self, |pool| {
+                async {
+                let mut tx = pool.begin().await?;
+                let before: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT state_before_silence FROM findings WHERE id = $1 AND state = 'silenced'")
+                        .bind(f.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(before) = before else {
+                    tx.rollback().await?;
+                    return Ok::<_, super::StorageError>(None);
+                };
+                let state = before.unwrap_or_else(|| "open".into());
+                sqlx::query(
+                    "UPDATE findings SET state = $1, updated_at = $2, silenced_until = NULL,
+                            state_before_silence = NULL WHERE id = $3",
+                )
+                .bind(&state)
+                .bind(ts(now))
+                .bind(f.id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO finding_events (finding_id, at, kind, actor, note, state, severity, evidence)
+                     VALUES ($1, $2, 'silence_expired', $3, NULL, $4, $5, $6)",
+                )
+                .bind(f.id)
+                .bind(ts(now))
+                .bind(crate::evaluate::SYSTEM_ACTOR)
+                .bind(&state)
+                .bind(f.severity.as_str())
+                .bind(f.last_detail.to_string())
+                .execute(&mut *tx)
+                .await?;
+                let restored = FindingRecord {
+                    state: parse("findings.state", &state)?,
+                    silenced_until: None,
+                    ..f.clone()
+                };
+                if let Some(email) = compose(&restored) {
+                    super::outbox::enqueue_query!(&email, now).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(restored))
+            }
+            .await?
+            });
+            ended.extend(restored);
+        }
+        Ok(ended)
+    }
+
+    pub async fn add_silence(&self, s: &NewSilence, now: DateTime<Utc>) -> Result<i64> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO silences (rule_id, unit_code, unit_kind, until, created_by, reason, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(s.rule_id.as_deref())
+            .bind(s.unit_code.as_deref())
+            .bind(s.unit_kind.as_deref())
+            .bind(ts(s.until))
+            .bind(&s.created_by)
+            .bind(&s.reason)
+            .bind(ts(now))
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// Silences, newest first; with `active_at`, only those in force then.
+    pub async fn silences(&self, active_at: Option<DateTime<Utc>>) -> Result<Vec<Silence>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, rule_id, unit_code, unit_kind, until, created_by, reason, created_at, ended_at
+                 FROM silences ORDER BY id DESC",
+            )
+            .fetch_all(pool)
+            .await?;
+            let all = rows
+                .iter()
+                .map(|r| {
+                    Ok(Silence {
+                        id: r.try_get("id")?,
+                        rule_id: r.try_get("rule_id")?,
+                        unit_code: r.try_get("unit_code")?,
+                        unit_kind: r.try_get("unit_kind")?,
+                        until: from_ts(r.try_get("until")?),
+                        created_by: r.try_get("created_by")?,
+                        reason: r.try_get("reason")?,
+                        created_at: from_ts(r.try_get("created_at")?),
+                        ended_at: from_ts_opt(r.try_get("ended_at")?),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(all
+                .into_iter()
+                .filter(|s| active_at.is_none_or(|t| s.is_active(t)))
+                .collect())
+        })
+    }
+
+    /// Ends a silence early. Returns false if it was not in force.
+    pub async fn end_silence(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query("UPDATE silences SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL AND until > $1")
+                .bind(ts(now))
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1)
+        })
+    }
+}
+
+/// A person's action to apply (see [`Store::apply_workflow_change`]).
+#[derive(Clone, Debug)]
+pub struct WorkflowChange {
+    pub id: i64,
+    pub expected: Current,
+    pub kind: EventKind,
+    pub state: State,
+    pub actor: String,
+    pub note: String,
+    pub silenced_until: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSilence {
+    pub rule_id: Option<String>,
+    pub unit_code: Option<String>,
+    pub unit_kind: Option<String>,
+    pub until: DateTime<Utc>,
+    pub created_by: String,
+    pub reason: String,
+}
+
+/// A silence by matcher: findings whose rule, unit and unit kind match every
+/// given matcher send no notification while it is in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Silence {
+    pub id: i64,
+    pub rule_id: Option<String>,
+    pub unit_code: Option<String>,
+    pub unit_kind: Option<String>,
+    pub until: DateTime<Utc>,
+    pub created_by: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl Silence {
+    pub fn is_active(&self, at: DateTime<Utc>) -> bool {
+        self.ended_at.is_none() && self.until > at && self.created_at <= at
+    }
+
+    pub fn matches(&self, rule_id: &str, unit_code: &str, unit_kind: Option<&str>) -> bool {
+        self.rule_id.as_deref().is_none_or(|r| r == rule_id)
+            && self.unit_code.as_deref().is_none_or(|u| u == unit_code)
+            && self
+                .unit_kind
+                .as_deref()
+                .is_none_or(|k| Some(k) == unit_kind)
     }
 }

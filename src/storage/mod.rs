@@ -30,7 +30,9 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::config::DatabaseSettings;
 
-pub use findings::{FindingEvent, FindingRecord, FindingTransition, NewEmail};
+pub use findings::{
+    FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
+};
 pub use outbox::{OutboxEmail, OutboxStats};
 pub use records::{RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};

@@ -128,6 +128,11 @@ impl App {
         })
     }
 
+    /// The rules, calendar and composer in force.
+    pub fn evaluator(&self) -> &Evaluator {
+        &self.evaluator
+    }
+
     /// Replaces the mailer (tests use an in-memory one).
     pub fn with_mailer(mut self, mailer: Mailer) -> App {
         self.mailer = mailer;

@@ -94,6 +94,11 @@ pub enum Command {
         #[command(subcommand)]
         command: FindingsCommand,
     },
+    /// Risk per unit and proposals for unannounced inspection (confidential).
+    Inspections {
+        #[command(subcommand)]
+        command: InspectionsCommand,
+    },
     /// The findings API.
     Api {
         #[command(subcommand)]
@@ -165,6 +170,36 @@ pub enum FindingsCommand {
         by: String,
         #[arg(long)]
         note: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InspectionsCommand {
+    /// Each unit's risk score, highest first.
+    Risk {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Propose units for unannounced inspection: the highest risks plus a
+    /// weighted random share. Recorded, and e-mailed to the inspection team
+    /// only.
+    Plan {
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Reproduce an earlier draw (default: a fresh random seed, stored).
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Proposals made so far.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
@@ -295,6 +330,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init("warn", settings.log.format);
             findings(settings, command).await
+        }
+        Command::Inspections { command } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format);
+            inspections(settings, command).await
         }
         Command::Api {
             command: ApiCommand::HashToken,
@@ -1051,5 +1093,94 @@ async fn silences(settings: Settings, command: SilencesCommand) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+async fn inspections(settings: Settings, command: InspectionsCommand) -> ExitCode {
+    let app = match build(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    let now = app.clock.now();
+    let names: std::collections::HashMap<String, String> = app
+        .store
+        .units()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.code.to_string(), u.name))
+        .collect();
+    let result = async {
+        match command {
+            InspectionsCommand::Risk { format } => {
+                let risks = crate::inspections::risks(&app, now).await?;
+                match format {
+                    Format::Json => print_json(&risks),
+                    Format::Text => {
+                        for r in &risks {
+                            println!(
+                                "{:>7.2}  {:<10} {}  ({} findings, {} critical, sections {:?})",
+                                r.score,
+                                r.unit.as_str(),
+                                names.get(r.unit.as_str()).map(String::as_str).unwrap_or(""),
+                                r.findings,
+                                r.critical,
+                                r.sections
+                            );
+                        }
+                    }
+                }
+            }
+            InspectionsCommand::Plan { count, seed, by, reason, format } => {
+                let outcome = crate::inspections::plan(&app, count, seed, &by, &reason, now).await?;
+                match format {
+                    Format::Json => print_json(&outcome),
+                    Format::Text => {
+                        println!("MẬT — proposal #{} (seed {}):", outcome.id, outcome.seed);
+                        for (i, u) in outcome.units.iter().enumerate() {
+                            println!("{:>3}. {} {}  risk {:.2}  ({:?})", i + 1, u.code, u.name, u.risk, u.pick);
+                        }
+                        if outcome.recipients == 0 {
+                            eprintln!("warning: email.inspection_team is empty; the proposal was recorded but not e-mailed");
+                        }
+                    }
+                }
+            }
+            InspectionsCommand::List { format } => {
+                let plans = app.store.inspection_plans().await?;
+                match format {
+                    Format::Json => print_json(&plans),
+                    Format::Text => {
+                        for p in plans {
+                            println!(
+                                "#{:<4} {}  by {}: {}  (seed {}, {} units)",
+                                p.id,
+                                format_local(p.created_at),
+                                p.requested_by,
+                                p.reason,
+                                p.seed,
+                                p.proposal.as_array().map_or(0, |a| a.len())
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

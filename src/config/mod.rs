@@ -60,6 +60,8 @@ pub struct Settings {
     #[serde(default)]
     pub api: ApiSettings,
     #[serde(default)]
+    pub risk: crate::risk::RiskWeights,
+    #[serde(default)]
     pub units: Vec<UnitSettings>,
 }
 
@@ -500,6 +502,10 @@ impl Settings {
         }
         if self.email.max_attempts == 0 {
             problems.push(problem(origin, "email.max_attempts", "expected at least 1"));
+        }
+        if let Err(e) = self.risk.check() {
+            let (key, message) = e.split_once(": ").unwrap_or(("risk", e.as_str()));
+            problems.push(problem(origin, key, message));
         }
         for (i, t) in self.api.tokens.iter().enumerate() {
             if t.sha256.len() != 64 || !t.sha256.chars().all(|c| c.is_ascii_hexdigit()) {

@@ -27,6 +27,25 @@ pub struct Alert<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// A proposal for unannounced inspection, for its e-mail.
+#[derive(Debug, serde::Serialize)]
+pub struct PlanMail<'a> {
+    pub plan_id: i64,
+    pub requested_by: &'a str,
+    pub reason: &'a str,
+    pub seed: u64,
+    pub units: &'a [PlanUnit],
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct PlanUnit {
+    pub code: String,
+    pub name: String,
+    pub risk: f64,
+    pub pick: crate::risk::Pick,
+}
+
 #[derive(Debug)]
 pub struct Composer {
     env: Environment<'static>,
@@ -39,6 +58,14 @@ impl Composer {
         for (name, source) in [
             ("alert.vi.txt", include_str!("templates/alert.vi.txt")),
             ("alert.vi.html", include_str!("templates/alert.vi.html")),
+            (
+                "inspection.vi.txt",
+                include_str!("templates/inspection.vi.txt"),
+            ),
+            (
+                "inspection.vi.html",
+                include_str!("templates/inspection.vi.html"),
+            ),
         ] {
             env.add_template(name, source)
                 .expect("templates compiled into the binary are valid");
@@ -88,6 +115,38 @@ impl Composer {
             subject,
             body_text,
             body_html,
+        })
+    }
+
+    /// The confidential proposal e-mail, for the inspection team only.
+    pub fn inspection_plan(
+        &self,
+        plan: &PlanMail<'_>,
+        recipients: &[EmailAddress],
+    ) -> Result<NewEmail, minijinja::Error> {
+        let subject = format!(
+            "[par-monitor] MẬT – Đề xuất kiểm tra đột xuất #{} ({} đơn vị)",
+            plan.plan_id,
+            plan.units.len()
+        );
+        let ctx = context! {
+            subject => &subject,
+            plan_id => plan.plan_id,
+            requested_by => plan.requested_by,
+            reason => plan.reason,
+            seed => plan.seed.to_string(),
+            units => plan.units,
+            at_local => format_local(plan.at),
+        };
+        let dedup_key = format!("inspection-plan:{}", plan.plan_id);
+        Ok(NewEmail {
+            message_id: self.message_id(&dedup_key),
+            dedup_key,
+            kind: "inspection_plan".into(),
+            recipients: recipients.iter().map(|r| r.as_str().to_owned()).collect(),
+            body_text: self.env.get_template("inspection.vi.txt")?.render(&ctx)?,
+            body_html: self.env.get_template("inspection.vi.html")?.render(&ctx)?,
+            subject,
         })
     }
 

@@ -17,6 +17,7 @@ mod dossiers;
 mod feeds;
 mod findings;
 mod indicators;
+mod inspections;
 mod outbox;
 mod records;
 mod sources;
@@ -33,6 +34,7 @@ use crate::config::DatabaseSettings;
 pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
 };
+pub use inspections::InspectionPlan;
 pub use outbox::{OutboxEmail, OutboxStats};
 pub use records::{RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};

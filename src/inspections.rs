@@ -1,0 +1,155 @@
+//! Risk per unit and proposals for unannounced inspection, around the pure
+//! `risk` module: gathers the facts from storage, records the proposal with
+//! who asked, why and its seed, and e-mails it to the inspection team only.
+//! A proposal is confidential: nothing addressed to a unit contains it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::domain::UnitCode;
+use crate::notify::compose::{PlanMail, PlanUnit};
+use crate::risk::{FindingFacts, UnitRisk, propose, score};
+
+/// Every unit's risk from its active findings, highest first.
+pub async fn risks(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<UnitRisk>> {
+    let units: Vec<UnitCode> = app
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    let evaluator = app.evaluator();
+    let section_of: HashMap<&str, u8> = evaluator
+        .rules
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.section.number()))
+        .collect();
+    let worsening: std::collections::HashSet<i64> = app
+        .store
+        .finding_events_since(now - chrono::Duration::days(30))
+        .await?
+        .into_iter()
+        .filter(|(_, kind)| kind == "reopened" || kind == "severity_changed")
+        .map(|(id, _)| id)
+        .collect();
+    let facts: Vec<FindingFacts> = app
+        .store
+        .findings()
+        .await?
+        .into_iter()
+        .filter(|f| f.state.is_active())
+        .filter_map(|f| {
+            Some(FindingFacts {
+                unit: UnitCode::parse(&f.unit_code).ok()?,
+                severity: f.severity,
+                opened_at: f.opened_at,
+                // A finding of a rule no longer configured still counts, in
+                // the "other tasks" section.
+                section: section_of.get(f.rule_id.as_str()).copied().unwrap_or(5),
+                worsening: worsening.contains(&f.id),
+            })
+        })
+        .collect();
+    let mut r = score(&units, &facts, &app.settings.risk, now);
+    r.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.unit.cmp(&b.unit))
+    });
+    Ok(r)
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanOutcome {
+    pub id: i64,
+    pub seed: u64,
+    pub units: Vec<PlanUnit>,
+    /// How many inspection-team addresses the proposal was queued for.
+    pub recipients: usize,
+}
+
+/// Proposes `count` units, records the proposal and queues its e-mail to
+/// the inspection team in the same transaction.
+pub async fn plan(
+    app: &App,
+    count: usize,
+    seed: Option<u64>,
+    requested_by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PlanOutcome> {
+    anyhow::ensure!(count > 0, "--count must be at least 1");
+    anyhow::ensure!(
+        !requested_by.trim().is_empty(),
+        "--by is required: say who asks"
+    );
+    anyhow::ensure!(!reason.trim().is_empty(), "--reason is required: say why");
+    let seed = seed.unwrap_or_else(rand::random);
+    let risks = risks(app, now).await?;
+    let names: HashMap<String, String> = app
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.code.to_string(), u.name))
+        .collect();
+    let units: Vec<PlanUnit> = propose(&risks, count, &app.settings.risk, seed)
+        .into_iter()
+        .map(|p| PlanUnit {
+            name: names.get(p.unit.as_str()).cloned().unwrap_or_default(),
+            code: p.unit.to_string(),
+            risk: p.risk,
+            pick: p.pick,
+        })
+        .collect();
+    let recipients = app.settings.email.inspection_team.clone();
+    let composer = &app.evaluator().composer;
+    let id = app
+        .store
+        .record_inspection_plan(
+            requested_by.trim(),
+            reason.trim(),
+            seed,
+            count as i64,
+            &serde_json::to_value(&units)?,
+            &serde_json::to_value(&app.settings.risk)?,
+            now,
+            |id| {
+                if recipients.is_empty() {
+                    return None;
+                }
+                let mail = PlanMail {
+                    plan_id: id,
+                    requested_by: requested_by.trim(),
+                    reason: reason.trim(),
+                    seed,
+                    units: &units,
+                    at: now,
+                };
+                match composer.inspection_plan(&mail, &recipients) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        tracing::error!(plan = id, error = %e, "cannot render the proposal e-mail");
+                        None
+                    }
+                }
+            },
+        )
+        .await?;
+    tracing::info!(
+        plan = id,
+        units = units.len(),
+        "unannounced-inspection proposal recorded"
+    );
+    Ok(PlanOutcome {
+        id,
+        seed,
+        recipients: recipients.len(),
+        units,
+    })
+}

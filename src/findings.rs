@@ -406,7 +406,8 @@ mod tests {
             severity: Warning,
             last_result: LastResult::Fail,
         };
-        let cases: Vec<(State, Action, &str, Result<(EventKind, State), ActionError>)> = vec![
+        type Expected = Result<(EventKind, State), ActionError>;
+        let cases: Vec<(State, Action, &str, Expected)> = vec![
             (
                 Open,
                 Action::Acknowledge,

@@ -6,6 +6,7 @@
 //! letter. Logs carry a recipient's domain, never the full address.
 
 pub mod compose;
+pub mod grouping;
 pub mod mailer;
 
 use std::time::Duration;

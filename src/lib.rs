@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod periods;
 pub mod rules;
 pub mod score766;
 pub mod simulator;

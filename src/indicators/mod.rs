@@ -5,7 +5,7 @@
 //! sample of the ids of the records that count against the unit (for on-time
 //! resolution the late dossiers, for missing reports the missing ones), which
 //! findings keep as evidence. A value is never a bare percentage, so values
-//! add up across units and periods.
+//! add up across units ([`aggregate`]) and periods ([`aggregate_periods`]).
 //!
 //! [`compute`] is the entry point; [`compute_for_units`] restricts it to the
 //! units whose records changed, and [`compute_periods`] runs it for several
@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Document, Dossier, Petition, Ratio, Report, UnitCode};
 use crate::periods::Period;
 
+mod aggregate;
 mod documents;
 #[cfg(test)]
 mod fixtures;
@@ -43,6 +44,7 @@ mod procedures;
 mod reports;
 mod tally;
 
+pub use aggregate::{aggregate, aggregate_periods};
 pub use id::IndicatorId;
 pub use on_time::{DeadlineRules, LateReason, OnTime, judge_on_time};
 pub use petitions::PETITION_ANSWER_DAYS;

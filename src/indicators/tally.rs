@@ -81,6 +81,17 @@ impl<'a> Tally<'a> {
     }
 }
 
+/// Merges samples: the `limit` smallest distinct ids among them, sorted.
+pub(crate) fn merge_samples<'a>(
+    samples: impl IntoIterator<Item = &'a [String]>,
+    limit: usize,
+) -> Vec<String> {
+    let mut ids: Vec<&str> = samples.into_iter().flatten().map(String::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter().take(limit).map(str::to_owned).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -113,5 +124,12 @@ mod tests {
         let mut tally = Tally::default();
         tally.offer("A", 0);
         assert!(tally.sample(0).is_empty());
+    }
+
+    #[test]
+    fn merged_samples_are_sorted_distinct_and_bounded() {
+        let a = ["B".to_string(), "D".to_string()];
+        let b = ["A".to_string(), "D".to_string(), "E".to_string()];
+        assert_eq!(merge_samples([&a[..], &b[..]], 3), ["A", "B", "D"]);
     }
 }

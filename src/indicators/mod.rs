@@ -12,7 +12,8 @@
 //! periods on several threads. [`Inputs`] groups the records by unit once;
 //! each call then makes one pass over them for one period, counting into
 //! fixed per-unit tallies, with no allocation per record, and copying only
-//! the sampled ids into strings.
+//! the sampled ids into strings. [`counts_766`] turns one unit's values into
+//! the counts Decision 766's index is scored from.
 //!
 //! # When things are judged
 //!
@@ -34,6 +35,7 @@ use crate::domain::{Document, Dossier, Petition, Ratio, Report, UnitCode};
 use crate::periods::Period;
 
 mod aggregate;
+mod counts766;
 mod documents;
 #[cfg(test)]
 mod fixtures;
@@ -45,6 +47,7 @@ mod reports;
 mod tally;
 
 pub use aggregate::{aggregate, aggregate_periods};
+pub use counts766::counts_766;
 pub use id::IndicatorId;
 pub use on_time::{DeadlineRules, LateReason, OnTime, judge_on_time};
 pub use petitions::PETITION_ANSWER_DAYS;

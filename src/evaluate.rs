@@ -5,7 +5,7 @@
 //! This is the I/O shell around the pure modules `indicators`, `rules` and
 //! `findings`; all decisions are made there.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -13,7 +13,7 @@ use crate::calendar::WorkCalendar;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Unit, UnitCode};
 use crate::findings::{Decision, EventKind, Evidence, LastResult, State, decide};
-use crate::indicators::{DeadlineRules, IndicatorValue, on_time_by_unit};
+use crate::indicators::{DeadlineRules, IndicatorId, IndicatorValue, Inputs, compute};
 use crate::metrics::Metrics;
 use crate::notify::{Alert, Composer};
 use crate::rules::{Freshness, Outcome, Rule, RuleSet, evaluate};
@@ -247,21 +247,22 @@ impl Evaluator {
         let dossiers = store
             .dossiers_received_between(period.start(), period.end())
             .await?;
-        let codes: BTreeSet<UnitCode> = units.iter().map(|u| u.code.clone()).collect();
         let ind = &self.settings.indicators;
         let rules = DeadlineRules {
             calendar: &self.calendar,
             statutory_days: &ind.statutory_days,
             default_statutory_days: ind.default_statutory_days,
         };
-        Ok(on_time_by_unit(
-            &dossiers,
-            &codes,
-            period,
-            now,
-            &rules,
-            ind.evidence_sample,
-        ))
+        let inputs = Inputs::new(units.iter().map(|u| &u.code)).with_dossiers(&dossiers);
+        // Only dossiers received in the month are loaded so far, which is
+        // what on-time resolution needs; the other indicators would be
+        // computed from partial records, so they are not kept yet.
+        Ok(
+            compute(&inputs, &period.into(), now, &rules, ind.evidence_sample)
+                .into_iter()
+                .filter(|v| v.indicator == IndicatorId::OnTime)
+                .collect(),
+        )
     }
 
     async fn freshness(

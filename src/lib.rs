@@ -17,6 +17,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod periods;
 pub mod risk;
 pub mod rules;
 pub mod score766;

@@ -99,9 +99,7 @@ pub struct Rule {
 impl Rule {
     /// The source whose data the rule reads; its freshness gates the result.
     pub fn source(&self) -> &'static str {
-        match self.threshold.indicator {
-            IndicatorId::OnTime => "procedures",
-        }
+        self.threshold.indicator.source()
     }
 }
 

@@ -1,65 +1,17 @@
-//! Indicators: pure functions from records to numerators and denominators.
+//! Decision 766's on-time rules for one dossier (domain.md, "On time").
 //!
-//! Nothing here does I/O or reads a clock: the period and the `as_of` time
-//! are arguments. Every indicator is a [`Ratio`] plus a bounded sample of the
-//! record ids behind its complement (e.g. the late dossiers' codes), which
-//! findings keep as evidence.
+//! Every procedure indicator that speaks of "late" dossiers uses this one
+//! judgement, so that on-time resolution, apologies and satisfaction can
+//! never disagree about which dossiers were late.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::WorkCalendar;
-use crate::domain::{Dossier, Ratio, UnitCode};
-use crate::time::{Month, local_to_utc, utc_to_local};
-
-/// The indicators par-monitor computes. The string ids are used in rules,
-/// storage and metrics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IndicatorId {
-    /// Dossiers on time (finished on time + unfinished within deadline) / dossiers received.
-    OnTime,
-}
-
-impl IndicatorId {
-    pub const ALL: [IndicatorId; 1] = [IndicatorId::OnTime];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IndicatorId::OnTime => "on_time",
-        }
-    }
-
-    pub fn name_vi(self) -> &'static str {
-        match self {
-            IndicatorId::OnTime => "Tỷ lệ hồ sơ giải quyết đúng hạn",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            IndicatorId::OnTime => "On-time resolution",
-        }
-    }
-}
-
-impl std::str::FromStr for IndicatorId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IndicatorId::ALL
-            .into_iter()
-            .find(|i| i.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = IndicatorId::ALL.iter().map(|i| i.as_str()).collect();
-                format!(
-                    "unknown indicator `{s}`: expected one of {}",
-                    known.join(", ")
-                )
-            })
-    }
-}
+use crate::domain::Dossier;
+use crate::time::{local_to_utc, utc_to_local};
 
 /// What the on-time rules need besides the dossier itself.
 #[derive(Debug, Clone)]
@@ -170,7 +122,7 @@ fn deadline_of(
 /// done, then result returned, then stopped/refused. A terminal dossier
 /// without any of these dates (typically a withdrawal) ends at its last
 /// upstream change, the only trace of when the status was set.
-fn end_of_processing(d: &Dossier) -> Option<DateTime<Utc>> {
+pub(crate) fn end_of_processing(d: &Dossier) -> Option<DateTime<Utc>> {
     if !d.status.is_terminal() {
         return None;
     }
@@ -180,68 +132,12 @@ fn end_of_processing(d: &Dossier) -> Option<DateTime<Utc>> {
         .or(d.updated_at)
 }
 
-/// An indicator value for one unit and period, with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IndicatorValue {
-    pub unit_code: UnitCode,
-    pub indicator: IndicatorId,
-    pub period: Month,
-    pub ratio: Ratio,
-    /// Up to `sample_limit` ids of the records that keep the ratio below 1
-    /// (for on-time: the late dossiers), sorted.
-    pub sample: Vec<String>,
-}
-
-/// The on-time indicator per unit for dossiers received in `period`.
-///
-/// Every unit in `units` gets a value, with 0/0 when it received nothing, so
-/// that "no dossiers" is visible rather than absent.
-pub fn on_time_by_unit<'a>(
-    dossiers: impl IntoIterator<Item = &'a Dossier>,
-    units: &BTreeSet<UnitCode>,
-    period: Month,
-    now: DateTime<Utc>,
-    rules: &DeadlineRules<'_>,
-    sample_limit: usize,
-) -> Vec<IndicatorValue> {
-    let as_of = now.min(period.end());
-    let mut acc: BTreeMap<UnitCode, (Ratio, BTreeSet<String>)> = units
-        .iter()
-        .map(|u| (u.clone(), (Ratio::default(), BTreeSet::new())))
-        .collect();
-    for d in dossiers {
-        let Some(received) = d.received_at else {
-            continue;
-        };
-        if !period.contains(received) {
-            continue;
-        }
-        let entry = acc.entry(d.unit_code.clone()).or_default();
-        match judge_on_time(d, rules, as_of) {
-            OnTime::NotReceived => {}
-            OnTime::OnTime => entry.0 = entry.0 + Ratio::new(1, 1),
-            OnTime::Late(_) => {
-                entry.0 = entry.0 + Ratio::new(0, 1);
-                entry.1.insert(d.code.clone());
-            }
-        }
-    }
-    acc.into_iter()
-        .map(|(unit_code, (ratio, late))| IndicatorValue {
-            unit_code,
-            indicator: IndicatorId::OnTime,
-            period,
-            ratio,
-            sample: late.into_iter().take(sample_limit).collect(),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::UnitCode;
     use crate::domain::{Channel, DossierStatus, SupplementRequest};
-    use chrono::{NaiveDate, TimeZone};
+    use chrono::NaiveDate;
 
     /// Local wall-clock time in the province, as UTC.
     fn at(day: u32, hour: u32) -> DateTime<Utc> {
@@ -414,43 +310,5 @@ mod tests {
         // An unknown procedure with no default limit: the deadline is unknown.
         d.procedure_code = "9.999".into();
         check(d, at(31, 0), OnTime::Late(LateReason::NoDeadline));
-    }
-
-    #[test]
-    fn unit_rates_count_dossiers_received_in_the_period_and_keep_late_codes() {
-        let calendar = WorkCalendar::weekends_only();
-        let statutory = BTreeMap::new();
-        let rules = DeadlineRules {
-            calendar: &calendar,
-            statutory_days: &statutory,
-            default_statutory_days: None,
-        };
-        let unit = UnitCode::parse("H44.07").unwrap();
-        let idle = UnitCode::parse("H44.08").unwrap();
-        let mut on_time = dossier(DossierStatus::Done);
-        on_time.code = "A".into();
-        on_time.finished_at = Some(at(5, 9));
-        let mut late = dossier(DossierStatus::Done);
-        late.code = "B".into();
-        late.finished_at = Some(at(20, 9));
-        let mut july = on_time.clone();
-        july.code = "C".into();
-        july.received_at = Some(Utc.with_ymd_and_hms(2026, 7, 2, 3, 0, 0).unwrap());
-        let period: Month = "2026-08".parse().unwrap();
-        let units = BTreeSet::from([unit.clone(), idle.clone()]);
-        let values = on_time_by_unit(
-            [&on_time, &late, &july],
-            &units,
-            period,
-            at(31, 0),
-            &rules,
-            10,
-        );
-        assert_eq!(values.len(), 2);
-        assert_eq!(values[0].unit_code, unit);
-        assert_eq!(values[0].ratio, Ratio::new(1, 2));
-        assert_eq!(values[0].sample, vec!["B".to_string()]);
-        assert_eq!(values[1].unit_code, idle);
-        assert_eq!(values[1].ratio, Ratio::new(0, 0));
     }
 }

@@ -1,48 +1,163 @@
-//! A simulated procedure-handling system, served over real HTTP.
+//! A simulated province's upstream systems, served over real HTTP.
 //!
-//! It generates a province's dossiers deterministically from a seed and a
-//! "now", for units with Vietnamese names and realistic electronic agency
-//! codes, some of them clearly failing the on-time target. It speaks the
-//! default wire format (domain.md's field names) and knows its own ground
-//! truth, so tests can compare what par-monitor ingested and computed with
-//! what was served. Tests reach into it through [`Simulator`] to change
-//! records between polls.
+//! One process plays all three upstreams of domain.md: the
+//! procedure-handling system (dossiers, petitions), document management
+//! (documents), the reporting system (report obligations), plus the
+//! national portal's Decision 766 scores and the unit directory. Everything
+//! is generated deterministically from a seed and a "now" (truncated to
+//! whole seconds, the wire's precision): the same two give the same
+//! province, byte for byte. The simulator knows its own ground truth
+//! ([`Simulator::truth`], `GET /_sim/truth`), so tests can compare what
+//! par-monitor ingested and computed with what was served, and it can be
+//! told to misbehave ([`Fault`]).
+//!
+//! # The default dialect
+//!
+//! Every list endpoint answers `GET <path>?page=P&size=S[&updated_since=yyyyMMddHHmmss]`
+//! (`page` 1-based, default 1; `size` clamped to 1..=10000, default 100;
+//! `updated_since` keeps records whose NgayCapNhat is at or after it) with
+//!
+//! ```json
+//! {"data": [...], "page": P, "size": S, "total": T, "total_pages": ceil(T/S)}
+//! ```
+//!
+//! Records are sorted by (NgayCapNhat, id). Dates are strings
+//! `yyyyMMddHHmmss` in Asia/Ho_Chi_Minh local time; absent dates are
+//! `null`; booleans are JSON booleans. A malformed parameter answers 400
+//! with `{"error": "..."}`.
+//!
+//! - `/api/v1/dossiers`: MaHoSo, MaTTHC, TenTTHC, MaLinhVuc, DonViXuLy,
+//!   KenhThucHien (1 in person, 2 online, 3 postal), NgayNopHoSo,
+//!   NgayTiepNhan, NgayHenTra, NgayKetThucXuLy, NgayTra, NgayTuChoi,
+//!   TrangThaiHoSo (1..10, domain.md's table), DanhSachHoSoBoSung
+//!   `[{ThoiGianYeuCau, ThoiGianHoanThanh, NgayHenTraCu, NgayHenTraMoi}]`,
+//!   DuocThanhToanTrucTuyen (0 not paid online, 1 national portal,
+//!   2 provincial gateway), CoNghiaVuTaiChinh, DanhSachLePhi
+//!   `[{TenLePhi, SoTien}]` (non-empty iff fees), HoSoCoThanhPhanSoHoa,
+//!   TaiLieuNop `[{TenTaiLieu, DuocSoHoa, DuocTaiSuDung}]`,
+//!   DanhSachGiayToKetQua `[{TenGiayTo, DuongDanTepTinKetQua}]` (an
+//!   e-result iff a link is present), TaiKhoanDuocXacThucVoiVNeID,
+//!   PhieuXinLoi `[{NgayXinLoi, LyDo, NgayHenTraMoi}]`, DaDongBoDVCQG,
+//!   DaChiaSeKhoDuLieu, SuDungDuLieuDanCu, MucDoHaiLong (1 satisfied,
+//!   2 neutral, 3 dissatisfied, or null), NgayCapNhat.
+//! - `/api/v1/petitions`: MaPAKN, DonViXuLy, PhanLoai (1 procedures,
+//!   2 staff conduct, 3 other), NgayTiepNhan, HanXuLy (15 working days
+//!   after receipt), NgayTraLoi, MucDoHaiLong, NgayCapNhat.
+//! - `/api/v1/documents`: MaVanBan, DonVi, LoaiVanBan (`di` outgoing, `den`
+//!   incoming), NgayDangKy, GuiQuaTrucLienThong, TrangThaiLienThong
+//!   (`inbox`, `acceptance`, `rejection`, `processing`, `done`, `fail` or
+//!   null), CoChuKySo, ChuKySoHopLe (null when not checked), HanXuLy and
+//!   NgayHoanThanh (incoming only), DaLapHoSoCongViec, NgayCapNhat.
+//! - `/api/v1/reports`: MaBaoCao, LoaiBaoCao (`BC_CCHC_THANG`,
+//!   `BC_KSTTHC_QUY`, `BC_CCHC_NAM`), TenBaoCao, DonVi, KyBaoCao (`2026-08`,
+//!   `2026-Q3`, `2026`), HanNop (the 20th, end of day, after the window
+//!   closing on the 14th), NgayNop, TrangThai (1 draft, 2 submitted,
+//!   3 returned for revision, 4 accepted), NgayCapNhat.
+//! - `/api/v1/scores766[?period=YYYY-MM]`: MaDonVi, Ky, TongDiem,
+//!   CongKhaiMinhBach, TienDoGiaiQuyet, DichVuTrucTuyen, ThanhToanTrucTuyen,
+//!   MucDoHaiLong, SoHoa (rounded to 2 decimals, or null), NgayCapNhat.
+//! - `/api/v1/units`: MaDinhDanh, TenDonVi, LoaiDonVi (`province`,
+//!   `so_nganh`, `service_center`, `xa`, `phong`), MaDonViCha (null for the
+//!   province), EmailNguoiDungDau (`lanhdao@h44-07.example`), NgayCapNhat.
+//!
+//! # The alternative dialect
+//!
+//! `GET /alt/v2/ho-so?limit=N[&cursor=C][&since=dd/MM/yyyy HH:mm:ss]` serves
+//! the same dossiers as `/api/v1/dossiers`, in the same order, to exercise
+//! non-default mappings: `limit` clamped to 1..=10000 (default 100),
+//! `since` keeps records changed at or after it, and paging is by an
+//! opaque cursor (keyset: records after the last one served, so records
+//! inserted meanwhile do not shift later pages). The answer is
+//!
+//! ```json
+//! {"result": {"items": [...], "nextCursor": "<opaque>" | null}}
+//! ```
+//!
+//! with each item
+//!
+//! ```json
+//! {"id": "<MaHoSo>",
+//!  "thuTuc": {"ma": "<MaTTHC>", "ten": "<TenTTHC>", "linhVuc": "<MaLinhVuc>"},
+//!  "donVi": {"ma": "<DonViXuLy>"},
+//!  "kenh": "TRUC_TIEP" | "TRUC_TUYEN" | "BUU_CHINH",
+//!  "trangThai": "MOI" | "DA_TIEP_NHAN" | "TU_CHOI" | "DANG_XU_LY" | "YEU_CAU_BO_SUNG"
+//!             | "CHO_NOP_PHI" | "RUT_HO_SO" | "DUNG_XU_LY" | "DA_XU_LY" | "DA_TRA_KET_QUA",
+//!  "thoiGian": {"nop", "tiepNhan", "henTra", "ketThuc", "tra", "tuChoi", "capNhat"},
+//!  "boSung": [{"yeuCau", "hoanThanh", "henTraCu", "henTraMoi"}]}
+//! ```
+//!
+//! where the status names follow codes 1..10 in order, and dates are
+//! `dd/MM/yyyy HH:mm:ss` local time or null. The other dossier fields are
+//! not carried in this dialect.
+//!
+//! # Control endpoints
+//!
+//! - `GET /_sim/truth`: [`Truth`] as JSON.
+//! - `GET /_sim/requests`: requests and records served per endpoint.
+//! - `GET /_sim/faults`, `POST /_sim/faults` (a [`Fault`] object or a list
+//!   of them), `DELETE /_sim/faults` (clears all and releases hanging
+//!   requests). All answer `{"active": [{"fault": …, "remaining": n|null}]}`.
+//!
+//! These endpoints are not counted as requests.
 
-use std::collections::BTreeMap;
+mod catalog;
+mod dossiers;
+mod faults;
+mod office;
+mod scores;
+mod server;
+mod store;
+mod timeline;
+mod truth;
+mod units;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{
-    Channel, Dossier, DossierStatus, EmailAddress, SupplementRequest, Unit, UnitCode, UnitKind,
-};
-use crate::time::{LOCAL_TZ, Month, local_to_utc, utc_to_local};
+pub use faults::{ActiveFault, Defect, Endpoint, Fault, FaultError};
+pub use truth::{Counted, Truth, UnitTruth};
 
-/// The wire date format the simulator speaks.
-const WIRE_DATE: &str = "%Y%m%d%H%M%S";
+use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit, UnitCode};
+use crate::time::Month;
+use store::{Record, SCORE_GROUPS, SimScore, Table};
+use timeline::Timeline;
+use units::SimUnit;
 
+/// What to simulate. Deterministic: the same config gives the same data.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     pub seed: u64,
-    /// Number of units (at least 1); the first six are fixed, the rest communes.
+    /// Number of units (at least 1). The first six are fixed (`H44`,
+    /// `H44.07`, `H44.12`, `H44.15`, `H44.100`, `H44.101`); more are
+    /// departments `H44.NN` and communes `H44.102`, `H44.103`, ….
     pub units: usize,
+    /// Dossiers each unit receives in a full month (the current month gets
+    /// its share so far). The province office itself receives none.
     pub dossiers_per_month: u32,
-    /// Months of history including the current one.
+    /// Petitions per unit in an average month.
+    pub petitions_per_month: u32,
+    /// Documents (outgoing and incoming) per unit in a full month.
+    pub documents_per_month: u32,
+    /// Months of history including the current one (a year is 12).
     pub months: u32,
-    /// The simulated present: nothing is received or finished after it.
+    /// Day of the month monthly reports are due, after the window that
+    /// closes on the 14th (Decree 09/2019; configurable, default 20).
+    pub report_due_day: u32,
+    /// The simulated present: nothing happens after it.
     pub now: DateTime<Utc>,
 }
 
@@ -52,504 +167,500 @@ impl SimConfig {
             seed,
             units: 6,
             dossiers_per_month: 40,
+            petitions_per_month: 3,
+            documents_per_month: 20,
             months: 2,
+            report_due_day: 20,
             now,
         }
     }
 }
 
-/// A unit and the on-time rate the simulator gives it.
-#[derive(Clone, Debug)]
-pub struct SimUnit {
-    pub unit: Unit,
-    pub on_time_rate: f64,
+/// A kind of record, for [`Simulator::touch`] and [`Simulator::delete`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// By MaHoSo.
+    Dossier,
+    /// By MaPAKN.
+    Petition,
+    /// By MaVanBan.
+    Document,
+    /// By MaBaoCao.
+    Report,
+    /// By `MaDonVi/Ky`, e.g. `H44.07/2026-08`.
+    Score,
+    /// By MaDinhDanh. Deleting a unit retires it from the directory; its
+    /// records stay.
+    Unit,
 }
 
+/// Everything served, under one lock.
 #[derive(Debug)]
-struct SimState {
-    units: Vec<SimUnit>,
-    dossiers: Vec<Dossier>,
+struct State {
+    now: DateTime<Utc>,
+    units: Table<SimUnit>,
+    dossiers: Table<Dossier>,
+    petitions: Table<Petition>,
+    documents: Table<Document>,
+    reports: Table<Report>,
+    scores: Table<SimScore>,
+    /// Records invented by the shifting-pages fault so far.
+    invented: u32,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: [AtomicU64; Endpoint::ALL.len()],
+    records: [AtomicU64; Endpoint::ALL.len()],
+}
+
+impl Counters {
+    fn request(&self, e: Endpoint) {
+        self.requests[e.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn served(&self, e: Endpoint, n: u64) {
+        self.records[e.index()].fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+struct Inner {
+    state: RwLock<State>,
+    faults: Mutex<faults::FaultState>,
+    counters: Counters,
+    /// Bumped when faults are cleared, to release hanging requests.
+    release: watch::Sender<u64>,
+    timeline: Timeline,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("now", &self.read().now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    // A panic while holding a lock leaves data that is still consistent
+    // (every change reindexes before returning), so poisoning is ignored.
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn faults(&self) -> MutexGuard<'_, faults::FaultState> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// The simulator; clones share state.
 #[derive(Clone, Debug)]
 pub struct Simulator {
-    state: Arc<RwLock<SimState>>,
-    requests: Arc<AtomicU64>,
-    now: DateTime<Utc>,
+    inner: Arc<Inner>,
 }
 
-/// Procedures with their time limit in working days.
-const PROCEDURES: &[(&str, &str, u32)] = &[
-    ("1.001766", "Cấp phiếu lý lịch tư pháp", 10),
-    ("1.004227", "Đăng ký khai sinh", 3),
-    ("1.000894", "Chứng thực bản sao từ bản chính", 1),
-    ("1.009972", "Cấp giấy phép xây dựng", 15),
-    ("1.004082", "Đăng ký kinh doanh hộ cá thể", 3),
-    ("2.000889", "Cấp giấy chứng nhận quyền sử dụng đất", 20),
-];
+/// SplitMix64, to derive independent seeds for each unit and record kind
+/// from the one seed: a unit's records then do not depend on how many
+/// units come before it or on the order threads finish in.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
-const FIXED_UNITS: &[(&str, &str, UnitKind, f64)] = &[
-    ("H44", "Văn phòng UBND tỉnh", UnitKind::Province, 0.99),
-    ("H44.07", "Sở Tư pháp", UnitKind::SoNganh, 0.99),
-    ("H44.12", "Sở Xây dựng", UnitKind::SoNganh, 0.93),
+fn rng_for(seed: u64, unit: usize, stream: u64) -> StdRng {
+    StdRng::seed_from_u64(mix(seed ^ mix(((unit as u64) << 8) | stream)))
+}
+
+/// One unit's generated records.
+type UnitRecords = (Vec<Dossier>, Vec<Petition>, Vec<Document>, Vec<Report>);
+
+fn generate_unit(i: usize, unit: &SimUnit, cfg: &SimConfig, tl: &Timeline) -> UnitRecords {
+    let seed = cfg.seed;
     (
-        "H44.15",
-        "Sở Nông nghiệp và Môi trường",
-        UnitKind::SoNganh,
-        0.97,
-    ),
-    ("H44.100", "UBND phường Hồng Bàng", UnitKind::Xa, 0.80),
-    ("H44.101", "UBND xã Tiên Lãng", UnitKind::Xa, 0.98),
-];
-
-const COMMUNE_NAMES: &[&str] = &[
-    "An Lão",
-    "Kiến Thụy",
-    "Thủy Nguyên",
-    "Vĩnh Bảo",
-    "Cát Hải",
-    "Đồ Sơn",
-    "Dương Kinh",
-    "Lê Chân",
-    "Ngô Quyền",
-    "Hải An",
-    "Kiến An",
-    "Bạch Đằng",
-    "Quang Trung",
-    "Trần Phú",
-    "Nguyễn Trãi",
-    "Lạc Long",
-    "Hòa Bình",
-    "Đông Hải",
-    "Tân Tiến",
-    "Hưng Đạo",
-];
-
-fn head_email(code: &str) -> EmailAddress {
-    let local = code.to_ascii_lowercase().replace('.', "-");
-    EmailAddress::parse(&format!("lanhdao@{local}.example")).expect("valid generated address")
+        dossiers::unit_dossiers(unit, cfg.dossiers_per_month, tl, &mut rng_for(seed, i, 1)),
+        office::unit_petitions(unit, cfg.petitions_per_month, tl, &mut rng_for(seed, i, 2)),
+        office::unit_documents(unit, cfg.documents_per_month, tl, &mut rng_for(seed, i, 3)),
+        office::unit_reports(unit, cfg.report_due_day, tl, &mut rng_for(seed, i, 4)),
+    )
 }
 
-fn make_units(n: usize, rng: &mut StdRng) -> Vec<SimUnit> {
-    let parent = UnitCode::parse("H44").expect("valid code");
-    (0..n.max(1))
-        .map(|i| {
-            let (code, name, kind, rate) = match FIXED_UNITS.get(i) {
-                Some(&(c, n, k, r)) => (c.to_owned(), n.to_owned(), k, r),
-                None => {
-                    let k = i - FIXED_UNITS.len();
-                    let base = COMMUNE_NAMES[k % COMMUNE_NAMES.len()];
-                    let round = k / COMMUNE_NAMES.len();
-                    let name = if round == 0 {
-                        format!("UBND xã {base}")
-                    } else {
-                        format!("UBND xã {base} {}", round + 1)
-                    };
-                    // Most communes do well; about one in eight clearly fails.
-                    let rate = if rng.random_bool(0.125) {
-                        rng.random_range(0.70..0.88)
-                    } else {
-                        rng.random_range(0.95..1.0)
-                    };
-                    (format!("H44.{}", 102 + k), name, UnitKind::Xa, rate)
-                }
-            };
-            let unit_code = UnitCode::parse(&code).expect("valid generated code");
-            SimUnit {
-                unit: Unit {
-                    head_email: Some(head_email(&code)),
-                    parent: (unit_code != parent).then(|| parent.clone()),
-                    code: unit_code,
-                    name,
-                    kind: Some(kind),
-                },
-                on_time_rate: rate,
-            }
-        })
-        .collect()
-}
-
-fn is_working_day(d: NaiveDate) -> bool {
-    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
-fn add_working_days(start: DateTime<Utc>, n: u32) -> DateTime<Utc> {
-    let local = utc_to_local(start);
-    let mut day = local.date();
-    let mut left = n;
-    while left > 0 {
-        day = day.succ_opt().expect("in range");
-        if is_working_day(day) {
-            left -= 1;
-        }
-    }
-    local_to_utc(day.and_time(local.time()))
-}
-
-fn generate_dossiers(units: &[SimUnit], cfg: &SimConfig, rng: &mut StdRng) -> Vec<Dossier> {
-    let mut out = Vec::new();
-    let now = cfg.now;
-    let mut month = Month::containing(now);
-    let mut months = vec![month];
-    for _ in 1..cfg.months.max(1) {
-        month = month.previous();
-        months.push(month);
-    }
-    for su in units {
-        // The province office itself handles no one-stop dossiers.
-        if su.unit.kind == Some(UnitKind::Province) {
-            continue;
-        }
-        for m in &months {
-            let first = m.first_day();
-            let last_day = utc_to_local(now.min(m.end() - Duration::seconds(1))).date();
-            let days: Vec<NaiveDate> = first
-                .iter_days()
-                .take_while(|d| *d <= last_day)
-                .filter(|d| is_working_day(*d))
-                .collect();
-            if days.is_empty() {
-                continue;
-            }
-            let mut batch = Vec::new();
-            for seq in 0..cfg.dossiers_per_month {
-                let day = days[rng.random_range(0..days.len())];
-                let time =
-                    NaiveTime::from_hms_opt(rng.random_range(7..16), rng.random_range(0..60), 0)
-                        .expect("valid time");
-                let received = local_to_utc(day.and_time(time));
-                if received > now {
-                    continue;
-                }
-                let (proc_code, proc_name, limit) =
-                    PROCEDURES[rng.random_range(0..PROCEDURES.len())];
-                let due = add_working_days(received, limit);
-                let online = rng.random_bool(0.55);
-                let code = format!(
-                    "{}-{}-{:05}",
-                    su.unit.code,
-                    utc_to_local(received).format("%y%m%d"),
-                    (m.first_day().month() * 1000) + seq
-                );
-                batch.push(Dossier {
-                    code,
-                    unit_code: su.unit.code.clone(),
-                    procedure_code: proc_code.into(),
-                    procedure_name: Some(proc_name.into()),
-                    channel: if online {
-                        Channel::Online
-                    } else {
-                        Channel::InPerson
-                    },
-                    status: DossierStatus::InProgress,
-                    submitted_at: Some(received - Duration::minutes(rng.random_range(5..600))),
-                    received_at: Some(received),
-                    due_at: Some(due),
-                    finished_at: None,
-                    returned_at: None,
-                    refused_at: None,
-                    supplements: Vec::new(),
-                    updated_at: Some(received),
-                    ..Dossier::new(String::new(), su.unit.code.clone(), "")
-                });
-            }
-            // Lateness is assigned as exact counts among the dossiers already
-            // due, so that each unit's realised rate matches its design.
-            let late_target = ((batch.len() as f64) * (1.0 - su.on_time_rate)).round() as usize;
-            let mut due_idx: Vec<usize> = (0..batch.len())
-                .filter(|&i| batch[i].due_at.is_some_and(|d| d < now))
-                .collect();
-            due_idx.shuffle(rng);
-            let late: std::collections::HashSet<usize> =
-                due_idx.iter().copied().take(late_target).collect();
-            for (i, d) in batch.iter_mut().enumerate() {
-                shape(d, late.contains(&i), now, rng);
-            }
-            out.extend(batch);
-        }
-    }
-    out.sort_by(|a, b| a.code.cmp(&b.code));
-    out
-}
-
-/// Gives a dossier its history: finished on time or late, perhaps with a
-/// supplement request, never with anything after `now`.
-fn shape(d: &mut Dossier, late: bool, now: DateTime<Utc>, rng: &mut StdRng) {
-    let received = d.received_at.expect("generated dossiers are received");
-    let mut due = d.due_at.expect("generated dossiers have a due date");
-    // One dossier in ten waits on the applicant once; the deadline moves by
-    // the waiting time, as the one-stop rules require.
-    if rng.random_bool(0.1) {
-        let span = (due - received).num_minutes().max(60);
-        let requested = received + Duration::minutes(rng.random_range(30..span));
-        let completed = requested + Duration::hours(rng.random_range(2..72));
-        if completed < now {
-            let new_due = due + (completed - requested);
-            d.supplements.push(SupplementRequest {
-                requested_at: requested,
-                completed_at: Some(completed),
-                old_due_at: Some(due),
-                new_due_at: Some(new_due),
-            });
-            due = new_due;
-            d.due_at = Some(due);
-        }
-    }
-    let end = if late {
-        due + Duration::hours(rng.random_range(2..96))
-    } else {
-        let span = (due - received).num_minutes().max(2);
-        received + Duration::minutes(rng.random_range(1..span))
-    };
-    if end <= now {
-        d.finished_at = Some(end);
-        d.status = if rng.random_bool(0.7) {
-            d.returned_at = Some(end + Duration::hours(rng.random_range(1..24)).min(now - end));
-            DossierStatus::Returned
-        } else {
-            DossierStatus::Done
-        };
-        d.updated_at = d.returned_at.or(Some(end));
-    } else if let Some(s) = d.supplements.last() {
-        d.updated_at = s.completed_at;
-    }
-}
-
-fn wire_date(t: Option<DateTime<Utc>>) -> Value {
-    match t {
-        Some(t) => Value::String(t.with_timezone(&LOCAL_TZ).format(WIRE_DATE).to_string()),
-        None => Value::Null,
-    }
-}
-
-/// A dossier in the default wire format.
-pub fn to_wire(d: &Dossier) -> Value {
-    json!({
-        "MaHoSo": d.code,
-        "MaTTHC": d.procedure_code,
-        "TenTTHC": d.procedure_name,
-        "DonViXuLy": d.unit_code.as_str(),
-        "KenhThucHien": d.channel.code(),
-        "NgayNopHoSo": wire_date(d.submitted_at),
-        "NgayTiepNhan": wire_date(d.received_at),
-        "NgayHenTra": wire_date(d.due_at),
-        "NgayKetThucXuLy": wire_date(d.finished_at),
-        "NgayTra": wire_date(d.returned_at),
-        "NgayTuChoi": wire_date(d.refused_at),
-        "TrangThaiHoSo": d.status.code(),
-        "DanhSachHoSoBoSung": d.supplements.iter().map(|s| json!({
-            "ThoiGianYeuCau": wire_date(Some(s.requested_at)),
-            "ThoiGianHoanThanh": wire_date(s.completed_at),
-            "NgayHenTraCu": wire_date(s.old_due_at),
-            "NgayHenTraMoi": wire_date(s.new_due_at),
-        })).collect::<Vec<_>>(),
-        "NgayCapNhat": wire_date(d.updated_at),
-    })
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    page: Option<u32>,
-    size: Option<u32>,
-    updated_since: Option<String>,
-}
-
-async fn list_dossiers(State(sim): State<Simulator>, Query(q): Query<ListQuery>) -> Response {
-    sim.requests.fetch_add(1, Ordering::Relaxed);
-    let page = q.page.unwrap_or(1).max(1);
-    let size = q.size.unwrap_or(100).clamp(1, 10_000);
-    let since = match q
-        .updated_since
-        .as_deref()
-        .map(|s| chrono::NaiveDateTime::parse_from_str(s, WIRE_DATE).map(local_to_utc))
-    {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(_)) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": "updated_since must be yyyyMMddHHmmss"})),
-            )
-                .into_response();
-        }
-    };
-    let state = sim.state.read().unwrap_or_else(|p| p.into_inner());
-    let mut selected: Vec<&Dossier> = state
-        .dossiers
-        .iter()
-        .filter(|d| since.is_none_or(|s| d.updated_at.is_some_and(|u| u >= s)))
-        .collect();
-    selected.sort_by(|a, b| (a.updated_at, &a.code).cmp(&(b.updated_at, &b.code)));
-    let total = selected.len();
-    let total_pages = total.div_ceil(size as usize);
-    let data: Vec<Value> = selected
-        .iter()
-        .skip((page as usize - 1) * size as usize)
-        .take(size as usize)
-        .map(|d| to_wire(d))
-        .collect();
-    Json(json!({
-        "data": data,
-        "page": page,
-        "size": size,
-        "total": total,
-        "total_pages": total_pages,
-    }))
-    .into_response()
-}
-
-async fn list_units(State(sim): State<Simulator>) -> Json<Value> {
-    sim.requests.fetch_add(1, Ordering::Relaxed);
-    let state = sim.state.read().unwrap_or_else(|p| p.into_inner());
-    let data: Vec<Value> = state
-        .units
-        .iter()
-        .map(|u| {
-            json!({
-                "MaDinhDanh": u.unit.code.as_str(),
-                "TenDonVi": u.unit.name,
-                "LoaiDonVi": u.unit.kind.map(|k| k.as_str()),
-                "MaDonViCha": u.unit.parent.as_ref().map(|p| p.as_str()),
-                "EmailNguoiDungDau": u.unit.head_email.as_ref().map(|e| e.as_str()),
+/// Generates every unit's records, on as many threads as there are cores.
+/// Each unit has its own random stream, so the result does not depend on
+/// the number of threads.
+fn generate_all(units: &[SimUnit], cfg: &SimConfig, tl: &Timeline) -> Vec<UnitRecords> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(units.len().div_ceil(16))
+        .max(1);
+    let chunk = units.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = units
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                s.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(k, u)| generate_unit(c * chunk + k, u, cfg, tl))
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
-    Json(json!({ "data": data }))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 impl Simulator {
     pub fn generate(cfg: &SimConfig) -> Simulator {
-        let mut rng = StdRng::seed_from_u64(cfg.seed);
-        let units = make_units(cfg.units, &mut rng);
-        let dossiers = generate_dossiers(&units, cfg, &mut rng);
+        let now = cfg.now.trunc_subsecs(0);
+        let cfg = SimConfig { now, ..cfg.clone() };
+        let tl = Timeline::new(now, cfg.months);
+        let listed_at = tl.at(tl.months[0].first_day(), 8 * 3600).min(now);
+        let units = units::make_units(cfg.units, listed_at, &mut rng_for(cfg.seed, 0, 0));
+        let per_unit = generate_all(&units, &cfg, &tl);
+        let mut dossiers = Vec::new();
+        let mut petitions = Vec::new();
+        let mut documents = Vec::new();
+        let mut reports = Vec::new();
+        for (d, p, doc, r) in per_unit {
+            dossiers.extend(d);
+            petitions.extend(p);
+            documents.extend(doc);
+            reports.extend(r);
+        }
+        let scores = scores::make_scores(
+            &units,
+            &dossiers,
+            &petitions,
+            &tl,
+            &mut rng_for(cfg.seed, 0, 5),
+        );
+        let state = State {
+            now,
+            units: Table::new(units),
+            dossiers: Table::new(dossiers),
+            petitions: Table::new(petitions),
+            documents: Table::new(documents),
+            reports: Table::new(reports),
+            scores: Table::new(scores),
+            invented: 0,
+        };
         Simulator {
-            state: Arc::new(RwLock::new(SimState { units, dossiers })),
-            requests: Arc::new(AtomicU64::new(0)),
-            now: cfg.now,
+            inner: Arc::new(Inner {
+                state: RwLock::new(state),
+                faults: Mutex::new(faults::FaultState::default()),
+                counters: Counters::default(),
+                release: watch::Sender::new(0),
+                timeline: tl,
+            }),
         }
     }
 
+    /// The HTTP API. Hanging requests end when faults are cleared (or after
+    /// an hour); use [`Simulator::serve`] to also end them on shutdown.
     pub fn router(&self) -> Router {
-        Router::new()
-            .route("/api/v1/dossiers", get(list_dossiers))
-            .route("/api/v1/units", get(list_units))
-            .with_state(self.clone())
+        server::router(self, CancellationToken::new())
     }
 
-    /// Serves until `shutdown` is cancelled.
+    /// Serves until `shutdown` is cancelled. Slow and hanging requests end
+    /// at shutdown too, so that it is never held up.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: CancellationToken,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
+        let app = server::router(&self, shutdown.clone());
+        axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await
     }
 
-    pub fn units(&self) -> Vec<Unit> {
-        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        s.units.iter().map(|u| u.unit.clone()).collect()
-    }
-
-    pub fn dossiers(&self) -> Vec<Dossier> {
-        self.state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .dossiers
-            .clone()
-    }
-
-    /// Changes records in place, as the upstream would between polls.
-    pub fn update_dossiers(&self, mut f: impl FnMut(&mut Dossier)) {
-        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        s.dossiers.iter_mut().for_each(&mut f);
-    }
-
-    /// HTTP requests served so far.
-    pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
-    }
-
     /// The simulated present.
     pub fn now(&self) -> DateTime<Utc> {
-        self.now
+        self.inner.read().now
     }
 
-    /// Ground truth: per unit, (dossiers on time, dossiers received) in
-    /// `period`, judged at `as_of`. The simulator's data has at most one
-    /// supplement request, always completed, with the deadline moved by the
-    /// waiting time, so "on time" reduces to comparing against NgayHenTra.
+    /// Moves the simulated present; later changes ([`Simulator::touch`],
+    /// renames) are stamped with it.
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        self.inner.write().now = now.trunc_subsecs(0);
+    }
+
+    // ---- Reading what is served ----
+
+    /// The unit directory, in generation order (the fixed six first).
+    pub fn units(&self) -> Vec<Unit> {
+        let s = self.inner.read();
+        s.units.rows().iter().map(|u| u.unit.clone()).collect()
+    }
+
+    /// All dossiers, sorted by code.
+    pub fn dossiers(&self) -> Vec<Dossier> {
+        sorted(self.inner.read().dossiers.rows())
+    }
+
+    pub fn petitions(&self) -> Vec<Petition> {
+        sorted(self.inner.read().petitions.rows())
+    }
+
+    pub fn documents(&self) -> Vec<Document> {
+        sorted(self.inner.read().documents.rows())
+    }
+
+    pub fn reports(&self) -> Vec<Report> {
+        sorted(self.inner.read().reports.rows())
+    }
+
+    /// The portal's scores, as par-monitor's domain records (groups keyed
+    /// `TRANSPARENCY`, `PROGRESS`, `ONLINE_SERVICES`, `ONLINE_PAYMENT`,
+    /// `SATISFACTION`, `DIGITIZATION`).
+    pub fn scores(&self) -> Vec<PortalScore> {
+        let s = self.inner.read();
+        let mut out: Vec<PortalScore> = s
+            .scores
+            .rows()
+            .iter()
+            .map(|x| PortalScore {
+                unit_code: x.unit_code.clone(),
+                period: x.period.to_string(),
+                total: x.total(),
+                groups: SCORE_GROUPS
+                    .iter()
+                    .zip(x.groups)
+                    .map(|(k, v)| ((*k).to_owned(), v))
+                    .collect(),
+                updated_at: x.updated_at,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.unit_code, &a.period).cmp(&(&b.unit_code, &b.period)));
+        out
+    }
+
+    // ---- Changing records, as the upstream would between polls ----
+
+    /// Changes dossiers in place. Set `updated_at` on what you change if an
+    /// incremental poll should see it.
+    pub fn update_dossiers(&self, f: impl FnMut(&mut Dossier)) {
+        self.inner.write().dossiers.update(f);
+    }
+
+    pub fn update_petitions(&self, f: impl FnMut(&mut Petition)) {
+        self.inner.write().petitions.update(f);
+    }
+
+    pub fn update_documents(&self, f: impl FnMut(&mut Document)) {
+        self.inner.write().documents.update(f);
+    }
+
+    pub fn update_reports(&self, f: impl FnMut(&mut Report)) {
+        self.inner.write().reports.update(f);
+    }
+
+    /// Adds a dossier, or replaces the one with the same code.
+    pub fn upsert_dossier(&self, d: Dossier) {
+        let mut s = self.inner.write();
+        s.dossiers.remove(&d.code);
+        s.dossiers.push(d);
+    }
+
+    /// Marks a record as changed now (or a second after its last change,
+    /// if that is later), so that the next incremental poll fetches it.
+    /// `false` if there is no such record.
+    pub fn touch(&self, kind: RecordKind, id: &str) -> bool {
+        let mut s = self.inner.write();
+        let now = s.now;
+        match kind {
+            RecordKind::Dossier => s.dossiers.touch(id, now),
+            RecordKind::Petition => s.petitions.touch(id, now),
+            RecordKind::Document => s.documents.touch(id, now),
+            RecordKind::Report => s.reports.touch(id, now),
+            RecordKind::Score => s.scores.touch(id, now),
+            RecordKind::Unit => s.units.touch(id, now),
+        }
+    }
+
+    /// Deletes a record upstream: it is no longer served nor counted.
+    /// `false` if there is no such record.
+    pub fn delete(&self, kind: RecordKind, id: &str) -> bool {
+        let mut s = self.inner.write();
+        match kind {
+            RecordKind::Dossier => s.dossiers.remove(id),
+            RecordKind::Petition => s.petitions.remove(id),
+            RecordKind::Document => s.documents.remove(id),
+            RecordKind::Report => s.reports.remove(id),
+            RecordKind::Score => s.scores.remove(id),
+            RecordKind::Unit => s.units.remove(id),
+        }
+    }
+
+    /// Renames a unit in the directory, moving its NgayCapNhat forward.
+    /// `false` if there is no such unit.
+    pub fn rename_unit(&self, code: &UnitCode, name: &str) -> bool {
+        let mut s = self.inner.write();
+        let now = s.now;
+        s.units
+            .modify(code.as_str(), |u| u.unit.name = name.to_owned())
+            && s.units.touch(code.as_str(), now)
+    }
+
+    /// Invents a record at the front of the serving order (the
+    /// shifting-pages fault). `false` for kinds that cannot have one.
+    fn insert_front(&self, e: Endpoint) -> bool {
+        let mut s = self.inner.write();
+        s.invented += 1;
+        let n = s.invented;
+        match e {
+            Endpoint::Dossiers | Endpoint::AltDossiers => invent(&mut s.dossiers, n),
+            Endpoint::Petitions => invent(&mut s.petitions, n),
+            Endpoint::Documents => invent(&mut s.documents, n),
+            Endpoint::Reports => invent(&mut s.reports, n),
+            Endpoint::Scores766 | Endpoint::Units => false,
+        }
+    }
+
+    // ---- Faults ----
+
+    /// Adds a fault (see [`Fault`]); a rename is applied at once.
+    pub fn add_fault(&self, fault: Fault) -> Result<(), FaultError> {
+        self.add_faults(vec![fault])
+    }
+
+    /// Adds several faults: all of them, or none if one is invalid.
+    pub fn add_faults(&self, faults: Vec<Fault>) -> Result<(), FaultError> {
+        for f in &faults {
+            f.validate()?;
+            if let Fault::RenameUnit { unit, .. } = f
+                && !self.inner.read().units.contains(unit)
+            {
+                return Err(FaultError(format!("no unit `{unit}` to rename")));
+            }
+        }
+        for f in faults {
+            match f {
+                Fault::RenameUnit { unit, name } => {
+                    let code = UnitCode::parse(&unit).map_err(|e| FaultError(e.to_string()))?;
+                    self.rename_unit(&code, &name);
+                }
+                other => self.inner.faults().add(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every fault and releases hanging requests. (Renames stay:
+    /// they changed data, not the transport.)
+    pub fn clear_faults(&self) {
+        self.inner.faults().clear();
+        self.inner.release.send_modify(|n| *n += 1);
+    }
+
+    pub fn active_faults(&self) -> Vec<ActiveFault> {
+        self.inner.faults().active()
+    }
+
+    // ---- Counters ----
+
+    /// Requests to all list endpoints so far.
+    pub fn request_count(&self) -> u64 {
+        Endpoint::ALL.into_iter().map(|e| self.requests(e)).sum()
+    }
+
+    /// Requests to one endpoint so far, faulty answers included.
+    pub fn requests(&self, e: Endpoint) -> u64 {
+        self.inner.counters.requests[e.index()].load(Ordering::Relaxed)
+    }
+
+    /// Records served on one endpoint so far (duplicates included).
+    pub fn records_served(&self, e: Endpoint) -> u64 {
+        self.inner.counters.records[e.index()].load(Ordering::Relaxed)
+    }
+
+    // ---- Ground truth ----
+
+    fn bad_rules(&self) -> truth::Rules {
+        let f = self.inner.faults();
+        Endpoint::ALL
+            .into_iter()
+            .map(|e| (e, f.bad_rules(e)))
+            .collect()
+    }
+
+    /// Everything served, counted per unit and kind, with records served
+    /// broken counted apart.
+    pub fn truth(&self) -> Truth {
+        let rules = self.bad_rules();
+        truth::count(&self.inner.read(), &rules, &self.inner.timeline)
+    }
+
+    /// Per unit, (dossiers on time, dossiers received) in `period`, judged
+    /// at `as_of` by Decision 766's rules. Dossiers served broken on
+    /// `/api/v1/dossiers` are left out, as a client cannot ingest them.
     pub fn on_time_truth(
         &self,
         period: Month,
         as_of: DateTime<Utc>,
     ) -> BTreeMap<UnitCode, (u64, u64)> {
-        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        let mut out = BTreeMap::new();
-        for d in &s.dossiers {
-            let Some(received) = d.received_at.filter(|r| period.contains(*r)) else {
-                continue;
-            };
-            let _ = received;
-            let due = d.due_at.expect("generated dossiers have a due date");
-            let on_time = match d.finished_at {
-                Some(end) => end <= due,
-                None => as_of.min(period.end()) <= due,
-            };
-            let e = out.entry(d.unit_code.clone()).or_insert((0, 0));
-            e.0 += u64::from(on_time);
-            e.1 += 1;
-        }
-        out
+        self.on_time_and_late(period, as_of).0
+    }
+
+    /// The codes of the dossiers that [`Simulator::on_time_truth`] counts
+    /// as late.
+    pub fn late_dossiers(&self, period: Month, as_of: DateTime<Utc>) -> BTreeSet<String> {
+        self.on_time_and_late(period, as_of).1
+    }
+
+    fn on_time_and_late(
+        &self,
+        period: Month,
+        as_of: DateTime<Utc>,
+    ) -> (BTreeMap<UnitCode, (u64, u64)>, BTreeSet<String>) {
+        let rules = self.bad_rules();
+        let s = self.inner.read();
+        let good = s
+            .dossiers
+            .rows()
+            .iter()
+            .filter(|d| !truth::bad(&rules, Endpoint::Dossiers, &d.code));
+        let mut late = BTreeSet::new();
+        let counts = truth::on_time(good, period, as_of, &self.inner.timeline, Some(&mut late));
+        (counts, late)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
+fn sorted<T: Record>(rows: &[T]) -> Vec<T> {
+    let mut out = rows.to_vec();
+    out.sort_by(|a, b| a.id().cmp(b.id()));
+    out
+}
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap()
+/// A copy of the first record in serving order, with a new id and a
+/// NgayCapNhat a second before it, so that it becomes the new first.
+fn invent<T: Record>(table: &mut Table<T>, n: u32) -> bool {
+    let Some(first) = table.first() else {
+        return false;
+    };
+    let mut r = first.clone();
+    let before = first.updated_at().map(|t| t - Duration::seconds(1));
+    if !r.set_id(format!("{}-S{n}", first.id())) {
+        return false;
     }
+    if let Some(t) = before {
+        r.set_updated_at(t);
+    }
+    table.push(r);
+    true
+}
 
-    #[test]
-    fn generation_is_deterministic_and_never_in_the_future() {
-        let a = Simulator::generate(&SimConfig::new(7, now()));
-        let b = Simulator::generate(&SimConfig::new(7, now()));
-        assert_eq!(a.dossiers(), b.dossiers());
-        assert!(!a.dossiers().is_empty());
-        for d in a.dossiers() {
-            for t in [d.received_at, d.finished_at, d.returned_at, d.updated_at]
-                .into_iter()
-                .flatten()
-            {
-                assert!(t <= now(), "{} has a time after now", d.code);
-            }
-        }
-    }
-
-    #[test]
-    fn the_failing_commune_fails_and_the_good_department_passes() {
-        let sim = Simulator::generate(&SimConfig::new(7, now()));
-        let truth = sim.on_time_truth(Month::containing(now()), now());
-        let rate = |code: &str| {
-            let (n, d) = truth[&UnitCode::parse(code).unwrap()];
-            n as f64 / d as f64
-        };
-        assert!(rate("H44.100") < 0.9, "{}", rate("H44.100"));
-        assert!(rate("H44.07") >= 0.95, "{}", rate("H44.07"));
-    }
-
-    #[test]
-    fn wire_records_use_the_default_field_names() {
-        let sim = Simulator::generate(&SimConfig::new(7, now()));
-        let d = &sim.dossiers()[0];
-        let w = to_wire(d);
-        assert_eq!(w["MaHoSo"], d.code);
-        assert_eq!(w["DonViXuLy"], d.unit_code.as_str());
-        assert_eq!(w["NgayTiepNhan"].as_str().unwrap().len(), 14);
-    }
+/// A JSON rendering of a dossier in the default dialect.
+pub fn to_wire(d: &Dossier) -> serde_json::Value {
+    serde_json::to_value(wire::WireDossier::new(d)).expect("a dossier serialises")
 }

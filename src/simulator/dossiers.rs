@@ -362,7 +362,7 @@ fn shape_not_yet_due(d: &mut Dossier, due: DateTime<Utc>, tl: &Timeline, rng: &m
         if rng.random_bool((elapsed / span).clamp(0.0, 0.9)) {
             let end = tl.during(rng, r + Duration::minutes(10).min(now - r), now);
             finish(d, end, tl, rng);
-        } else if utc_date(r) == tl.now_local.date() && rng.random_bool(0.5) {
+        } else if local_date(tl, r) == tl.now_local.date() && rng.random_bool(0.5) {
             d.status = DossierStatus::Received;
         } else if d.has_fees && rng.random_bool(0.1) {
             d.status = DossierStatus::AwaitingFees;
@@ -372,8 +372,8 @@ fn shape_not_yet_due(d: &mut Dossier, due: DateTime<Utc>, tl: &Timeline, rng: &m
     }
 }
 
-fn utc_date(t: DateTime<Utc>) -> NaiveDate {
-    crate::time::utc_to_local(t).date()
+fn local_date(tl: &Timeline, t: DateTime<Utc>) -> NaiveDate {
+    tl.local(t).date()
 }
 
 /// Waiting on the applicant since a request made before the deadline.

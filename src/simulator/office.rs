@@ -141,8 +141,14 @@ pub(crate) fn unit_documents(
     out
 }
 
-fn document_id(unit: &SimUnit, direction: Direction, at: DateTime<Utc>, seq: u32) -> String {
-    let year = crate::time::utc_to_local(at).year();
+fn document_id(
+    unit: &SimUnit,
+    direction: Direction,
+    at: DateTime<Utc>,
+    seq: u32,
+    tl: &Timeline,
+) -> String {
+    let year = tl.local(at).year();
     let tag = match direction {
         Direction::Outgoing => "VBDI",
         Direction::Incoming => "VBDEN",
@@ -199,7 +205,7 @@ fn outgoing(
     let signed = rng.random_bool(if electronic { pr.doc_signed } else { 0.1 });
     let moved = tl.after(rng, registered, 5, 2 * 24 * 60).min(tl.now);
     Document {
-        id: document_id(unit, Direction::Outgoing, registered, seq),
+        id: document_id(unit, Direction::Outgoing, registered, seq, tl),
         unit_code: unit.unit.code.clone(),
         direction: Direction::Outgoing,
         registered_at: Some(registered),
@@ -240,7 +246,7 @@ fn incoming(
             .then(|| tl.during(rng, registered, now))
     };
     Document {
-        id: document_id(unit, Direction::Incoming, registered, seq),
+        id: document_id(unit, Direction::Incoming, registered, seq, tl),
         unit_code: unit.unit.code.clone(),
         direction: Direction::Incoming,
         registered_at: Some(registered),

@@ -83,7 +83,7 @@ pub(crate) fn make_scores(
     for d in dossiers {
         let Some(r) = d.received_at else { continue };
         let (Some(&m), Some(&u)) = (
-            months.get(&Month::containing(r)),
+            months.get(&tl.month_of(r)),
             unit_idx.get(d.unit_code.as_str()),
         ) else {
             continue;
@@ -107,7 +107,7 @@ pub(crate) fn make_scores(
     for p in petitions {
         let Some(r) = p.received_at else { continue };
         let (Some(&m), Some(&u)) = (
-            months.get(&Month::containing(r)),
+            months.get(&tl.month_of(r)),
             unit_idx.get(p.unit_code.as_str()),
         ) else {
             continue;

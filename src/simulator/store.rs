@@ -170,17 +170,17 @@ impl<T: Record> Table<T> {
     }
 
     pub fn reindex(&mut self) {
-        assert!(
-            u32::try_from(self.rows.len()).is_ok(),
-            "a table holds fewer than 2^32 records"
-        );
         let rows = &self.rows;
-        let mut order: Vec<u32> = (0..rows.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&rows[a as usize], &rows[b as usize]);
-            (a.updated_at(), a.id()).cmp(&(b.updated_at(), b.id()))
+        let n = u32::try_from(rows.len()).expect("a table holds fewer than 2^32 records");
+        // Change times are taken out once: most comparisons end there, and
+        // only ties look at the ids.
+        let mut keys: Vec<(Option<DateTime<Utc>>, u32)> =
+            (0..n).map(|i| (rows[i as usize].updated_at(), i)).collect();
+        keys.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| rows[a.1 as usize].id().cmp(rows[b.1 as usize].id()))
         });
-        self.order = order;
+        self.order = keys.into_iter().map(|(_, i)| i).collect();
     }
 
     pub fn rows(&self) -> &[T] {

@@ -5,7 +5,9 @@
 //! working days of the whole span are laid out once and a deadline becomes
 //! an index lookup. Outside that span the calendar itself answers.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use rand::Rng;
 use rand::rngs::StdRng;
 
@@ -40,6 +42,13 @@ pub(crate) struct Timeline {
     /// working day on or after it.
     next_work: Vec<u32>,
     workdays: Vec<NaiveDate>,
+    /// For each day from `first`: whether it is a working day.
+    working: Vec<bool>,
+    /// The zone's offset if it is the same all through the span. It is for
+    /// Asia/Ho_Chi_Minh (no DST since 1975), and then converting to local
+    /// time is an addition instead of a time-zone table lookup, which
+    /// generation does millions of times.
+    fixed_offset: Option<Duration>,
 }
 
 impl Timeline {
@@ -60,21 +69,29 @@ impl Timeline {
         let mut next_work = Vec::new();
         let mut workdays = Vec::new();
         let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-        for &day in &days {
-            midnights.push(local_to_utc(day.and_time(NaiveTime::MIN)));
-            if calendar.is_working_day(day) {
+        let working: Vec<bool> = days.iter().map(|d| calendar.is_working_day(*d)).collect();
+        let mut offsets = BTreeSet::new();
+        for (&day, &work) in days.iter().zip(&working) {
+            let local = day.and_time(NaiveTime::MIN);
+            let midnight = local_to_utc(local);
+            offsets.insert(local - midnight.naive_utc());
+            midnights.push(midnight);
+            if work {
                 workdays.push(day);
             }
         }
         // Walk backwards so each day knows the next working day on or after it.
         let mut w = workdays.len();
-        for &day in days.iter().rev() {
-            if calendar.is_working_day(day) {
+        for &work in working.iter().rev() {
+            if work {
                 w -= 1;
             }
             next_work.push(u32::try_from(w).expect("fewer than 2^32 working days"));
         }
         next_work.reverse();
+        let fixed_offset = (offsets.len() == 1)
+            .then(|| offsets.into_iter().next())
+            .flatten();
         Timeline {
             now,
             now_local: utc_to_local(now),
@@ -84,6 +101,24 @@ impl Timeline {
             midnights,
             next_work,
             workdays,
+            working,
+            fixed_offset,
+        }
+    }
+
+    /// `t` in local wall-clock time.
+    pub fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
+        match self.fixed_offset {
+            Some(offset) => t.naive_utc() + offset,
+            None => utc_to_local(t),
+        }
+    }
+
+    /// Whether `day` is a working day.
+    pub fn is_working(&self, day: NaiveDate) -> bool {
+        match self.offset(day) {
+            Some(i) => self.working[i],
+            None => self.calendar.is_working_day(day),
         }
     }
 
@@ -105,7 +140,7 @@ impl Timeline {
     /// The deadline `n` working days after `t`, the same local time of day,
     /// exactly as [`WorkCalendar::add_working_days`] counts it.
     pub fn add_working_days(&self, t: DateTime<Utc>, n: u32) -> DateTime<Utc> {
-        let local = utc_to_local(t);
+        let local = self.local(t);
         if n == 0 {
             return t;
         }
@@ -126,7 +161,7 @@ impl Timeline {
         first
             .iter_days()
             .take_while(|d| *d < next)
-            .filter(|d| self.calendar.is_working_day(*d))
+            .filter(|d| self.is_working(*d))
             .collect()
     }
 
@@ -163,11 +198,11 @@ impl Timeline {
 impl Timeline {
     /// Whether `t` falls in office hours on a working day.
     fn in_office_hours(&self, t: DateTime<Utc>) -> bool {
-        let local = utc_to_local(t);
+        let local = self.local(t);
         let minute = local.time().num_seconds_from_midnight() / 60;
         let desk = (7 * 60 + 30..11 * 60 + 30).contains(&minute)
             || (13 * 60 + 30..17 * 60).contains(&minute);
-        desk && self.calendar.is_working_day(local.date())
+        desk && self.is_working(local.date())
     }
 
     /// A random instant in `[from, to)`, in office hours if a few draws find
@@ -196,6 +231,14 @@ impl Timeline {
             t + Duration::minutes(lo),
             t + Duration::minutes(hi.max(lo + 1)),
         )
+    }
+}
+
+impl Timeline {
+    /// The month `t` falls in, local time.
+    pub fn month_of(&self, t: DateTime<Utc>) -> Month {
+        let local = self.local(t);
+        Month::new(local.year(), local.month()).expect("a calendar month")
     }
 }
 
@@ -235,6 +278,19 @@ mod tests {
             let n = rng.random_range(0..25);
             let expected = local_to_utc(tl.calendar.add_working_days(utc_to_local(t), n));
             assert_eq!(tl.add_working_days(t, n), expected, "{t} + {n}");
+        }
+    }
+
+    #[test]
+    fn the_fast_local_time_agrees_with_the_time_zone() {
+        let now = Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap();
+        let tl = Timeline::new(now, 12);
+        assert!(tl.fixed_offset.is_some());
+        let mut rng = StdRng::seed_from_u64(3);
+        for _ in 0..1_000 {
+            let t = between(&mut rng, tl.months[0].start(), now + Duration::days(300));
+            assert_eq!(tl.local(t), utc_to_local(t));
+            assert_eq!(tl.month_of(t), Month::containing(t));
         }
     }
 

@@ -154,7 +154,7 @@ pub(crate) fn bad(rules: &Rules, e: Endpoint, id: &str) -> bool {
     rules.get(&e).is_some_and(|r| is_bad(r, id).is_some())
 }
 
-/// Counts what is served; `months` are the periods to judge on time.
+/// Counts what is served, judging on time for each month of the history.
 pub(crate) fn count(state: &super::State, rules: &Rules, tl: &Timeline) -> Truth {
     let mut t = Truth {
         now: super::wire::format_wire(state.now),
@@ -212,19 +212,35 @@ pub(crate) fn count(state: &super::State, rules: &Rules, tl: &Timeline) -> Truth
         unit(&mut t, &s.unit_code).scores.add(b);
         t.totals.entry(Endpoint::Scores766).or_default().add(b);
     }
-    let good = || {
-        state
-            .dossiers
-            .rows()
-            .iter()
-            .filter(|d| !bad(rules, Endpoint::Dossiers, &d.code))
-    };
-    for &month in &tl.months {
-        for (code, (ok, n)) in on_time(good(), month, state.now, tl, None) {
-            unit(&mut t, &code)
-                .on_time
-                .insert(month.to_string(), [ok, n]);
+    // On time per unit and month of receipt, in one pass: each month's
+    // dossiers are judged at its end, or now if it has not ended.
+    let months: BTreeMap<Month, DateTime<Utc>> = tl
+        .months
+        .iter()
+        .map(|m| (*m, state.now.min(m.end())))
+        .collect();
+    let mut on_time: BTreeMap<(UnitCode, Month), [u64; 2]> = BTreeMap::new();
+    for d in state.dossiers.rows() {
+        let Some(received) = d.received_at else {
+            continue;
+        };
+        let month = tl.month_of(received);
+        let Some(&as_of) = months.get(&month) else {
+            continue;
+        };
+        if bad(rules, Endpoint::Dossiers, &d.code) {
+            continue;
         }
+        if let Some(ok) = judge(d, as_of, tl) {
+            let e = on_time.entry((d.unit_code.clone(), month)).or_default();
+            e[0] += u64::from(ok);
+            e[1] += 1;
+        }
+    }
+    for ((code, month), counts) in on_time {
+        unit(&mut t, &code)
+            .on_time
+            .insert(month.to_string(), counts);
     }
     t
 }

@@ -345,6 +345,11 @@ fn shape_not_yet_due(d: &mut Dossier, due: DateTime<Utc>, tl: &Timeline, rng: &m
     let now = tl.now;
     let x: f64 = rng.random();
     let early = (r + (due - r) / 2).min(now);
+    // A unit that keeps its deadlines has already finished what falls due
+    // within a day. Left open, such dossiers would turn late as soon as a
+    // reader's clock moved on a few hours past `now`, which is not how an
+    // on-time unit behaves (the late ones are chosen apart).
+    let due_soon = due - now < Duration::days(1);
     if x < 0.03 {
         d.status = DossierStatus::Refused;
         d.refused_at = Some(tl.during(rng, r, early));
@@ -359,7 +364,7 @@ fn shape_not_yet_due(d: &mut Dossier, due: DateTime<Utc>, tl: &Timeline, rng: &m
     } else {
         let elapsed = (now - r).num_seconds() as f64;
         let span = ((due - r).num_seconds() as f64).max(1.0);
-        if rng.random_bool((elapsed / span).clamp(0.0, 0.9)) {
+        if due_soon || rng.random_bool((elapsed / span).clamp(0.0, 0.9)) {
             let end = tl.during(rng, r + Duration::minutes(10).min(now - r), now);
             finish(d, end, tl, rng);
         } else if local_date(tl, r) == tl.now_local.date() && rng.random_bool(0.5) {
@@ -422,7 +427,7 @@ fn one_supplement(
         new_due_at: Some(new_due),
     }];
     d.due_at = Some(new_due);
-    if finish_it || new_due < now {
+    if finish_it || new_due < now + Duration::days(1) {
         let end = tl.during(rng, completed + Duration::minutes(10), new_due.min(now));
         finish(d, end.min(now), tl, rng);
     } else {

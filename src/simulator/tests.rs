@@ -359,6 +359,18 @@ fn most_units_are_on_time_and_about_one_in_eight_clearly_fails() {
 }
 
 #[test]
+fn verdicts_hold_when_judged_a_few_hours_after_now() {
+    // Tests advance their clock by minutes or hours without telling the
+    // simulator; an on-time unit's open dossiers must not all fall due then.
+    let sim = Simulator::generate(&config(60, 1));
+    let month = Month::containing(now());
+    assert_eq!(
+        sim.on_time_truth(month, now()),
+        sim.on_time_truth(month, now() + Duration::hours(12))
+    );
+}
+
+#[test]
 fn the_on_time_truth_agrees_with_par_monitors_own_judgement() {
     let sim = Simulator::generate(&config(30, 3));
     let dossiers = sim.dossiers();

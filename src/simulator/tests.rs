@@ -525,6 +525,7 @@ fn two_hundred_units_over_a_year_generate_about_96k_dossiers() {
     // 199 units with a one-stop desk, 11 full months and two thirds of August.
     assert!((88_000..=96_000).contains(&dossiers), "{dossiers}");
     assert_eq!(truth.totals[&Endpoint::Units].served(), 200);
+    assert_eq!(truth.totals.len(), Endpoint::ALL.len());
     assert_eq!(truth.totals[&Endpoint::Scores766].served(), 200 * 12);
 }
 

@@ -158,6 +158,12 @@ pub(crate) fn bad(rules: &Rules, e: Endpoint, id: &str) -> bool {
 pub(crate) fn count(state: &super::State, rules: &Rules, tl: &Timeline) -> Truth {
     let mut t = Truth {
         now: super::wire::format_wire(state.now),
+        // Every endpoint has a total, zero included, so readers need not
+        // tell "none" from "not counted".
+        totals: Endpoint::ALL
+            .into_iter()
+            .map(|e| (e, Counted::default()))
+            .collect(),
         ..Truth::default()
     };
     for u in state.units.rows() {

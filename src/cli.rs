@@ -19,7 +19,7 @@ use crate::config::{
     BaseUrl, DEFAULT_CONFIG_PATH, Schedule, Settings, TransportKind, UnitSettings,
 };
 use crate::notify::compose::percent_vi;
-use crate::simulator::{SimConfig, Simulator};
+use crate::simulator::{Endpoint, Fault, SimConfig, Simulator};
 use crate::storage::{FindingRecord, Store};
 use crate::time::{SharedClock, SystemClock, format_local, rfc3339_local};
 
@@ -53,20 +53,38 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Serve a simulated procedure-handling system over HTTP.
+    /// Serve a simulated province's upstream systems over HTTP (dossiers,
+    /// petitions, documents, reports, 766 scores, the unit directory).
     Simulate {
         #[arg(long, default_value = "127.0.0.1:8089")]
         listen: SocketAddr,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Number of units in the simulated province.
+        /// Number of units in the simulated province (the first six are fixed).
         #[arg(long, default_value_t = 6)]
         units: usize,
+        /// Dossiers each unit receives in a month.
         #[arg(long, default_value_t = 40)]
         dossiers_per_month: u32,
-        /// Months of history, the current one included.
-        #[arg(long, default_value_t = 2)]
+        /// Petitions each unit receives in an average month.
+        #[arg(long, default_value_t = 3)]
+        petitions_per_month: u32,
+        /// Documents each unit registers in a month.
+        #[arg(long, default_value_t = 20)]
+        documents_per_month: u32,
+        /// Months of history, the current one included (a year is 12).
+        #[arg(long, default_value_t = 12)]
         months: u32,
+        /// The simulated present, e.g. 2026-08-20T10:00:00+07:00; default the
+        /// system clock. With a fixed seed and present the data is the same
+        /// on every run.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Inject a fault, e.g. `status,endpoint=dossiers,status=503,count=2`,
+        /// `latency,millis=200` or `bad_records,endpoint=dossiers,every=50,defect=missing_field`
+        /// (or the JSON form of `POST /_sim/faults`). Repeatable.
+        #[arg(long = "fault", value_name = "SPEC")]
+        faults: Vec<Fault>,
     },
     /// List each source with its health, freshness, records and quarantine.
     Sources {
@@ -258,16 +276,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             seed,
             units,
             dossiers_per_month,
+            petitions_per_month,
+            documents_per_month,
             months,
+            now,
+            faults,
         } => {
             crate::telemetry::init("info", crate::config::LogFormat::Text);
             let cfg = SimConfig {
                 units,
                 dossiers_per_month,
+                petitions_per_month,
+                documents_per_month,
                 months,
-                ..SimConfig::new(seed, chrono::Utc::now())
+                ..SimConfig::new(seed, now.unwrap_or_else(chrono::Utc::now))
             };
-            simulate(listen, cfg).await
+            simulate(listen, cfg, faults).await
         }
         Command::Config {
             command: ConfigCommand::Check,
@@ -558,8 +582,14 @@ async fn check(settings: Settings, format: Format) -> ExitCode {
     }
 }
 
-async fn simulate(listen: SocketAddr, cfg: SimConfig) -> ExitCode {
+async fn simulate(listen: SocketAddr, cfg: SimConfig, faults: Vec<Fault>) -> ExitCode {
+    let started = std::time::Instant::now();
     let sim = Simulator::generate(&cfg);
+    let generated_in = started.elapsed();
+    if let Err(e) = sim.add_faults(faults) {
+        eprintln!("error: --fault: {e}");
+        return ExitCode::from(2);
+    }
     let listener = match TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -567,12 +597,21 @@ async fn simulate(listen: SocketAddr, cfg: SimConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let truth = sim.truth();
+    let total = |e: Endpoint| truth.totals.get(&e).map_or(0, |c| c.served());
     tracing::info!(
-        url = %format!("http://{}/api/v1/dossiers", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()),
-        units = sim.units().len(),
-        dossiers = sim.dossiers().len(),
+        url = %format!("http://{}/", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()),
+        units = total(Endpoint::Units),
+        dossiers = total(Endpoint::Dossiers),
+        petitions = total(Endpoint::Petitions),
+        documents = total(Endpoint::Documents),
+        reports = total(Endpoint::Reports),
+        scores = total(Endpoint::Scores766),
         seed = cfg.seed,
-        "simulator serving"
+        now = %rfc3339_local(sim.now()),
+        generated_ms = generated_in.as_millis() as u64,
+        faults = sim.active_faults().len(),
+        "simulator serving /api/v1/{{dossiers,petitions,documents,reports,scores766,units}}, /alt/v2/ho-so and /_sim/{{truth,requests,faults}}"
     );
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(sim.serve(listener, shutdown.clone()));

@@ -302,16 +302,17 @@ impl Evaluator {
         metrics: &Metrics,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        // Read first, then set every series: a scrape never sees a zero
+        // that is only an intermediate step.
+        let counts = store.active_findings_by_severity().await?;
         for s in crate::domain::Severity::ALL {
+            let n = counts
+                .iter()
+                .find(|(sev, _)| *sev == s)
+                .map_or(0, |(_, n)| *n);
             metrics
                 .findings_active
                 .with_label_values(&[s.as_str()])
-                .set(0);
-        }
-        for (severity, n) in store.active_findings_by_severity().await? {
-            metrics
-                .findings_active
-                .with_label_values(&[severity.as_str()])
                 .set(n);
         }
         metrics

@@ -281,7 +281,12 @@ on_both_backends! {
         // First life: findings open and their e-mails are queued, but sending
         // is off, so the daemon dies between the change and the send.
         let mut first = Proc::spawn(&["run", "--config", cfg], dir.path(), &[("PARMON__EMAIL__ENABLED", "false")]);
-        first.wait_for_log("evaluation complete").await;
+        let s = store.clone();
+        wait_until("an e-mail to be queued", Duration::from_secs(60), || {
+            let s = s.clone();
+            async move { s.outbox_stats().await.map(|o| o.pending > 0).unwrap_or(false) }
+        })
+        .await;
         first.child.kill().unwrap();
         first.exit_within(Duration::from_secs(10)).await;
         let queued = store.outbox().await.unwrap();
@@ -355,11 +360,32 @@ async fn metrics_are_valid_prometheus_text_with_the_promised_series() {
     let cfg = write_config(dir.path(), &db.url, &sim, &dir.path().join("outbox"), "");
     let p = Proc::spawn(&["run", "--config", cfg.to_str().unwrap()], dir.path(), &[]);
     let addr = p.http_addr().await;
-    p.wait_for_log("evaluation complete").await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
+    // Sources are polled concurrently and evaluation follows each of them:
+    // wait until the procedures data has been polled and judged.
+    wait_until(
+        "a critical finding in /metrics",
+        Duration::from_secs(60),
+        || {
+            let (client, url) = (client.clone(), format!("http://{addr}/metrics"));
+            async move {
+                let Ok(resp) = client.get(url).send().await else {
+                    return false;
+                };
+                let text = resp.text().await.unwrap_or_default();
+                text.contains(
+                    "par_monitor_polls_total{outcome=\"success\",source=\"procedures\"} 1",
+                ) && text.lines().any(|l| {
+                    l.starts_with("par_monitor_findings_active{severity=\"critical\"}")
+                        && !l.ends_with(" 0")
+                })
+            }
+        },
+    )
+    .await;
     assert_eq!(
         client
             .get(format!("http://{addr}/healthz"))

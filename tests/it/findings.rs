@@ -17,24 +17,29 @@ use crate::helpers::{Ctx, free_port, on_both_backends, sim_now};
 
 const FROM: &str = "par-monitor <par-monitor@vpubnd.example>";
 
-/// Re-dates the commune's late dossiers to finish on time (or back).
-fn set_commune_on_time(ctx: &Ctx, on_time: bool, at: chrono::DateTime<chrono::Utc>) {
+/// Re-dates the commune's late dossiers (as the simulator judges them) to
+/// finish an hour before their deadline, or back to a day after it.
+fn set_commune_on_time(
+    ctx: &Ctx,
+    late: &std::collections::BTreeSet<String>,
+    on_time: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) {
     ctx.sim.sim.update_dossiers(|d| {
-        if d.unit_code.as_str() == "H44.100" && d.status.is_terminal() {
-            let due = d.due_at.unwrap();
-            let late = d.finished_at.is_some_and(|f| f > due);
-            if on_time && late {
-                d.finished_at = Some(due - Span::hours(1));
-                d.returned_at = None;
-                d.status = DossierStatus::Done;
-                d.updated_at = Some(at);
-            } else if !on_time && !late {
-                d.finished_at = Some(due + Span::hours(30));
-                d.returned_at = None;
-                d.status = DossierStatus::Done;
-                d.updated_at = Some(at);
-            }
+        if d.unit_code.as_str() != "H44.100" || !late.contains(&d.code) {
+            return;
         }
+        let Some(due) = d.due_at else { return };
+        d.supplements.clear();
+        d.finished_at = Some(if on_time {
+            due - Span::hours(1)
+        } else {
+            due + Span::hours(30)
+        });
+        d.returned_at = None;
+        d.refused_at = None;
+        d.status = DossierStatus::Done;
+        d.updated_at = Some(at);
     });
 }
 
@@ -69,12 +74,13 @@ on_both_backends! {
         assert_eq!(sink.lock().unwrap().len(), before + 1, "one reminder that it still fails");
 
         // The commune fixes its data: resolved. Then it slips again: reopened.
-        set_commune_on_time(&ctx, true, ctx.clock.now());
+        let late = ctx.sim.sim.late_dossiers(par_monitor::time::Month::containing(sim_now()), ctx.clock.now());
+        set_commune_on_time(&ctx, &late, true, ctx.clock.now());
         ctx.clock.advance(Span::minutes(5));
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
         assert_eq!(app.store.finding(id).await.unwrap().unwrap().state, State::Resolved);
-        set_commune_on_time(&ctx, false, ctx.clock.now());
+        set_commune_on_time(&ctx, &late, false, ctx.clock.now());
         ctx.clock.advance(Span::minutes(5));
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();

@@ -29,8 +29,10 @@ on_both_backends! {
 
         let polls = app.poll_all(&never).await;
         let report = polls[0].1.as_ref().expect("poll succeeds");
-        assert_eq!(report.counts().inserted as usize, ctx.sim.sim.dossiers().len());
+        let dossiers = report.feed("procedures.dossiers").unwrap();
+        assert_eq!(dossiers.counts.inserted as usize, ctx.sim.sim.dossiers().len());
         assert_eq!(report.rejected(), 0);
+        assert!(polls.iter().all(|(_, r)| r.is_ok()), "every source polls: {polls:?}");
         let eval = app.evaluate().await.unwrap();
         let sent = app.deliver(&never).await.unwrap();
 

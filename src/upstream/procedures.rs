@@ -170,6 +170,16 @@ pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
     // Fees are declared by a flag, or implied by a non-empty fee list.
     let has_fees = r.flag("has_fees")? || !r.list("fees")?.is_empty();
 
+    // A dossier past reception without a receipt time would silently drop
+    // out of every indicator: that is a broken record, not a new one.
+    let received_at = r.date("received_at")?;
+    if received_at.is_none() && implies_receipt(status) {
+        return Err(r.reject(
+            "received_at",
+            format!("required for a dossier in status {}", status.as_str()),
+        ));
+    }
+
     Ok(Dossier {
         procedure_name: r.opt_string("procedure_name")?,
         field_code: r.opt_string("field_code")?,
@@ -177,7 +187,7 @@ pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
         channel: r.code("channel", "channel")?.unwrap_or(Channel::InPerson),
         status,
         submitted_at: r.date("submitted_at")?,
-        received_at: r.date("received_at")?,
+        received_at,
         due_at: r.date("due_at")?,
         finished_at: r.date("finished_at")?,
         returned_at: r.date("returned_at")?,
@@ -199,6 +209,16 @@ pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
         updated_at: r.date("updated_at")?,
         ..Dossier::new(code, unit_code, procedure_code)
     })
+}
+
+/// Statuses only reachable after the one-stop shop received the dossier.
+/// Newly registered, refused (possibly at the desk) and withdrawn dossiers
+/// may legitimately never have been received.
+fn implies_receipt(status: DossierStatus) -> bool {
+    !matches!(
+        status,
+        DossierStatus::NewlyRegistered | DossierStatus::Refused | DossierStatus::Withdrawn
+    )
 }
 
 pub fn map_petition(r: &mut Reader<'_>) -> Result<Petition, Reject> {
@@ -321,6 +341,17 @@ mod tests {
             assert_eq!(e.record_id.as_deref(), Some("H44.07-260803-00001"));
             assert_eq!(e.field, field);
         }
+        // In progress but never received: broken, not merely unreceived.
+        let mut r = record();
+        r.as_object_mut().unwrap().remove("NgayTiepNhan");
+        let e = map(&FeedMapping::default(), &r).unwrap_err();
+        assert_eq!(e.field, "NgayTiepNhan");
+        r["TrangThaiHoSo"] = json!(1);
+        assert!(
+            map(&FeedMapping::default(), &r).is_ok(),
+            "a newly registered dossier has no receipt yet"
+        );
+
         let mut r = record();
         r.as_object_mut().unwrap().remove("MaHoSo");
         let e = map(&FeedMapping::default(), &r).unwrap_err();

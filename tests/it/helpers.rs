@@ -186,8 +186,13 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn new(backend: Backend) -> Option<Ctx> {
+        Self::with_simulator(backend, SimConfig::new(7, sim_now())).await
+    }
+
+    /// A context whose simulator is generated from `cfg`.
+    pub async fn with_simulator(backend: Backend, cfg: SimConfig) -> Option<Ctx> {
         let db = TestDb::new(backend).await?;
-        let sim = SimServer::start(SimConfig::new(7, sim_now())).await;
+        let sim = SimServer::start(cfg).await;
         let outbox = tempfile::tempdir().unwrap();
         let settings = settings(&db.url, &sim, outbox.path());
         Some(Ctx {

@@ -5,4 +5,5 @@ mod findings;
 mod helpers;
 mod pipeline;
 mod smtp;
+mod sources;
 mod upstream_http;

@@ -5,7 +5,7 @@
 //! This is the I/O shell around the pure modules `indicators`, `rules` and
 //! `findings`; all decisions are made there.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -13,9 +13,10 @@ use crate::calendar::WorkCalendar;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Unit, UnitCode};
 use crate::findings::{Decision, EventKind, Evidence, LastResult, State, decide};
-use crate::indicators::{DeadlineRules, IndicatorId, IndicatorValue, Inputs, compute};
+use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, compute, compute_for_units};
 use crate::metrics::Metrics;
 use crate::notify::{Alert, Composer};
+use crate::periods::Period;
 use crate::rules::{Freshness, Outcome, Rule, RuleSet, evaluate};
 use crate::storage::{FindingTransition, Store};
 use crate::time::Month;
@@ -53,8 +54,7 @@ impl Evaluator {
     ) -> anyhow::Result<EvalReport> {
         let period = Month::containing(now);
         let units = store.units().await?;
-        let values = self.compute_indicators(store, &units, period, now).await?;
-        store.upsert_indicator_values(&values, now).await?;
+        let values = self.recompute(store, &units, now).await?;
 
         let unit_by_code: HashMap<&UnitCode, &Unit> = units.iter().map(|u| (&u.code, u)).collect();
         let silences = store.silences(Some(now)).await?;
@@ -237,32 +237,112 @@ impl Evaluator {
         }
     }
 
-    async fn compute_indicators(
+    /// Recomputes the indicators that can have changed and stores them:
+    /// the current month for every unit (its open dossiers age by the
+    /// hour), the previous month once more after it ended (judged at its
+    /// end), and any (unit, month) whose records changed since it was last
+    /// computed. Returns the current month's values.
+    pub async fn recompute(
         &self,
         store: &Store,
         units: &[Unit],
-        period: Month,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<IndicatorValue>> {
-        let dossiers = store
-            .dossiers_received_between(period.start(), period.end())
-            .await?;
+        let current = Month::containing(now);
+        let all: Vec<&UnitCode> = units.iter().map(|u| &u.code).collect();
+        let dirty = store.dirty_periods().await?;
+        let mut todo: BTreeMap<Month, BTreeSet<&UnitCode>> = BTreeMap::new();
+        todo.insert(current, all.iter().copied().collect());
+        let previous = current.previous();
+        if store
+            .period_computed_at(&previous.to_string())
+            .await?
+            .is_none_or(|t| t < previous.end())
+        {
+            todo.insert(previous, all.iter().copied().collect());
+        }
+        for (unit, period, _) in &dirty {
+            let (Ok(month), Some(code)) = (
+                period.parse::<Month>(),
+                all.iter().find(|c| c.as_str() == unit),
+            ) else {
+                continue;
+            };
+            todo.entry(month).or_default().insert(code);
+        }
+        let as_of = self.data_as_of(store).await?;
+        let mut current_values = Vec::new();
+        for (month, units_to_do) in todo {
+            let values = self
+                .compute_month(store, &all, &units_to_do, month, now)
+                .await?;
+            store.upsert_indicator_values(&values, &as_of, now).await?;
+            if month == current {
+                current_values = values;
+            }
+        }
+        store.clear_dirty(&dirty).await?;
+        Ok(current_values)
+    }
+
+    /// The indicators of `month` for `units`, from the records it reads.
+    async fn compute_month(
+        &self,
+        store: &Store,
+        all: &[&UnitCode],
+        units: &BTreeSet<&UnitCode>,
+        month: Month,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<IndicatorValue>> {
+        let (from, to) = (month.start(), month.end());
+        let dossiers = store.dossiers_for_period(from, to).await?;
+        let petitions = store.petitions_received_between(from, to).await?;
+        let documents = store.documents_registered_between(from, to).await?;
+        let reports = store.reports_due_between(from, to).await?;
         let ind = &self.settings.indicators;
         let rules = DeadlineRules {
             calendar: &self.calendar,
             statutory_days: &ind.statutory_days,
             default_statutory_days: ind.default_statutory_days,
         };
-        let inputs = Inputs::new(units.iter().map(|u| &u.code)).with_dossiers(&dossiers);
-        // Only dossiers received in the month are loaded so far, which is
-        // what on-time resolution needs; the other indicators would be
-        // computed from partial records, so they are not kept yet.
-        Ok(
-            compute(&inputs, &period.into(), now, &rules, ind.evidence_sample)
-                .into_iter()
-                .filter(|v| v.indicator == IndicatorId::OnTime)
-                .collect(),
-        )
+        let inputs = Inputs::new(all.iter().copied())
+            .with_dossiers(&dossiers)
+            .with_petitions(&petitions)
+            .with_documents(&documents)
+            .with_reports(&reports);
+        let period: Period = month.into();
+        Ok(if units.len() == all.len() {
+            compute(&inputs, &period, now, &rules, ind.evidence_sample)
+        } else {
+            compute_for_units(
+                &inputs,
+                units.iter().copied(),
+                &period,
+                now,
+                &rules,
+                ind.evidence_sample,
+            )
+        })
+    }
+
+    /// How current each source's data is (its last good poll's start).
+    async fn data_as_of<'s>(
+        &self,
+        store: &Store,
+    ) -> anyhow::Result<HashMap<&'s str, DateTime<Utc>>> {
+        let mut out = HashMap::new();
+        for s in store.source_states().await? {
+            let name: &'s str = match s.source.as_str() {
+                "procedures" => "procedures",
+                "documents" => "documents",
+                "reports" => "reports",
+                _ => continue,
+            };
+            if let Some(t) = s.data_as_of {
+                out.insert(name, t);
+            }
+        }
+        Ok(out)
     }
 
     async fn freshness(

@@ -12,6 +12,13 @@ impl StoredRecord for Dossier {
     const TABLE: &'static str = "dossiers";
     const KEY: &'static str = "code";
     const FEED: &'static str = "procedures.dossiers";
+    const INSTANT_COLUMNS: &'static [&'static str] = &[
+        "received_at",
+        "finished_at",
+        "returned_at",
+        "refused_at",
+        "upstream_updated_at",
+    ];
     const COLUMNS: &'static [&'static str] = &[
         "unit_code",
         "procedure_code",
@@ -48,6 +55,19 @@ impl StoredRecord for Dossier {
 
     fn unit(&self) -> &UnitCode {
         &self.unit_code
+    }
+
+    fn instants(&self) -> Vec<DateTime<Utc>> {
+        [
+            self.received_at,
+            self.finished_at,
+            self.returned_at,
+            self.refused_at,
+            self.updated_at,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn binds(&self) -> Vec<Bind> {
@@ -128,16 +148,46 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Dossier>> {
+        self.dossiers_where("received_at >= $1 AND received_at < $2", from, to)
+            .await
+    }
+
+    /// Every dossier a period's indicators read: received in `[from, to)`,
+    /// or whose processing ended then (done, returned, stopped or refused,
+    /// or, for a withdrawal, its last change).
+    pub async fn dossiers_for_period(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Dossier>> {
+        self.dossiers_where(
+            "((received_at >= $1 AND received_at < $2)
+              OR (finished_at >= $1 AND finished_at < $2)
+              OR (returned_at >= $1 AND returned_at < $2)
+              OR (refused_at >= $1 AND refused_at < $2)
+              OR (status = 7 AND upstream_updated_at >= $1 AND upstream_updated_at < $2))",
+            from,
+            to,
+        )
+        .await
+    }
+
+    async fn dossiers_where(
+        &self,
+        condition: &'static str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Dossier>> {
         with_pool!(self, |pool| {
-            let rows = sqlx::query(
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT code, unit_code, procedure_code, procedure_name, field_code, channel, status,
                         submitted_at, received_at, due_at, finished_at, returned_at, refused_at,
                         supplements, apologies, has_fees, online_payment, digitized, components_total,
                         components_digitized, components_reused, e_result, vneid_authenticated,
                         synced_to_portal, shared_to_citizen_store, used_population_data, satisfaction,
                         upstream_updated_at
-                 FROM dossiers WHERE received_at >= $1 AND received_at < $2 AND deleted_at IS NULL",
-            )
+                 FROM dossiers WHERE {condition} AND deleted_at IS NULL"
+            )))
             .bind(ts(from))
             .bind(ts(to))
             .fetch_all(pool)

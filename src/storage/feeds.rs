@@ -2,15 +2,22 @@
 //! the portal's official scores.
 
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 
+use super::codec::{from_ts, from_ts_opt, json, parse, ts};
 use super::records::{Bind, StoredRecord, UpsertCounts};
-use super::{Result, Store};
+use super::{Result, Store, with_pool};
 use crate::domain::{Document, Petition, PortalScore, Report, UnitCode};
 
 impl StoredRecord for Petition {
     const TABLE: &'static str = "petitions";
     const KEY: &'static str = "code";
     const FEED: &'static str = "procedures.petitions";
+    const INSTANT_COLUMNS: &'static [&'static str] = &["received_at"];
+
+    fn instants(&self) -> Vec<DateTime<Utc>> {
+        self.received_at.into_iter().collect()
+    }
     const COLUMNS: &'static [&'static str] = &[
         "unit_code",
         "category",
@@ -46,6 +53,11 @@ impl StoredRecord for Document {
     const TABLE: &'static str = "documents";
     const KEY: &'static str = "id";
     const FEED: &'static str = "documents.documents";
+    const INSTANT_COLUMNS: &'static [&'static str] = &["registered_at"];
+
+    fn instants(&self) -> Vec<DateTime<Utc>> {
+        self.registered_at.into_iter().collect()
+    }
     const COLUMNS: &'static [&'static str] = &[
         "unit_code",
         "direction",
@@ -89,6 +101,11 @@ impl StoredRecord for Report {
     const TABLE: &'static str = "reports";
     const KEY: &'static str = "id";
     const FEED: &'static str = "reports.reports";
+    const INSTANT_COLUMNS: &'static [&'static str] = &["due_at"];
+
+    fn instants(&self) -> Vec<DateTime<Utc>> {
+        vec![self.due_at]
+    }
     const COLUMNS: &'static [&'static str] = &[
         "unit_code",
         "report_type",
@@ -126,6 +143,12 @@ impl StoredRecord for PortalScore {
     const TABLE: &'static str = "portal_scores";
     const KEY: &'static str = "id";
     const FEED: &'static str = "portal.scores";
+    // The portal's scores are compared with, not computed into, indicators.
+    const INSTANT_COLUMNS: &'static [&'static str] = &[];
+
+    fn instants(&self) -> Vec<DateTime<Utc>> {
+        Vec::new()
+    }
     const COLUMNS: &'static [&'static str] = &[
         "unit_code",
         "period",
@@ -162,5 +185,146 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         self.upsert_records(records, now, None).await
+    }
+
+    /// Petitions received in `[from, to)`.
+    pub async fn petitions_received_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Petition>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT code, unit_code, category, received_at, due_at, answered_at, satisfaction, upstream_updated_at
+                 FROM petitions WHERE received_at >= $1 AND received_at < $2 AND deleted_at IS NULL",
+            )
+            .bind(ts(from))
+            .bind(ts(to))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let unit: String = r.try_get("unit_code")?;
+                    let category: String = r.try_get("category")?;
+                    let satisfaction: Option<String> = r.try_get("satisfaction")?;
+                    Ok(Petition {
+                        code: r.try_get("code")?,
+                        unit_code: parse("petitions.unit_code", &unit)?,
+                        category: parse("petitions.category", &category)?,
+                        received_at: from_ts_opt(r.try_get("received_at")?),
+                        due_at: from_ts_opt(r.try_get("due_at")?),
+                        answered_at: from_ts_opt(r.try_get("answered_at")?),
+                        satisfaction: satisfaction
+                            .map(|s| parse("petitions.satisfaction", &s))
+                            .transpose()?,
+                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Documents registered in `[from, to)`.
+    pub async fn documents_registered_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Document>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, unit_code, direction, registered_at, electronic, axis_status, signed, signature_verified,
+                        due_at, completed_at, filed_electronically, upstream_updated_at
+                 FROM documents WHERE registered_at >= $1 AND registered_at < $2 AND deleted_at IS NULL",
+            )
+            .bind(ts(from))
+            .bind(ts(to))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let unit: String = r.try_get("unit_code")?;
+                    let direction: String = r.try_get("direction")?;
+                    let axis: Option<String> = r.try_get("axis_status")?;
+                    let verified: Option<i64> = r.try_get("signature_verified")?;
+                    Ok(Document {
+                        id: r.try_get("id")?,
+                        unit_code: parse("documents.unit_code", &unit)?,
+                        direction: parse("documents.direction", &direction)?,
+                        registered_at: from_ts_opt(r.try_get("registered_at")?),
+                        electronic: r.try_get::<i64, _>("electronic")? != 0,
+                        axis_status: axis
+                            .map(|a| parse("documents.axis_status", &a))
+                            .transpose()?,
+                        signed: r.try_get::<i64, _>("signed")? != 0,
+                        signature_verified: verified.map(|v| v != 0),
+                        due_at: from_ts_opt(r.try_get("due_at")?),
+                        completed_at: from_ts_opt(r.try_get("completed_at")?),
+                        filed_electronically: r.try_get::<i64, _>("filed_electronically")? != 0,
+                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Report obligations due in `[from, to)`.
+    pub async fn reports_due_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Report>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, unit_code, report_type, title, period, due_at, submitted_at, status, upstream_updated_at
+                 FROM reports WHERE due_at >= $1 AND due_at < $2 AND deleted_at IS NULL",
+            )
+            .bind(ts(from))
+            .bind(ts(to))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let unit: String = r.try_get("unit_code")?;
+                    let status: String = r.try_get("status")?;
+                    Ok(Report {
+                        id: r.try_get("id")?,
+                        unit_code: parse("reports.unit_code", &unit)?,
+                        report_type: r.try_get("report_type")?,
+                        title: r.try_get("title")?,
+                        period: r.try_get("period")?,
+                        due_at: from_ts(r.try_get("due_at")?),
+                        submitted_at: from_ts_opt(r.try_get("submitted_at")?),
+                        status: parse("reports.status", &status)?,
+                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The portal's official scores for a period (as reported, e.g. `2026-08`).
+    pub async fn portal_scores(&self, period: &str) -> Result<Vec<PortalScore>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT unit_code, period, total, groups, upstream_updated_at FROM portal_scores
+                 WHERE period = $1 AND deleted_at IS NULL ORDER BY unit_code",
+            )
+            .bind(period)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let unit: String = r.try_get("unit_code")?;
+                    let groups: String = r.try_get("groups")?;
+                    Ok(PortalScore {
+                        unit_code: parse("portal_scores.unit_code", &unit)?,
+                        period: r.try_get("period")?,
+                        total: r.try_get("total")?,
+                        groups: json("portal_scores.groups", &groups)?,
+                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                    })
+                })
+                .collect()
+        })
     }
 }

@@ -15,9 +15,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Row};
 
-use super::codec::ts;
+use super::codec::{from_ts, ts};
 use super::{Result, Store, with_pool};
 use crate::domain::UnitCode;
+use crate::time::Month;
 
 /// What an ingestion batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -111,10 +112,35 @@ pub(crate) trait StoredRecord: Serialize {
     const COLUMNS: &'static [&'static str];
     /// The feed, for clearing quarantined versions of a record.
     const FEED: &'static str;
+    /// Time columns whose months hold indicators this record feeds: a
+    /// change to the record makes those (unit, month) pairs dirty.
+    const INSTANT_COLUMNS: &'static [&'static str];
 
     fn key(&self) -> String;
     fn unit(&self) -> &UnitCode;
     fn binds(&self) -> Vec<Bind>;
+    /// The values of [`StoredRecord::INSTANT_COLUMNS`] that are set.
+    fn instants(&self) -> Vec<DateTime<Utc>>;
+}
+
+/// Marks (unit, month) pairs dirty inside a transaction; `marked_at` moves
+/// forward when a pair is marked again.
+macro_rules! mark_dirty {
+    ($tx:expr, $pairs:expr, $now:expr) => {{
+        let pairs: &BTreeSet<(String, String)> = $pairs;
+        let list: Vec<&(String, String)> = pairs.iter().collect();
+        for chunk in list.chunks(CHUNK) {
+            let mut q =
+                QueryBuilder::new("INSERT INTO indicator_dirty (unit_code, period, marked_at) ");
+            q.push_values(chunk, |mut b, (unit, period)| {
+                b.push_bind(unit.clone())
+                    .push_bind(period.clone())
+                    .push_bind($now);
+            });
+            q.push(" ON CONFLICT (unit_code, period) DO UPDATE SET marked_at = excluded.marked_at");
+            q.build().execute($tx).await?;
+        }
+    }};
 }
 
 /// Rows per statement. The widest record binds ~35 values; 400 rows stay
@@ -186,9 +212,16 @@ impl Store {
             // Deleted rows count as absent, so a record that comes back is
             // written again (and undeleted) even if unchanged.
             let mut existing: HashMap<String, String> = HashMap::with_capacity(rows.len());
+            // (unit, instant) of the stored versions, whose months are dirty
+            // too if the record changes (a corrected date moves it).
+            let mut old_instants: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+            let instant_cols: String = R::INSTANT_COLUMNS
+                .iter()
+                .map(|c| format!(", {c}"))
+                .collect();
             for chunk in rows.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(format!(
-                    "SELECT {key_col} AS k, content_hash FROM {table} WHERE deleted_at IS NULL AND {key_col} IN ("
+                    "SELECT {key_col} AS k, content_hash, unit_code{instant_cols} FROM {table} WHERE deleted_at IS NULL AND {key_col} IN ("
                 ));
                 let mut sep = q.separated(", ");
                 for (k, _, _) in chunk {
@@ -196,7 +229,16 @@ impl Store {
                 }
                 q.push(")");
                 for row in q.build().fetch_all(&mut *tx).await? {
-                    existing.insert(row.try_get("k")?, row.try_get("content_hash")?);
+                    let k: String = row.try_get("k")?;
+                    let unit: String = row.try_get("unit_code")?;
+                    let mut at = Vec::new();
+                    for c in R::INSTANT_COLUMNS {
+                        if let Some(t) = row.try_get::<Option<i64>, _>(*c)? {
+                            at.push((unit.clone(), t));
+                        }
+                    }
+                    old_instants.insert(k.clone(), at);
+                    existing.insert(k, row.try_get("content_hash")?);
                 }
             }
 
@@ -247,6 +289,20 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
 
+            let mut dirty: BTreeSet<(String, String)> = BTreeSet::new();
+            for (k, r, _) in &changed {
+                for t in r.instants() {
+                    dirty.insert((
+                        r.unit().as_str().to_owned(),
+                        Month::containing(t).to_string(),
+                    ));
+                }
+                for (unit, t) in old_instants.get(k).into_iter().flatten() {
+                    dirty.insert((unit.clone(), Month::containing(from_ts(*t)).to_string()));
+                }
+            }
+            mark_dirty!(&mut *tx, &dirty, now.timestamp_millis());
+
             if let Some(run) = run {
                 for chunk in unchanged.chunks(CHUNK) {
                     let mut q = QueryBuilder::new(format!("UPDATE {table} SET seen_run = "));
@@ -279,23 +335,78 @@ impl Store {
     }
 
     /// After a complete full reconciliation `run`: marks the records it did
-    /// not see as deleted. Returns how many.
+    /// not see as deleted (and their months dirty). Returns how many.
     pub(crate) async fn mark_unseen_deleted<R: StoredRecord>(
         &self,
         run: i64,
         now: DateTime<Utc>,
     ) -> Result<u64> {
         let table = R::TABLE;
+        let instant_cols: String = R::INSTANT_COLUMNS
+            .iter()
+            .map(|c| format!(", {c}"))
+            .collect();
+        let now_s = ts(now);
         with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
             let sql = sqlx::AssertSqlSafe(format!(
-                "UPDATE {table} SET deleted_at = $1 WHERE deleted_at IS NULL AND (seen_run IS NULL OR seen_run <> $2)"
+                "UPDATE {table} SET deleted_at = $1 WHERE deleted_at IS NULL AND (seen_run IS NULL OR seen_run <> $2)
+                 RETURNING unit_code{instant_cols}"
             ));
-            Ok(sqlx::query(sql)
-                .bind(ts(now))
+            let rows = sqlx::query(sql)
+                .bind(now_s)
                 .bind(run)
-                .execute(pool)
-                .await?
-                .rows_affected())
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut dirty: BTreeSet<(String, String)> = BTreeSet::new();
+            for row in &rows {
+                let unit: String = row.try_get("unit_code")?;
+                for c in R::INSTANT_COLUMNS {
+                    if let Some(t) = row.try_get::<Option<i64>, _>(*c)? {
+                        dirty.insert((unit.clone(), Month::containing(from_ts(t)).to_string()));
+                    }
+                }
+            }
+            mark_dirty!(&mut *tx, &dirty, now.timestamp_millis());
+            tx.commit().await?;
+            Ok(rows.len() as u64)
+        })
+    }
+
+    /// The (unit, month, marked at in ms) pairs whose data changed since
+    /// their indicators were computed, oldest month first.
+    pub async fn dirty_periods(&self) -> Result<Vec<(String, String, i64)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT unit_code, period, marked_at FROM indicator_dirty ORDER BY period, unit_code")
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("unit_code")?,
+                        r.try_get("period")?,
+                        r.try_get("marked_at")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    /// Clears dirty marks that were set no later than `marked_at` (a mark set
+    /// again meanwhile stays, so its change is not lost).
+    pub async fn clear_dirty(&self, pairs: &[(String, String, i64)]) -> Result<()> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (unit, period, marked_at) in pairs {
+                sqlx::query("DELETE FROM indicator_dirty WHERE unit_code = $1 AND period = $2 AND marked_at <= $3")
+                    .bind(unit)
+                    .bind(period)
+                    .bind(*marked_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
         })
     }
 

@@ -489,15 +489,15 @@ pub struct UnitCounts {
 /// Excellent (≥ 90) and good (≥ 80) are fixed by the portal; the cut-offs of fair and average are
 /// configurable. Weak is everything below `average_from`: the portal's "< 50" holds with the default,
 /// and a province that raises `average_from` above 50 rates more units weak.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(try_from = "BandCutOffs")]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "BandCutOffs", into = "BandCutOffs")]
 pub struct Bands {
     fair_from: f64,
     average_from: f64,
 }
 
 /// The configuration form of [`Bands`], checked by [`Bands::new`].
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct BandCutOffs {
     #[serde(default = "default_fair_from")]
@@ -512,6 +512,15 @@ const fn default_fair_from() -> f64 {
 
 const fn default_average_from() -> f64 {
     50.0
+}
+
+impl From<Bands> for BandCutOffs {
+    fn from(b: Bands) -> Self {
+        BandCutOffs {
+            fair_from: b.fair_from,
+            average_from: b.average_from,
+        }
+    }
 }
 
 impl TryFrom<BandCutOffs> for Bands {

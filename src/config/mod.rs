@@ -173,6 +173,9 @@ pub struct IndicatorSettings {
     pub default_statutory_days: Option<u32>,
     /// How many record ids a finding keeps as evidence.
     pub evidence_sample: usize,
+    /// Cut-offs of the Decision 766 bands that domain.md leaves to the
+    /// province (excellent >= 90 and good >= 80 are fixed).
+    pub bands: crate::score766::Bands,
 }
 
 impl Default for IndicatorSettings {
@@ -182,6 +185,7 @@ impl Default for IndicatorSettings {
             statutory_days: BTreeMap::new(),
             default_statutory_days: None,
             evidence_sample: 20,
+            bands: crate::score766::Bands::default(),
         }
     }
 }

@@ -417,6 +417,12 @@ impl Metrics {
         for outcome in ["success", "failure"] {
             self.polls_total.with_label_values(&[source, outcome]);
         }
+        for kind in crate::upstream::UpstreamError::KINDS
+            .into_iter()
+            .chain(["storage"])
+        {
+            self.poll_errors_total.with_label_values(&[source, kind]);
+        }
         self.records_ingested_total.with_label_values(&[source]);
         self.records_rejected_total.with_label_values(&[source]);
         self.source_up.with_label_values(&[source]).set(0);

@@ -1,16 +1,25 @@
-//! Start-up and the daemon's run loop.
+//! Start-up, the daemon's run loops, and live reload.
 //!
 //! [`App::build`] turns settings into live parts (database, rules, calendar,
 //! upstreams, mailer) and fails fast on anything invalid. [`App::start`]
 //! runs the daemon until the shutdown token is cancelled; tests call the
 //! same functions as `main`, and can run single steps ([`App::poll_all`],
-//! [`App::evaluate`], [`App::deliver`]) on demand instead of waiting for
-//! the clock.
+//! [`App::evaluate`], [`App::deliver`], [`App::refresh_metrics`],
+//! [`App::reload`]) on demand instead of waiting for the clock.
+//!
+//! What a reload can change lives in the [`Evaluator`] (rules, calendar,
+//! units, recipients, indicator and metrics settings), which is swapped
+//! whole; each cycle works on the one it loaded at its start. The rest of
+//! the settings (database, HTTP, sources, e-mail transport, log, watchdog)
+//! is fixed at start-up.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -18,13 +27,14 @@ use crate::calendar::HolidayConfig;
 use crate::config::Settings;
 use crate::domain::Unit;
 use crate::evaluate::{EvalReport, Evaluator};
+use crate::health::{Heartbeats, Readiness, with_heartbeat};
 use crate::ingest::{LogProgress, Mode, PollError, PollReport, Progress, poll_source};
-use crate::jobs::{Ticker, run_job, wake, wake_channel};
-use crate::metrics::Metrics;
+use crate::jobs::{Ticker, Wake, idle, run_job, wake, wake_channel};
+use crate::metrics::{DbSnapshot, Metrics};
 use crate::notify::{Composer, DeliveryReport, Mailer, deliver_due};
 use crate::rules::RuleSet;
 use crate::storage::Store;
-use crate::time::SharedClock;
+use crate::time::{Month, SharedClock};
 use crate::upstream::{Source, build_sources};
 
 /// How long shutdown waits for in-flight work before giving up on it. With
@@ -46,13 +56,29 @@ pub enum BuildError {
 /// The daemon's parts.
 #[derive(Debug)]
 pub struct App {
+    /// The settings as at start-up. The parts a reload changes are in the
+    /// evaluator's settings.
     pub settings: Settings,
     pub store: Store,
     pub metrics: Metrics,
     pub clock: SharedClock,
-    pub evaluator: Evaluator,
+    /// Rules, calendar and the reloadable settings; replaced whole by a reload.
+    evaluator: ArcSwap<Evaluator>,
     pub mailer: Mailer,
     pub sources: Vec<Source>,
+    pub readiness: Arc<Readiness>,
+    /// The file a reload reads (set by the CLI).
+    config_path: Option<PathBuf>,
+}
+
+/// What a successful reload changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReloadReport {
+    pub rules: usize,
+    pub units: usize,
+    pub units_retired: u64,
+    /// Changed sections that only a restart applies; they were ignored.
+    pub needs_restart: Vec<&'static str>,
 }
 
 /// Loads the rules and the holiday calendar named by the settings.
@@ -92,45 +118,175 @@ impl App {
             migrations_applied = applied,
             "database ready"
         );
-        let units: Vec<Unit> = settings
-            .units
-            .iter()
-            .map(|u| Unit {
-                code: u.code.clone(),
-                name: u.name.clone(),
-                kind: u.kind,
-                parent: u.parent.clone(),
-                head_email: u.head_email.clone(),
-            })
-            .collect();
-        store
-            .upsert_configured_units(&units, clock.now())
+        let readiness = Arc::new(Readiness::default());
+        readiness.set_migrations_applied();
+        readiness.set_database_reachable(true);
+        let retired = sync_configured_units(&store, &settings, clock.now())
             .await
             .map_err(anyhow::Error::from)?;
+        if retired > 0 {
+            tracing::info!(units = retired, "units no longer configured are retired");
+        }
+        for w in settings.warnings() {
+            tracing::warn!("{w}");
+        }
         let metrics = Metrics::new();
         for s in &sources {
             metrics.register_source(s.name);
         }
+        metrics
+            .config_last_reload_success_timestamp_seconds
+            .set(clock.now().timestamp());
         let composer = Composer::new(mailer.from_domain());
         Ok(App {
-            evaluator: Evaluator {
+            evaluator: ArcSwap::from_pointee(Evaluator {
                 rules,
                 calendar,
                 composer,
                 settings: settings.clone(),
-            },
+            }),
             settings,
             store,
             metrics,
             clock,
             mailer,
             sources,
+            readiness,
+            config_path: None,
         })
     }
 
-    /// The rules, calendar and composer in force.
-    pub fn evaluator(&self) -> &Evaluator {
-        &self.evaluator
+    /// The rules, calendar, composer and reloadable settings in force now.
+    /// A caller keeps the one it got for the whole of its work.
+    pub fn evaluator(&self) -> Arc<Evaluator> {
+        self.evaluator.load_full()
+    }
+
+    /// Names the configuration file that SIGHUP reloads.
+    pub fn with_config_path(mut self, path: PathBuf) -> App {
+        self.config_path = Some(path);
+        self
+    }
+
+    /// Applies new settings without a restart: rules, holidays, units,
+    /// indicator and metrics settings and the inspection team's addresses
+    /// take effect from the next cycle. Sections that need a restart are
+    /// reported and otherwise ignored. Invalid settings, rules or holidays
+    /// are rejected and the configuration in force stays.
+    pub async fn reload(&self, new: Settings) -> Result<ReloadReport, BuildError> {
+        let (rules, calendar) = load_rules_and_calendar(&new)?;
+        let needs_restart = self.settings.changes_needing_restart(&new);
+        // Start from the start-up settings so that what needs a restart
+        // really is ignored, then take what a reload may change.
+        let mut live = self.settings.clone();
+        live.rules = new.rules;
+        live.indicators = new.indicators;
+        live.metrics = new.metrics;
+        live.units = new.units;
+        live.email.inspection_team = new.email.inspection_team;
+        let units_retired = sync_configured_units(&self.store, &live, self.clock.now())
+            .await
+            .map_err(anyhow::Error::from)?;
+        let report = ReloadReport {
+            rules: rules.rules.len(),
+            units: live.units.len(),
+            units_retired,
+            needs_restart,
+        };
+        self.evaluator.store(Arc::new(Evaluator {
+            rules,
+            calendar,
+            composer: Composer::new(self.mailer.from_domain()),
+            settings: live,
+        }));
+        Ok(report)
+    }
+
+    /// Re-reads the configuration file and reloads it, logging and counting
+    /// the outcome. A rejected configuration leaves the one in force.
+    pub async fn reload_from_file(&self) -> bool {
+        let result = match &self.config_path {
+            None => Err(BuildError::Invalid(
+                "no configuration file to reload (started without --config)".into(),
+            )),
+            Some(path) => match Settings::load(path) {
+                Ok(settings) => self.reload(settings).await,
+                Err(e) => Err(BuildError::Invalid(e.to_string().trim_end().to_owned())),
+            },
+        };
+        match result {
+            Ok(r) => {
+                self.metrics
+                    .config_reload_total
+                    .with_label_values(&["success"])
+                    .inc();
+                self.metrics
+                    .config_last_reload_success_timestamp_seconds
+                    .set(self.clock.now().timestamp());
+                for section in &r.needs_restart {
+                    tracing::warn!(
+                        section = *section,
+                        "configuration changed in a section that needs a restart; ignored until then"
+                    );
+                }
+                tracing::info!(
+                    rules = r.rules,
+                    units = r.units,
+                    units_retired = r.units_retired,
+                    "configuration reloaded"
+                );
+                true
+            }
+            Err(e) => {
+                self.metrics
+                    .config_reload_total
+                    .with_label_values(&["failure"])
+                    .inc();
+                tracing::error!(
+                    error = %e,
+                    "configuration reload rejected; the previous configuration stays in force"
+                );
+                false
+            }
+        }
+    }
+
+    /// Reads the province's state from the database into the metrics. Also
+    /// the readiness probe's database check.
+    pub async fn refresh_metrics(&self) -> anyhow::Result<()> {
+        let ping = self.store.ping().await;
+        self.readiness.set_database_reachable(ping.is_ok());
+        ping?;
+        let live = self.evaluator();
+        let period = Month::containing(self.clock.now()).to_string();
+        let snapshot = DbSnapshot {
+            units: self
+                .store
+                .units()
+                .await?
+                .into_iter()
+                .map(|u| {
+                    (
+                        u.code.as_str().to_owned(),
+                        u.name,
+                        u.kind.map(|k| k.as_str().to_owned()),
+                    )
+                })
+                .collect(),
+            indicators: self.store.current_indicator_values(&period).await?,
+            active_findings: self.store.active_finding_keys().await?,
+            rule_sections: live
+                .rules
+                .rules
+                .iter()
+                .map(|r| (r.id.as_str().to_owned(), r.section.number()))
+                .collect(),
+            outbox: self.store.outbox_stats().await?,
+            sources: self.store.source_states().await?,
+            digests: self.store.last_digests_sent().await?,
+        };
+        self.metrics.apply(&snapshot, &live.settings.metrics);
+        Ok(())
     }
 
     /// Replaces the mailer (tests use an in-memory one).
@@ -203,12 +359,23 @@ impl App {
         false
     }
 
-    /// Runs one evaluation cycle.
+    /// Runs one evaluation cycle, then refreshes the metrics from what it
+    /// stored.
     pub async fn evaluate(&self) -> anyhow::Result<EvalReport> {
+        let started = Instant::now();
+        let now = self.clock.now();
         let report = self
-            .evaluator
-            .run(&self.store, &self.metrics, self.clock.now())
+            .evaluator()
+            .run(&self.store, &self.metrics, now)
             .await?;
+        self.metrics
+            .evaluation_duration_seconds
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .last_evaluation_timestamp_seconds
+            .set(now.timestamp());
+        self.readiness.set_evaluation_completed();
+        self.refresh_metrics().await?;
         tracing::info!(
             period = %report.period,
             evaluated = report.evaluated,
@@ -237,21 +404,20 @@ impl App {
         } else {
             DeliveryReport::default()
         };
-        let stats = self.store.outbox_stats().await?;
-        self.metrics.outbox_pending.set(stats.pending);
-        self.metrics
-            .outbox_oldest_pending_timestamp_seconds
-            .set(stats.oldest_pending_at.map_or(0, |t| t.timestamp()));
+        self.metrics.set_outbox(&self.store.outbox_stats().await?);
         Ok(report)
     }
 
     /// Starts the daemon: HTTP endpoints, the cron clock, and the poll,
-    /// evaluation and outbox loops. Returns once it is listening; the
-    /// daemon then runs until `shutdown` is cancelled.
+    /// evaluation, outbox, metrics refresh and reload loops, each with a
+    /// heartbeat that the systemd watchdog (when enabled) watches. Returns
+    /// once it is listening and has told systemd it is ready; the daemon
+    /// then runs until `shutdown` is cancelled.
     pub async fn start(self, shutdown: CancellationToken) -> anyhow::Result<Running> {
         let listener = crate::http::bind(self.settings.http.listen).await?;
         let http_addr = listener.local_addr()?;
         let app = Arc::new(self);
+        let heartbeats = Heartbeats::new(app.settings.watchdog.stall_after);
         let mut tasks = JoinSet::new();
 
         let api_addr = if app.settings.api.enabled {
@@ -273,15 +439,20 @@ impl App {
         } else {
             None
         };
-        let server = crate::http::serve(listener, app.metrics.clone(), shutdown.clone());
+        let state = crate::http::HttpState {
+            metrics: app.metrics.clone(),
+            readiness: app.readiness.clone(),
+        };
+        let server = crate::http::serve(listener, state, shutdown.clone());
         tasks.spawn(async move {
             server
                 .await
                 .map_err(|e| anyhow::anyhow!("HTTP server failed: {e}"))
         });
 
-        let (eval_tx, mut eval_rx) = wake_channel();
-        let (mail_tx, mut mail_rx) = wake_channel();
+        let (eval_tx, eval_rx) = wake_channel();
+        let (mail_tx, mail_rx) = wake_channel();
+        let (reload_tx, reload_rx) = wake_channel();
         let mut schedules = Vec::new();
 
         for index in 0..app.sources.len() {
@@ -311,16 +482,30 @@ impl App {
             } else {
                 wake(&tx);
             }
+            let hb = heartbeats.register(&format!("poll:{name}"));
             let (app, shutdown, eval_tx) = (app.clone(), shutdown.clone(), eval_tx.clone());
-            tasks.spawn(async move {
+            tasks.spawn(with_heartbeat(Some(hb.clone()), async move {
+                // Held by the loop: a channel whose senders are all gone
+                // would end it (the schedule holds clones only while it runs).
+                let _senders = (tx, full_tx);
                 loop {
-                    let mode = tokio::select! {
-                        biased;
-                        _ = shutdown.cancelled() => break,
-                        tick = full_rx.recv() => match tick { Some(()) => Mode::Full, None => break },
-                        tick = rx.recv() => match tick { Some(()) => Mode::Incremental, None => break },
+                    // Idle, beating, until a tick for either kind of poll.
+                    let mode = loop {
+                        hb.beat();
+                        tokio::select! {
+                            biased;
+                            _ = shutdown.cancelled() => break None,
+                            tick = full_rx.recv() => break tick.map(|()| Mode::Full),
+                            tick = rx.recv() => break tick.map(|()| Mode::Incremental),
+                            _ = tokio::time::sleep(hb.idle_interval()) => {}
+                        }
                     };
-                    let job = if mode == Mode::Full { format!("sync:{name}") } else { format!("poll:{name}") };
+                    let Some(mode) = mode else { break };
+                    let job = if mode == Mode::Full {
+                        format!("sync:{name}")
+                    } else {
+                        format!("poll:{name}")
+                    };
                     let (a, s) = (app.clone(), shutdown.clone());
                     run_job(&job, &app.metrics, async move {
                         let source = &a.sources[index];
@@ -334,45 +519,118 @@ impl App {
                     wake(&eval_tx);
                 }
                 Ok(())
-            });
+            }));
         }
 
-        {
-            let (app, shutdown, mail_tx) = (app.clone(), shutdown.clone(), mail_tx.clone());
-            tasks.spawn(async move {
-                loop {
-                    tokio::select! {
-                        biased;
-                        _ = shutdown.cancelled() => break,
-                        tick = eval_rx.recv() => if tick.is_none() { break },
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "evaluate",
+            eval_rx,
+            &shutdown,
+            None,
+            {
+                let (app, mail_tx) = (app.clone(), mail_tx.clone());
+                move || {
+                    let (a, mail_tx) = (app.clone(), mail_tx.clone());
+                    async move {
+                        let m = a.metrics.clone();
+                        run_job("evaluate", &m, async move { a.evaluate().await }).await;
+                        wake(&mail_tx);
                     }
-                    let a = app.clone();
-                    run_job("evaluate", &app.metrics, async move { a.evaluate().await }).await;
-                    wake(&mail_tx);
                 }
-                Ok(())
-            });
-        }
+            },
+        );
 
-        {
-            let (app, shutdown) = (app.clone(), shutdown.clone());
-            tasks.spawn(async move {
-                let interval = app.settings.email.poll_interval;
-                loop {
+        // The outbox is also checked every poll_interval, and once at start.
+        wake(&mail_tx);
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "outbox",
+            mail_rx,
+            &shutdown,
+            Some(app.settings.email.poll_interval),
+            {
+                let (app, shutdown) = (app.clone(), shutdown.clone());
+                move || {
                     let (a, s) = (app.clone(), shutdown.clone());
-                    run_job("outbox", &app.metrics, async move { a.deliver(&s).await }).await;
-                    tokio::select! {
-                        biased;
-                        _ = shutdown.cancelled() => break,
-                        _ = mail_rx.recv() => {}
-                        _ = tokio::time::sleep(interval) => {}
+                    async move {
+                        let m = a.metrics.clone();
+                        run_job("outbox", &m, async move { a.deliver(&s).await }).await;
                     }
                 }
-                Ok(())
-            });
-        }
+            },
+        );
+
+        // Between evaluation cycles the database-derived series (and the
+        // readiness probe's database check) are refreshed on an interval.
+        let (refresh_tx, refresh_rx) = wake_channel();
+        wake(&refresh_tx);
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "metrics_refresh",
+            refresh_rx,
+            &shutdown,
+            Some(app.evaluator().settings.metrics.refresh_interval),
+            {
+                let app = app.clone();
+                move || {
+                    let a = app.clone();
+                    async move {
+                        let m = a.metrics.clone();
+                        run_job(
+                            "metrics_refresh",
+                            &m,
+                            async move { a.refresh_metrics().await },
+                        )
+                        .await;
+                    }
+                }
+            },
+        );
+
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "reload",
+            reload_rx,
+            &shutdown,
+            None,
+            {
+                let (app, eval_tx) = (app.clone(), eval_tx.clone());
+                move || {
+                    let (a, eval_tx) = (app.clone(), eval_tx.clone());
+                    async move {
+                        let m = a.metrics.clone();
+                        let reloaded =
+                            run_job("reload", &m, async move { Ok(a.reload_from_file().await) })
+                                .await;
+                        if reloaded == Some(true) {
+                            // Apply the new rules now rather than at the next tick.
+                            wake(&eval_tx);
+                        }
+                    }
+                }
+            },
+        );
 
         let ticker = Ticker::start(schedules).await?;
+        app.readiness.set_scheduler_running(true);
+        if let Some(timeout) = crate::systemd::watchdog_timeout() {
+            tracing::info!(
+                timeout_s = timeout.as_secs_f64(),
+                stall_after_s = heartbeats.stall_after().as_secs_f64(),
+                "systemd watchdog enabled"
+            );
+            let (hb, s) = (heartbeats.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                crate::systemd::run_watchdog(hb, timeout, s).await;
+                Ok(())
+            });
+        }
+        crate::systemd::ready(&format!("running; metrics on http://{http_addr}/metrics"));
         tracing::info!(
             http = %http_addr,
             sources = app.sources.len(),
@@ -382,8 +640,12 @@ impl App {
         );
 
         let supervisor = tokio::spawn(async move {
+            // A loop whose channel closes stops; this one has no other sender.
+            let _refresh_tx = refresh_tx;
             shutdown.cancelled().await;
             tracing::info!("shutting down");
+            crate::systemd::stopping();
+            app.readiness.set_scheduler_running(false);
             ticker.shutdown().await;
             let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
                 while let Some(r) = tasks.join_next().await {
@@ -410,9 +672,62 @@ impl App {
         Ok(Running {
             http_addr,
             api_addr,
+            reload_tx,
             supervisor,
         })
     }
+}
+
+/// Writes the configured units and retires configured units that are no
+/// longer listed. Returns how many were retired.
+async fn sync_configured_units(
+    store: &Store,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::storage::Result<u64> {
+    let units: Vec<Unit> = settings
+        .units
+        .iter()
+        .map(|u| Unit {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind,
+            parent: u.parent.clone(),
+            head_email: u.head_email.clone(),
+        })
+        .collect();
+    store.upsert_configured_units(&units, now).await?;
+    let codes: Vec<_> = units.into_iter().map(|u| u.code).collect();
+    store.retire_unconfigured_units(&codes, now).await
+}
+
+/// Spawns one daemon loop: wait (beating its heartbeat while idle) for a
+/// wake-up on `rx` or for `every` to pass, run `step`, repeat until
+/// shutdown. `step` runs its work through [`run_job`], which carries the
+/// loop's heartbeat into the job.
+fn spawn_loop<F, Fut>(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    heartbeats: &Heartbeats,
+    name: &str,
+    mut rx: mpsc::Receiver<()>,
+    shutdown: &CancellationToken,
+    every: Option<Duration>,
+    step: F,
+) where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let hb = heartbeats.register(name);
+    let shutdown = shutdown.clone();
+    tasks.spawn(with_heartbeat(Some(hb.clone()), async move {
+        loop {
+            if idle(&mut rx, &shutdown, &hb, every).await == Wake::Stop {
+                break;
+            }
+            step().await;
+        }
+        Ok(())
+    }));
 }
 
 /// A running daemon.
@@ -421,10 +736,17 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// Where the findings API listens, when enabled.
     pub api_addr: Option<SocketAddr>,
+    reload_tx: mpsc::Sender<()>,
     supervisor: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
+    /// Asks the daemon to reload its configuration (what SIGHUP does).
+    /// Requests made while a reload is pending coalesce.
+    pub fn reload(&self) {
+        wake(&self.reload_tx);
+    }
+
     /// Waits until the daemon has stopped (after its shutdown token fired).
     pub async fn wait(self) -> anyhow::Result<()> {
         self.supervisor.await?

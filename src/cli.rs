@@ -282,7 +282,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             now,
             faults,
         } => {
-            crate::telemetry::init("info", crate::config::LogFormat::Text);
+            crate::telemetry::init("info", crate::config::LogFormat::Text, &Default::default());
             let cfg = SimConfig {
                 units,
                 dossiers_per_month,
@@ -310,56 +310,56 @@ pub async fn run(cli: Cli) -> ExitCode {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format);
+            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             migrate(&settings).await
         }
         Command::Run => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format);
-            run_daemon(settings, None).await
+            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
+            run_daemon(settings, Some(cli.config)).await
         }
         Command::Check { format } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format);
+            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             check(settings, format).await
         }
         Command::Sources { format } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format);
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
             sources(settings, format).await
         }
         Command::Poll { source, full } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format);
+            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             poll(settings, source.as_deref(), full).await
         }
         Command::Quarantine { feed, format } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format);
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
             quarantine(settings, feed.as_deref(), format).await
         }
         Command::Findings { command } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format);
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
             findings(settings, command).await
         }
         Command::Inspections { command } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format);
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
             inspections(settings, command).await
         }
         Command::Api {
@@ -377,14 +377,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format);
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
             silences(settings, command).await
         }
         Command::Demo { seed } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format);
+            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             demo(settings, seed).await
         }
     }
@@ -458,12 +458,27 @@ async fn shutdown_signal() {
     }
 }
 
-async fn run_daemon(settings: Settings, extra: Option<CancellationToken>) -> ExitCode {
-    let app = match build(settings).await {
+/// Runs the daemon until SIGTERM or SIGINT. With a configuration file,
+/// SIGHUP reloads it (systemd's `ExecReload=`).
+async fn run_daemon(settings: Settings, config: Option<PathBuf>) -> ExitCode {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Listen for SIGHUP before anything else: its default action would
+    // end the process.
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; reload needs a restart");
+            None
+        }
+    };
+    let mut app = match build(settings).await {
         Ok(app) => app,
         Err(code) => return code,
     };
-    let shutdown = extra.unwrap_or_default();
+    if let Some(path) = config {
+        app = app.with_config_path(path);
+    }
+    let shutdown = CancellationToken::new();
     let running = match app.start(shutdown.clone()).await {
         Ok(r) => r,
         Err(e) => {
@@ -471,7 +486,23 @@ async fn run_daemon(settings: Settings, extra: Option<CancellationToken>) -> Exi
             return ExitCode::FAILURE;
         }
     };
-    shutdown_signal().await;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let hangup = async {
+            match hup.as_mut() {
+                Some(h) => h.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = &mut stop => break,
+            Some(()) = hangup => {
+                tracing::info!("SIGHUP received: reloading the configuration");
+                running.reload();
+            }
+        }
+    }
     shutdown.cancel();
     match running.wait().await {
         Ok(()) => ExitCode::SUCCESS,

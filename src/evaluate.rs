@@ -112,6 +112,7 @@ impl Evaluator {
                     continue;
                 };
                 report.evaluated += 1;
+                crate::health::progress();
                 let outcome = evaluate(&rule.threshold, value.ratio, &freshness, now);
                 if matches!(outcome, Outcome::Unknown(_)) {
                     report.unknown += 1;
@@ -197,7 +198,6 @@ impl Evaluator {
             }
         }
         store.record_finding_results(&unchanged, now).await?;
-        self.refresh_metrics(store, metrics, now).await?;
         Ok(report)
     }
 
@@ -374,31 +374,6 @@ impl Evaluator {
             }
         }
         out
-    }
-
-    async fn refresh_metrics(
-        &self,
-        store: &Store,
-        metrics: &Metrics,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        // Read first, then set every series: a scrape never sees a zero
-        // that is only an intermediate step.
-        let counts = store.active_findings_by_severity().await?;
-        for s in crate::domain::Severity::ALL {
-            let n = counts
-                .iter()
-                .find(|(sev, _)| *sev == s)
-                .map_or(0, |(_, n)| *n);
-            metrics
-                .findings_active
-                .with_label_values(&[s.as_str()])
-                .set(n);
-        }
-        metrics
-            .last_evaluation_timestamp_seconds
-            .set(now.timestamp());
-        Ok(())
     }
 }
 

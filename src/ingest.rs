@@ -373,6 +373,7 @@ async fn poll_feed(
             records,
             started.elapsed(),
         );
+        crate::health::progress();
         match page.next {
             Some(next) => query.token = next,
             None => break,

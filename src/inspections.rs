@@ -107,8 +107,10 @@ pub async fn plan(
             pick: p.pick,
         })
         .collect();
-    let recipients = app.settings.email.inspection_team.clone();
-    let composer = &app.evaluator().composer;
+    // The evaluator carries the configuration in force, reloads included.
+    let evaluator = app.evaluator();
+    let recipients = evaluator.settings.email.inspection_team.clone();
+    let composer = &evaluator.composer;
     let id = app
         .store
         .record_inspection_plan(

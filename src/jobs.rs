@@ -8,18 +8,22 @@
 //! pages to fetch, which e-mails are due) always comes from the database.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::config::Schedule;
+use crate::health::{Heartbeat, current_heartbeat, with_heartbeat};
 use crate::metrics::Metrics;
 use crate::time::LOCAL_TZ;
 
 /// Runs one job to completion in its own task. Returns its value, or `None`
-/// when it failed or panicked (which is logged and counted here).
+/// when it failed or panicked (which is logged and counted here). A job run
+/// from a daemon loop carries the loop's heartbeat, so its
+/// [`crate::health::progress`] calls keep the watchdog fed.
 pub async fn run_job<F, T>(name: &str, metrics: &Metrics, job: F) -> Option<T>
 where
     F: Future<Output = anyhow::Result<T>> + Send + 'static,
@@ -27,7 +31,15 @@ where
 {
     let span = tracing::info_span!("job", job = name);
     let started = Instant::now();
-    let result = tokio::spawn(job.instrument(span.clone())).await;
+    let heartbeat = current_heartbeat();
+    if let Some(hb) = &heartbeat {
+        hb.beat();
+    }
+    let result =
+        tokio::spawn(with_heartbeat(heartbeat.clone(), job).instrument(span.clone())).await;
+    if let Some(hb) = &heartbeat {
+        hb.beat();
+    }
     let elapsed = started.elapsed().as_secs_f64();
     metrics
         .job_duration_seconds
@@ -66,6 +78,45 @@ pub fn wake_channel() -> (mpsc::Sender<()>, mpsc::Receiver<()>) {
 /// Nudges a job without waiting; a full channel means a run is already due.
 pub fn wake(tx: &mpsc::Sender<()>) {
     let _ = tx.try_send(());
+}
+
+/// Why an idle loop woke up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// A tick or a nudge arrived.
+    Woken,
+    /// `max_wait` passed without one.
+    Elapsed,
+    /// Shutdown began, or every sender is gone.
+    Stop,
+}
+
+/// Waits, beating `heartbeat` while idle, until `rx` delivers a wake-up,
+/// `max_wait` passes, or shutdown begins. An idle loop is a healthy loop:
+/// only a loop stuck in its work stops beating.
+pub async fn idle(
+    rx: &mut mpsc::Receiver<()>,
+    shutdown: &CancellationToken,
+    heartbeat: &Heartbeat,
+    max_wait: Option<Duration>,
+) -> Wake {
+    let deadline = max_wait.map(|d| tokio::time::Instant::now() + d);
+    loop {
+        heartbeat.beat();
+        let until = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return Wake::Stop,
+            tick = rx.recv() => return if tick.is_some() { Wake::Woken } else { Wake::Stop },
+            _ = until => return Wake::Elapsed,
+            _ = tokio::time::sleep(heartbeat.idle_interval()) => {}
+        }
+    }
 }
 
 /// The cron clock.
@@ -115,6 +166,34 @@ mod tests {
         for outcome in ["success", "failure", "panic"] {
             assert_eq!(m.job_runs_total.with_label_values(&["t", outcome]).get(), 1);
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_loop_keeps_beating_and_a_job_in_a_loop_carries_its_heartbeat() {
+        let hbs = crate::health::Heartbeats::new(Duration::from_secs(8));
+        let hb = hbs.register("loop");
+        let (tx, mut rx) = wake_channel();
+        let never = CancellationToken::new();
+        // Idle for a minute, far past the limit: the loop beat all along.
+        let woke = idle(&mut rx, &never, &hb, Some(Duration::from_secs(60))).await;
+        assert_eq!(woke, Wake::Elapsed);
+        assert_eq!(hbs.verdict(), crate::health::WatchdogVerdict::Notify);
+        wake(&tx);
+        assert_eq!(idle(&mut rx, &never, &hb, None).await, Wake::Woken);
+        // A job that reports progress keeps its loop's heartbeat fresh.
+        let m = Metrics::new();
+        with_heartbeat(Some(hb.clone()), async {
+            run_job("long", &m, async {
+                for _ in 0..10 {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    crate::health::progress();
+                }
+                Ok(())
+            })
+            .await
+        })
+        .await;
+        assert_eq!(hbs.verdict(), crate::health::WatchdogVerdict::Notify);
     }
 
     #[test]

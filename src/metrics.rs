@@ -1,12 +1,31 @@
 //! Prometheus metrics. Every name carries the `par_monitor_` prefix; units
-//! are base units (`_seconds`), counters end in `_total`.
+//! are base units (`_seconds`), counters end in `_total`, points in time are
+//! `_timestamp_seconds` (Prometheus computes ages with `time() - x`, and a
+//! timestamp stays right between refreshes where an age would not), and
+//! ratios are 0 to 1.
+//!
+//! Two kinds of series live here. The daemon's own counters and histograms
+//! (polls, jobs, e-mails) are per instance and change as work happens. The
+//! province's state (indicators per unit, active findings, the outbox,
+//! source freshness, digests) comes from the database through a
+//! [`DbSnapshot`], so every instance serves the same values; [`Metrics::apply`]
+//! replaces those series whole, removing the label sets of units that are
+//! retired or gone. A scrape only renders the in-memory registry: it never
+//! touches the database.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use prometheus::core::{Atomic, GenericGaugeVec};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use crate::config::MetricsSettings;
 use crate::domain::Severity;
+use crate::storage::{OutboxStats, SourceState};
 
 /// Buckets for polls, evaluations and jobs: from 10 ms to 10 minutes.
 const DURATION_BUCKETS: &[f64] = &[
@@ -35,6 +54,82 @@ pub struct Metrics {
     pub source_health: IntGaugeVec,
     pub data_as_of_timestamp_seconds: IntGaugeVec,
     pub records_quarantined: IntGaugeVec,
+    pub evaluation_duration_seconds: Histogram,
+    pub config_reload_total: IntCounterVec,
+    pub config_last_reload_success_timestamp_seconds: IntGauge,
+    indicator_ratio: Replaced<prometheus::core::AtomicF64>,
+    indicator_denominator: Replaced<prometheus::core::AtomicI64>,
+    unit_findings_active: Replaced<prometheus::core::AtomicI64>,
+    unit_info: Replaced<prometheus::core::AtomicI64>,
+    section_findings_active: Replaced<prometheus::core::AtomicI64>,
+    last_digest_sent_timestamp_seconds: Replaced<prometheus::core::AtomicI64>,
+}
+
+/// A gauge family whose whole set of series is replaced at once: series
+/// missing from the new set are removed, so a retired unit's label sets do
+/// not linger. Values are set before stale series are removed, so a scrape
+/// in between sees old and new series, never a hole.
+struct Replaced<P: Atomic> {
+    vec: GenericGaugeVec<P>,
+    current: Arc<Mutex<HashSet<Vec<String>>>>,
+}
+
+// Written out because the derives would ask the atomic to be Clone/Debug.
+impl<P: Atomic> Clone for Replaced<P> {
+    fn clone(&self) -> Self {
+        Self {
+            vec: self.vec.clone(),
+            current: self.current.clone(),
+        }
+    }
+}
+
+impl<P: Atomic> std::fmt::Debug for Replaced<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replaced").finish_non_exhaustive()
+    }
+}
+
+impl<P: Atomic> Replaced<P> {
+    fn new(vec: GenericGaugeVec<P>) -> Self {
+        Self {
+            vec,
+            current: Arc::default(),
+        }
+    }
+
+    fn replace(&self, series: impl IntoIterator<Item = (Vec<String>, P::T)>) {
+        let mut next = HashSet::new();
+        for (labels, value) in series {
+            let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+            self.vec.with_label_values(&refs).set(value);
+            next.insert(labels);
+        }
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        for gone in current.difference(&next) {
+            let refs: Vec<&str> = gone.iter().map(String::as_str).collect();
+            let _ = self.vec.remove_label_values(&refs);
+        }
+        *current = next;
+    }
+}
+
+/// The province's state as stored, read by the metrics refresh job.
+#[derive(Clone, Debug, Default)]
+pub struct DbSnapshot {
+    /// Units that are not retired: `(code, name, kind)`.
+    pub units: Vec<(String, String, Option<String>)>,
+    /// Stored indicator values of the current period for those units:
+    /// `(unit, indicator, numerator, denominator)`.
+    pub indicators: Vec<(String, String, i64, i64)>,
+    /// Findings not resolved: `(rule, unit, severity)`.
+    pub active_findings: Vec<(String, String, Severity)>,
+    /// The plan section of each rule in force.
+    pub rule_sections: HashMap<String, u8>,
+    pub outbox: OutboxStats,
+    pub sources: Vec<SourceState>,
+    /// The last digest sent of each kind.
+    pub digests: Vec<(String, DateTime<Utc>)>,
 }
 
 /// The health states a source can be in.
@@ -148,12 +243,12 @@ impl Metrics {
             .expect("valid metric"),
             job_runs_total: IntCounterVec::new(
                 opts("job_runs_total", "Background job runs, by job and outcome."),
-                &["job", "outcome"],
+                &["job_name", "outcome"],
             )
             .expect("valid metric"),
             job_duration_seconds: HistogramVec::new(
                 hist("job_duration_seconds", "Duration of background job runs."),
-                &["job"],
+                &["job_name"],
             )
             .expect("valid metric"),
             last_evaluation_timestamp_seconds: IntGauge::with_opts(opts(
@@ -177,11 +272,89 @@ impl Metrics {
                 &["source"],
             )
             .expect("valid metric"),
+            evaluation_duration_seconds: Histogram::with_opts(hist(
+                "evaluation_duration_seconds",
+                "Duration of one evaluation cycle (indicators, rules, findings).",
+            ))
+            .expect("valid metric"),
             records_quarantined: IntGaugeVec::new(
                 opts("records_quarantined", "Records kept aside because they could not be mapped, by feed."),
                 &["feed"],
             )
             .expect("valid metric"),
+            config_reload_total: IntCounterVec::new(
+                opts(
+                    "config_reload_total",
+                    "Configuration reloads (SIGHUP), by outcome (success or failure).",
+                ),
+                &["outcome"],
+            )
+            .expect("valid metric"),
+            config_last_reload_success_timestamp_seconds: IntGauge::with_opts(opts(
+                "config_last_reload_success_timestamp_seconds",
+                "Unix time the configuration in force was loaded (start-up or reload).",
+            ))
+            .expect("valid metric"),
+            indicator_ratio: Replaced::new(
+                GaugeVec::new(
+                    opts(
+                        "indicator_ratio",
+                        "An indicator of a unit for the current month, 0 to 1 (absent when its denominator is 0).",
+                    ),
+                    &["unit", "indicator"],
+                )
+                .expect("valid metric"),
+            ),
+            indicator_denominator: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "indicator_denominator",
+                        "The denominator of an indicator of a unit for the current month (e.g. dossiers received).",
+                    ),
+                    &["unit", "indicator"],
+                )
+                .expect("valid metric"),
+            ),
+            unit_findings_active: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "unit_findings_active",
+                        "Findings of a unit not resolved, by severity.",
+                    ),
+                    &["unit", "severity"],
+                )
+                .expect("valid metric"),
+            ),
+            unit_info: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "unit_info",
+                        "The units watched (not retired), with their names; the value is always 1.",
+                    ),
+                    &["unit", "name", "kind"],
+                )
+                .expect("valid metric"),
+            ),
+            section_findings_active: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "section_findings_active",
+                        "Findings not resolved, by the inspection plan's section (1-5) and severity.",
+                    ),
+                    &["section", "severity"],
+                )
+                .expect("valid metric"),
+            ),
+            last_digest_sent_timestamp_seconds: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "last_digest_sent_timestamp_seconds",
+                        "Unix time the last digest of a kind was sent (from the outbox).",
+                    ),
+                    &["kind"],
+                )
+                .expect("valid metric"),
+            ),
             registry,
         };
         let build_info = IntGaugeVec::new(
@@ -213,12 +386,27 @@ impl Metrics {
             Box::new(m.source_health.clone()),
             Box::new(m.data_as_of_timestamp_seconds.clone()),
             Box::new(m.records_quarantined.clone()),
+            Box::new(m.evaluation_duration_seconds.clone()),
+            Box::new(m.config_reload_total.clone()),
+            Box::new(m.config_last_reload_success_timestamp_seconds.clone()),
+            Box::new(m.indicator_ratio.vec.clone()),
+            Box::new(m.indicator_denominator.vec.clone()),
+            Box::new(m.unit_findings_active.vec.clone()),
+            Box::new(m.unit_info.vec.clone()),
+            Box::new(m.section_findings_active.vec.clone()),
+            Box::new(m.last_digest_sent_timestamp_seconds.vec.clone()),
         ];
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
         }
         for s in Severity::ALL {
             m.findings_active.with_label_values(&[s.as_str()]).set(0);
+        }
+        for outcome in ["success", "failure"] {
+            m.config_reload_total.with_label_values(&[outcome]);
+        }
+        for outcome in ["retry", "dead"] {
+            m.emails_failed_total.with_label_values(&[outcome]);
         }
         m
     }
@@ -228,6 +416,12 @@ impl Metrics {
     pub fn register_source(&self, source: &str) {
         for outcome in ["success", "failure"] {
             self.polls_total.with_label_values(&[source, outcome]);
+        }
+        for kind in crate::upstream::UpstreamError::KINDS
+            .into_iter()
+            .chain(["storage"])
+        {
+            self.poll_errors_total.with_label_values(&[source, kind]);
         }
         self.records_ingested_total.with_label_values(&[source]);
         self.records_rejected_total.with_label_values(&[source]);
@@ -248,6 +442,112 @@ impl Metrics {
                 .with_label_values(&[source, h])
                 .set(i64::from(h == health));
         }
+    }
+
+    /// Sets the outbox gauges from the stored outbox.
+    pub fn set_outbox(&self, stats: &OutboxStats) {
+        self.outbox_pending.set(stats.pending);
+        self.outbox_oldest_pending_timestamp_seconds
+            .set(stats.oldest_pending_at.map_or(0, |t| t.timestamp()));
+    }
+
+    /// Replaces every database-derived series with what `snap` holds.
+    /// Which per-unit series exist is decided by `cfg`.
+    pub fn apply(&self, snap: &DbSnapshot, cfg: &MetricsSettings) {
+        let per_unit_indicators: HashSet<&str> =
+            cfg.per_unit_indicators.iter().map(|i| i.as_str()).collect();
+        let live: HashSet<&str> = snap.units.iter().map(|u| u.0.as_str()).collect();
+        let exported = snap.indicators.iter().filter(|(unit, indicator, _, _)| {
+            per_unit_indicators.contains(indicator.as_str()) && live.contains(unit.as_str())
+        });
+        self.indicator_ratio.replace(
+            exported
+                .clone()
+                .filter(|(.., d)| *d > 0)
+                .map(|(u, i, n, d)| (vec![u.clone(), i.clone()], *n as f64 / *d as f64)),
+        );
+        self.indicator_denominator
+            .replace(exported.map(|(u, i, _, d)| (vec![u.clone(), i.clone()], *d)));
+
+        let mut by_severity: BTreeMap<Severity, i64> =
+            Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut by_unit: HashMap<(&str, Severity), i64> = HashMap::new();
+        let mut by_section: BTreeMap<(String, Severity), i64> = BTreeMap::new();
+        for (rule, unit, severity) in &snap.active_findings {
+            *by_severity.entry(*severity).or_default() += 1;
+            *by_unit.entry((unit.as_str(), *severity)).or_default() += 1;
+            let section = snap
+                .rule_sections
+                .get(rule)
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string());
+            *by_section.entry((section, *severity)).or_default() += 1;
+        }
+        for (severity, n) in by_severity {
+            self.findings_active
+                .with_label_values(&[severity.as_str()])
+                .set(n);
+        }
+        let mut sections: BTreeMap<(String, Severity), i64> = BTreeMap::new();
+        for s in snap.rule_sections.values() {
+            for sev in Severity::ALL {
+                sections.insert((s.to_string(), sev), 0);
+            }
+        }
+        sections.extend(by_section);
+        self.section_findings_active.replace(
+            sections
+                .into_iter()
+                .map(|((section, sev), n)| (vec![section, sev.as_str().to_owned()], n)),
+        );
+        let per_unit = cfg.per_unit_findings;
+        self.unit_findings_active
+            .replace(
+                snap.units
+                    .iter()
+                    .filter(|_| per_unit)
+                    .flat_map(|(code, ..)| {
+                        Severity::ALL.iter().map(|sev| {
+                            let n = by_unit.get(&(code.as_str(), *sev)).copied().unwrap_or(0);
+                            (vec![code.clone(), sev.as_str().to_owned()], n)
+                        })
+                    }),
+            );
+        let directory = per_unit || !per_unit_indicators.is_empty();
+        self.unit_info
+            .replace(
+                snap.units
+                    .iter()
+                    .filter(|_| directory)
+                    .map(|(code, name, kind)| {
+                        (
+                            vec![code.clone(), name.clone(), kind.clone().unwrap_or_default()],
+                            1,
+                        )
+                    }),
+            );
+
+        self.set_outbox(&snap.outbox);
+        for s in &snap.sources {
+            let src = s.source.as_str();
+            let up = s.consecutive_failures == 0 && s.last_success_at.is_some();
+            self.source_up.with_label_values(&[src]).set(i64::from(up));
+            self.set_source_health(src, &s.health);
+            if let Some(t) = s.last_success_at {
+                self.last_successful_poll_timestamp_seconds
+                    .with_label_values(&[src])
+                    .set(t.timestamp());
+            }
+            if let Some(t) = s.data_as_of {
+                self.data_as_of_timestamp_seconds
+                    .with_label_values(&[src])
+                    .set(t.timestamp());
+            }
+        }
+        self.last_digest_sent_timestamp_seconds.replace(
+            snap.digests
+                .iter()
+                .map(|(kind, at)| (vec![kind.clone()], at.timestamp())),
+        );
     }
 
     /// The Prometheus text exposition of every metric.

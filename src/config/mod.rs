@@ -62,7 +62,89 @@ pub struct Settings {
     #[serde(default)]
     pub risk: crate::risk::RiskWeights,
     #[serde(default)]
+    pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub watchdog: WatchdogSettings,
+    #[serde(default)]
     pub units: Vec<UnitSettings>,
+    /// What the service manager told the process through its environment.
+    /// Not a setting: read from the environment at load, never from a file.
+    #[serde(skip)]
+    pub service: ServiceEnv,
+}
+
+/// The service manager's side of the environment, read here because this is
+/// the only module that reads environment variables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceEnv {
+    /// systemd's `JOURNAL_STREAM` (`device:inode` of the journal socket that
+    /// standard error is connected to). Telemetry compares it with standard
+    /// error and leaves timestamps to journald when they match.
+    pub journal_stream: Option<(u64, u64)>,
+}
+
+impl ServiceEnv {
+    fn from_env(env: &dyn EnvSource) -> Self {
+        let journal_stream = env.get("JOURNAL_STREAM").and_then(|v| {
+            let (dev, ino) = v.split_once(':')?;
+            Some((dev.parse().ok()?, ino.parse().ok()?))
+        });
+        Self { journal_stream }
+    }
+}
+
+/// Which series `/metrics` carries per unit. Per-unit series are what make
+/// dashboards useful and what costs Prometheus memory: at 3,000 units each
+/// per-unit indicator adds 6,000 series (a ratio and a denominator per unit),
+/// per-unit findings add 9,000 (one per unit and severity) and the unit
+/// directory (`par_monitor_unit_info`) 3,000. The defaults come to about
+/// 18,000 series at 3,000 units (config/par-monitor.toml and ARCHITECTURE.md
+/// carry the same budget).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Indicators exported per unit (`par_monitor_indicator_ratio{unit,indicator}`
+    /// and `par_monitor_indicator_denominator`).
+    pub per_unit_indicators: Vec<crate::indicators::IndicatorId>,
+    /// Export active findings per unit and severity
+    /// (`par_monitor_unit_findings_active{unit,severity}`) and the unit
+    /// directory (`par_monitor_unit_info`).
+    pub per_unit_findings: bool,
+    /// How often the database-derived series are refreshed between
+    /// evaluation cycles (they are also refreshed after each cycle).
+    #[serde(with = "humantime_serde")]
+    pub refresh_interval: Duration,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            per_unit_indicators: vec![crate::indicators::IndicatorId::OnTime],
+            per_unit_findings: true,
+            refresh_interval: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The systemd watchdog. When the unit sets `WatchdogSec=`, par-monitor
+/// pings systemd only while every loop (polls, evaluation, outbox, metrics
+/// refresh) has shown progress within `stall_after`; a loop stuck for longer
+/// stops the pings, and systemd restarts the daemon one `WatchdogSec` later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchdogSettings {
+    /// How long a loop may go without progress before it counts as stuck.
+    /// Longer than any single step: one upstream request, one e-mail send.
+    #[serde(with = "humantime_serde")]
+    pub stall_after: Duration,
+}
+
+impl Default for WatchdogSettings {
+    fn default() -> Self {
+        Self {
+            stall_after: Duration::from_secs(180),
+        }
+    }
 }
 
 /// The findings API (JSON over HTTP): off unless enabled, on loopback by
@@ -413,6 +495,7 @@ impl Settings {
             .map_err(|e| ConfigError::from_figment(e, origin))?;
         settings.resolve_secrets(origin, env)?;
         settings.validate(origin)?;
+        settings.service = ServiceEnv::from_env(env);
         Ok(settings)
     }
 
@@ -504,6 +587,20 @@ impl Settings {
                 format!("expected a mailbox like `par-monitor <noreply@example.org>`: {e}"),
             ));
         }
+        if self.metrics.refresh_interval < Duration::from_secs(1) {
+            problems.push(problem(
+                origin,
+                "metrics.refresh_interval",
+                "expected at least 1s",
+            ));
+        }
+        if self.watchdog.stall_after < Duration::from_secs(1) {
+            problems.push(problem(
+                origin,
+                "watchdog.stall_after",
+                "expected at least 1s",
+            ));
+        }
         if self.email.max_attempts == 0 {
             problems.push(problem(origin, "email.max_attempts", "expected at least 1"));
         }
@@ -552,6 +649,76 @@ impl Settings {
             }
         }
         into_result(problems)
+    }
+
+    /// Settings that are valid but probably not what the operator wants,
+    /// logged at start-up.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let stall = self.watchdog.stall_after;
+        let mut limits: Vec<(String, Duration)> = self
+            .sources
+            .all()
+            .into_iter()
+            .filter(|(_, s)| s.enabled)
+            .map(|(name, s)| (format!("sources.{name}.request_timeout"), s.request_timeout))
+            .collect();
+        limits.push(("email.send_timeout".into(), self.email.send_timeout));
+        for (key, limit) in limits {
+            if limit >= stall {
+                out.push(format!(
+                    "{key} ({}) is not shorter than watchdog.stall_after ({}): one slow step \
+                     will count as a stuck loop and, under systemd's watchdog, restart the daemon",
+                    humantime::format_duration(limit),
+                    humantime::format_duration(stall)
+                ));
+            }
+        }
+        out
+    }
+
+    /// The sections that differ between `self` and `new` and that only a
+    /// restart applies (their keys, e.g. `database`). Reload applies the
+    /// rest: `rules`, `indicators`, `metrics`, `units` and
+    /// `email.inspection_team`. Secrets compare as redacted, so a changed
+    /// password is not reported here; it too needs a restart.
+    pub fn changes_needing_restart(&self, new: &Settings) -> Vec<&'static str> {
+        fn differ<T: Serialize>(a: &T, b: &T) -> bool {
+            serde_json::to_value(a).ok() != serde_json::to_value(b).ok()
+        }
+        let mut out = Vec::new();
+        if differ(&self.database, &new.database) {
+            out.push("database");
+        }
+        if differ(&self.http, &new.http) {
+            out.push("http");
+        }
+        if differ(&self.log, &new.log) {
+            out.push("log");
+        }
+        if differ(&self.sources, &new.sources) {
+            out.push("sources");
+        }
+        if differ(&self.mapping, &new.mapping) {
+            out.push("mapping");
+        }
+        if differ(&self.api, &new.api) {
+            out.push("api");
+        }
+        if differ(&self.risk, &new.risk) {
+            out.push("risk");
+        }
+        if differ(&self.watchdog, &new.watchdog) {
+            out.push("watchdog");
+        }
+        let mut email = new.email.clone();
+        email
+            .inspection_team
+            .clone_from(&self.email.inspection_team);
+        if differ(&self.email, &email) {
+            out.push("email");
+        }
+        out
     }
 
     /// The effective configuration as TOML, secrets redacted.

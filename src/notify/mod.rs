@@ -68,6 +68,7 @@ pub async fn deliver_due(
             .map(|r| mailer::domain_of(r))
             .collect();
         let outcome = mailer.send(&email).await;
+        crate::health::progress();
         let now = clock.now();
         match outcome {
             Ok(()) => {

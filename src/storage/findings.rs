@@ -306,6 +306,28 @@ impl Store {
         })
     }
 
+    /// Every finding that is not resolved, as `(rule, unit, severity)` (for
+    /// metrics: per unit, per severity, per plan section).
+    pub async fn active_finding_keys(&self) -> Result<Vec<(String, String, Severity)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT rule_id, unit_code, severity FROM findings WHERE state <> 'resolved'",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let s: String = r.try_get("severity")?;
+                    Ok((
+                        r.try_get("rule_id")?,
+                        r.try_get("unit_code")?,
+                        parse("findings.severity", &s)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// Applies a person's action (acknowledge, silence, resolve) if the
     /// finding is still in the state the person saw, with its audit event.
     /// Returns false when the finding changed in between.

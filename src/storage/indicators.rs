@@ -89,4 +89,33 @@ impl Store {
             Ok(t.map(from_ts))
         })
     }
+
+    /// The stored indicator values of a period for units that are not
+    /// retired, as `(unit, indicator, numerator, denominator)` (for metrics).
+    pub async fn current_indicator_values(
+        &self,
+        period: &str,
+    ) -> Result<Vec<(String, String, i64, i64)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT v.unit_code, v.indicator, v.numerator, v.denominator
+                 FROM indicator_values v JOIN units u ON u.code = v.unit_code
+                 WHERE v.period = $1 AND u.retired_at IS NULL
+                 ORDER BY v.unit_code, v.indicator",
+            )
+            .bind(period)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("unit_code")?,
+                        r.try_get("indicator")?,
+                        r.try_get("numerator")?,
+                        r.try_get("denominator")?,
+                    ))
+                })
+                .collect()
+        })
+    }
 }

@@ -35,7 +35,7 @@ pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
 };
 pub use inspections::InspectionPlan;
-pub use outbox::{OutboxEmail, OutboxStats};
+pub use outbox::{DIGEST_KIND_PREFIX, OutboxEmail, OutboxStats};
 pub use records::{RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};
 

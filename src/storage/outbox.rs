@@ -32,6 +32,11 @@ pub struct OutboxEmail {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// Digests are queued in the outbox with kind `digest_<kind>` (for example
+/// `digest_weekly`); the last one sent of each kind is what
+/// `par_monitor_last_digest_sent_timestamp_seconds{kind}` reports.
+pub const DIGEST_KIND_PREFIX: &str = "digest_";
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OutboxStats {
     pub pending: i64,
@@ -212,6 +217,32 @@ impl Store {
             ));
             let rows = sqlx::query(sql).fetch_all(pool).await?;
             rows.iter().map(|r| outbox_from_row!(r)).collect()
+        })
+    }
+
+    /// When the last digest of each kind was sent, as `(kind, time)` with
+    /// the `digest_` prefix removed from the kind.
+    pub async fn last_digests_sent(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT kind, MAX(sent_at) AS last FROM outbox
+                 WHERE status = 'sent' AND substr(kind, 1, 7) = 'digest_' AND sent_at IS NOT NULL
+                 GROUP BY kind ORDER BY kind",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let kind: String = r.try_get("kind")?;
+                    let last: i64 = r.try_get("last")?;
+                    Ok((
+                        kind.strip_prefix(DIGEST_KIND_PREFIX)
+                            .unwrap_or(&kind)
+                            .to_owned(),
+                        from_ts(last),
+                    ))
+                })
+                .collect()
         })
     }
 }

@@ -227,4 +227,51 @@ impl Store {
                 .collect()
         })
     }
+
+    /// Retires the units that came from configuration and are no longer in
+    /// it, recording each in `unit_history` (a unit is never deleted: its
+    /// findings and records still cite it). Returns how many were retired.
+    pub async fn retire_unconfigured_units(
+        &self,
+        configured: &[UnitCode],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let keep: std::collections::HashSet<&str> = configured.iter().map(|c| c.as_str()).collect();
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let rows = sqlx::query(
+                "SELECT code, name, kind, parent_code, head_email FROM units
+                 WHERE origin = 'config' AND retired_at IS NULL",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut retired = 0;
+            for r in &rows {
+                let code: String = r.try_get("code")?;
+                if keep.contains(code.as_str()) {
+                    continue;
+                }
+                sqlx::query("UPDATE units SET retired_at = $1, updated_at = $1 WHERE code = $2")
+                    .bind(ts(now))
+                    .bind(&code)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO unit_history (unit_code, at, change, name, kind, parent_code, head_email)
+                     VALUES ($1, $2, 'retired', $3, $4, $5, $6)",
+                )
+                .bind(&code)
+                .bind(ts(now))
+                .bind(r.try_get::<String, _>("name")?)
+                .bind(r.try_get::<Option<String>, _>("kind")?)
+                .bind(r.try_get::<Option<String>, _>("parent_code")?)
+                .bind(r.try_get::<Option<String>, _>("head_email")?)
+                .execute(&mut *tx)
+                .await?;
+                retired += 1;
+            }
+            tx.commit().await?;
+            Ok(retired)
+        })
+    }
 }

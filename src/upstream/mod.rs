@@ -195,6 +195,18 @@ pub enum UpstreamError {
 
 impl UpstreamError {
     /// A short, stable label for metrics.
+    /// Every value [`UpstreamError::kind`] can take (for metrics that
+    /// should exist before the first error).
+    pub const KINDS: [&'static str; 7] = [
+        "unavailable",
+        "http_status",
+        "rate_limited",
+        "unauthorized",
+        "malformed",
+        "bad_payload",
+        "cancelled",
+    ];
+
     pub fn kind(&self) -> &'static str {
         match self {
             UpstreamError::Unavailable { .. } => "unavailable",

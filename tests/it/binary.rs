@@ -15,16 +15,16 @@ use crate::helpers::{
     Backend, SimServer, TestDb, eml_files, on_both_backends, repo_root, wait_until,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_par-monitor");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_par-monitor");
 
 /// A child process whose standard error is collected line by line.
-struct Proc {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
+    pub(crate) lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Proc {
-    fn spawn(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Proc {
+    pub(crate) fn spawn(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Proc {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .current_dir(cwd)
@@ -47,11 +47,11 @@ impl Proc {
         Proc { child, lines }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }
 
-    async fn wait_for_log(&self, needle: &str) -> String {
+    pub(crate) async fn wait_for_log(&self, needle: &str) -> String {
         let lines = self.lines.clone();
         wait_until(
             &format!("log line containing {needle:?}"),
@@ -72,13 +72,13 @@ impl Proc {
     }
 
     /// The address of `/metrics`, from the start-up log line.
-    async fn http_addr(&self) -> String {
+    pub(crate) async fn http_addr(&self) -> String {
         let line = self.wait_for_log("par-monitor running").await;
         let start = line.find("http=").expect("log names the address") + 5;
         line[start..].split_whitespace().next().unwrap().to_owned()
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{sig}"), &self.child.id().to_string()])
             .status()
@@ -88,7 +88,7 @@ impl Proc {
     }
 
     /// Waits for exit; panics after `limit`.
-    async fn exit_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+    pub(crate) async fn exit_within(&mut self, limit: Duration) -> std::process::ExitStatus {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -111,7 +111,7 @@ impl Drop for Proc {
 }
 
 /// Runs the binary to completion and returns (status, stdout, stderr).
-fn run_to_end(args: &[&str], cwd: &Path) -> (i32, String, String) {
+pub(crate) fn run_to_end(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = Command::new(BIN)
         .args(args)
         .current_dir(cwd)
@@ -127,7 +127,13 @@ fn run_to_end(args: &[&str], cwd: &Path) -> (i32, String, String) {
 
 /// Writes a configuration file for the binary: the test database, the
 /// simulator with its units, e-mail files in `outbox`, an ephemeral port.
-fn write_config(dir: &Path, db_url: &str, sim: &SimServer, outbox: &Path, extra: &str) -> PathBuf {
+pub(crate) fn write_config(
+    dir: &Path,
+    db_url: &str,
+    sim: &SimServer,
+    outbox: &Path,
+    extra: &str,
+) -> PathBuf {
     let root = repo_root();
     let mut text = format!(
         "[database]\nurl = \"{db_url}\"\n\
@@ -158,7 +164,7 @@ fn write_config(dir: &Path, db_url: &str, sim: &SimServer, outbox: &Path, extra:
     path
 }
 
-async fn store_for(db_url: &str) -> Store {
+pub(crate) async fn store_for(db_url: &str) -> Store {
     let mut s = Settings::from_toml_str("", "test", &std::collections::BTreeMap::new()).unwrap();
     s.database.url = par_monitor::config::DatabaseUrl::parse(db_url).unwrap();
     Store::connect(&s.database).await.unwrap()

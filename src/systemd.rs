@@ -1,0 +1,72 @@
+//! The systemd notification protocol (`Type=notify`, `WatchdogSec=`), through
+//! the `sd-notify` crate.
+//!
+//! The crate reads systemd's own variables (`NOTIFY_SOCKET`, `WATCHDOG_USEC`,
+//! `WATCHDOG_PID`) itself; this is the only module that calls it. Outside
+//! systemd (no `NOTIFY_SOCKET`) every call is a no-op.
+
+use std::time::Duration;
+
+use sd_notify::NotifyState;
+use tokio_util::sync::CancellationToken;
+
+use crate::health::{Heartbeats, WatchdogVerdict};
+
+fn send(states: &[NotifyState<'_>]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::warn!(error = %e, "cannot notify systemd");
+    }
+}
+
+/// Start-up is complete: migrations applied, HTTP bound, scheduler running.
+pub fn ready(status: &str) {
+    send(&[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+pub fn status(status: &str) {
+    send(&[NotifyState::Status(status)]);
+}
+
+pub fn stopping() {
+    send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+}
+
+/// The watchdog timeout systemd asked for (`WatchdogSec=`), if any.
+pub fn watchdog_timeout() -> Option<Duration> {
+    sd_notify::watchdog_enabled().filter(|d| !d.is_zero())
+}
+
+/// Pings the watchdog every half timeout (as sd_watchdog_enabled(3)
+/// advises), but only while every loop's heartbeat is recent. A stall is
+/// logged once, when it begins, naming the loops; so is the recovery.
+pub async fn run_watchdog(heartbeats: Heartbeats, timeout: Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(timeout / 2);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut withholding = false;
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match heartbeats.verdict() {
+            WatchdogVerdict::Notify => {
+                if withholding {
+                    tracing::info!("all loops progress again; watchdog pings resume");
+                    withholding = false;
+                }
+                send(&[NotifyState::Watchdog]);
+            }
+            WatchdogVerdict::Withhold { stalled } => {
+                if !withholding {
+                    tracing::error!(
+                        loops = ?stalled,
+                        stall_after_s = heartbeats.stall_after().as_secs_f64(),
+                        "loops made no progress; withholding watchdog pings so that systemd restarts the daemon"
+                    );
+                    withholding = true;
+                }
+            }
+        }
+    }
+}

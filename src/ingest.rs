@@ -320,23 +320,53 @@ async fn poll_feed(
     };
     let mut newest = cursor;
     let mut directory: Vec<Unit> = Vec::new();
-    let mut query = PageQuery {
+    let query = PageQuery {
         updated_since: if full { None } else { cursor },
         token: PageToken::First,
     };
     let started = Instant::now();
     let mut records = 0u64;
+    let cancelled = || {
+        PollError::from(UpstreamError::Cancelled {
+            source_name: source,
+        })
+    };
+    let mut page = tokio::select! {
+        biased;
+        _ = shutdown.cancelled() => return Err(cancelled()),
+        page = feed.fetch_page(&query) => page?,
+    };
     loop {
-        let page = tokio::select! {
-            biased;
-            _ = shutdown.cancelled() => {
-                return Err(UpstreamError::Cancelled { source_name: source }.into());
+        // The next page is fetched (and mapped) while this one is stored:
+        // the upstream, the mapping and the database work at the same time.
+        let next_query = page.next.clone().map(|token| PageQuery {
+            token,
+            ..query.clone()
+        });
+        let fetch_next = async {
+            match &next_query {
+                Some(q) => Some(feed.fetch_page(q).await),
+                None => None,
             }
-            page = feed.fetch_page(&query) => page?,
         };
-        quarantine(store, &qualified, &page.rejects, clock.now())
-            .await
-            .map_err(storage_err)?;
+        let store_this = async {
+            quarantine(store, &qualified, &page.rejects, clock.now()).await?;
+            let now = clock.now();
+            match &page.batch {
+                Batch::Dossiers(v) => store.upsert_records(v, now, run).await,
+                Batch::Petitions(v) => store.upsert_records(v, now, run).await,
+                Batch::Documents(v) => store.upsert_records(v, now, run).await,
+                Batch::Reports(v) => store.upsert_records(v, now, run).await,
+                Batch::Scores(v) => store.upsert_records(v, now, run).await,
+                Batch::Units(_) => Ok(UpsertCounts::default()),
+            }
+        };
+        let (next, counts) = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return Err(cancelled()),
+            both = async { tokio::join!(fetch_next, store_this) } => both,
+        };
+        let counts = counts.map_err(storage_err)?;
         report.rejected += page.rejects.len() as u64;
         metrics
             .records_rejected_total
@@ -344,19 +374,9 @@ async fn poll_feed(
             .inc_by(page.rejects.len() as u64);
         newest = newest.max(page.batch.newest_change());
         records += page.batch.len() as u64;
-        let now = clock.now();
-        let counts = match page.batch {
-            Batch::Dossiers(v) => store.upsert_records(&v, now, run).await,
-            Batch::Petitions(v) => store.upsert_records(&v, now, run).await,
-            Batch::Documents(v) => store.upsert_records(&v, now, run).await,
-            Batch::Reports(v) => store.upsert_records(&v, now, run).await,
-            Batch::Scores(v) => store.upsert_records(&v, now, run).await,
-            Batch::Units(v) => {
-                directory.extend(v);
-                Ok(UpsertCounts::default())
-            }
+        if let Batch::Units(v) = page.batch {
+            directory.extend(v);
         }
-        .map_err(storage_err)?;
         if counts.new_units > 0 {
             tracing::info!(feed = %qualified, units = counts.new_units, "records name units not yet known");
         }
@@ -374,8 +394,8 @@ async fn poll_feed(
             started.elapsed(),
         );
         crate::health::progress();
-        match page.next {
-            Some(next) => query.token = next,
+        match next {
+            Some(next) => page = next?,
             None => break,
         }
     }

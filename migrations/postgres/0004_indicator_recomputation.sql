@@ -11,10 +11,20 @@ CREATE TABLE indicator_dirty (
     PRIMARY KEY (unit_code, period)
 );
 
--- Dossiers are also read by when their processing ended.
-CREATE INDEX dossiers_finished ON dossiers (finished_at);
-CREATE INDEX dossiers_returned ON dossiers (returned_at);
-CREATE INDEX dossiers_refused ON dossiers (refused_at);
+-- Dossiers are also read by when their processing ended (Decision 766's
+-- end of processing: done, else returned, else stopped or refused, else for
+-- a withdrawal its last change). One column and one index rather than four:
+-- every index is paid for on every insert.
+ALTER TABLE dossiers ADD COLUMN ended_at BIGINT;
+UPDATE dossiers SET ended_at = CASE
+    WHEN status IN (3, 7, 8, 9, 10) THEN COALESCE(finished_at, returned_at, refused_at, upstream_updated_at)
+    END;
+CREATE INDEX dossiers_ended ON dossiers (ended_at);
+-- Reads by unit scan the table; reads by period use dossiers_received.
+DROP INDEX dossiers_unit_received;
+DROP INDEX petitions_unit_received;
+DROP INDEX documents_unit_registered;
+DROP INDEX reports_unit_due;
 CREATE INDEX documents_registered ON documents (registered_at);
 CREATE INDEX reports_due ON reports (due_at);
 CREATE INDEX petitions_received ON petitions (received_at);

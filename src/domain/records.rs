@@ -230,6 +230,21 @@ fn not_paid_online() -> OnlinePayment {
 }
 
 impl Dossier {
+    /// The end of processing, by Decision 766's priority: processing done,
+    /// then result returned, then stopped/refused. A terminal dossier
+    /// without any of these dates (typically a withdrawal) ends at its last
+    /// upstream change, the only trace of when the status was set. `None`
+    /// while the dossier is still being processed.
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        if !self.status.is_terminal() {
+            return None;
+        }
+        self.finished_at
+            .or(self.returned_at)
+            .or(self.refused_at)
+            .or(self.updated_at)
+    }
+
     /// A dossier with only its identity set; the rest empty. Connectors and
     /// tests fill in what they know.
     pub fn new(

@@ -118,18 +118,9 @@ fn deadline_of(
     Some(local_to_utc(local))
 }
 
-/// The time of the terminal status, by Decision 766's priority: processing
-/// done, then result returned, then stopped/refused. A terminal dossier
-/// without any of these dates (typically a withdrawal) ends at its last
-/// upstream change, the only trace of when the status was set.
+/// The time of the terminal status (see [`Dossier::ended_at`]).
 pub(crate) fn end_of_processing(d: &Dossier) -> Option<DateTime<Utc>> {
-    if !d.status.is_terminal() {
-        return None;
-    }
-    d.finished_at
-        .or(d.returned_at)
-        .or(d.refused_at)
-        .or(d.updated_at)
+    d.ended_at()
 }
 
 #[cfg(test)]

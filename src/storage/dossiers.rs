@@ -12,13 +12,7 @@ impl StoredRecord for Dossier {
     const TABLE: &'static str = "dossiers";
     const KEY: &'static str = "code";
     const FEED: &'static str = "procedures.dossiers";
-    const INSTANT_COLUMNS: &'static [&'static str] = &[
-        "received_at",
-        "finished_at",
-        "returned_at",
-        "refused_at",
-        "upstream_updated_at",
-    ];
+    const INSTANT_COLUMNS: &'static [&'static str] = &["received_at", "ended_at"];
     const COLUMNS: &'static [&'static str] = &[
         "unit_code",
         "procedure_code",
@@ -47,6 +41,7 @@ impl StoredRecord for Dossier {
         "used_population_data",
         "satisfaction",
         "upstream_updated_at",
+        "ended_at",
     ];
 
     fn key(&self) -> String {
@@ -58,16 +53,10 @@ impl StoredRecord for Dossier {
     }
 
     fn instants(&self) -> Vec<DateTime<Utc>> {
-        [
-            self.received_at,
-            self.finished_at,
-            self.returned_at,
-            self.refused_at,
-            self.updated_at,
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        [self.received_at, self.ended_at()]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     fn binds(&self) -> Vec<Bind> {
@@ -103,6 +92,7 @@ impl StoredRecord for Dossier {
             self.used_population_data.into(),
             self.satisfaction.map(|s| s.as_str().to_owned()).into(),
             self.updated_at.into(),
+            self.ended_at().into(),
         ]
     }
 }
@@ -161,11 +151,7 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<Dossier>> {
         self.dossiers_where(
-            "((received_at >= $1 AND received_at < $2)
-              OR (finished_at >= $1 AND finished_at < $2)
-              OR (returned_at >= $1 AND returned_at < $2)
-              OR (refused_at >= $1 AND refused_at < $2)
-              OR (status = 7 AND upstream_updated_at >= $1 AND upstream_updated_at < $2))",
+            "((received_at >= $1 AND received_at < $2) OR (ended_at >= $1 AND ended_at < $2))",
             from,
             to,
         )

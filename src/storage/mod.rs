@@ -139,7 +139,11 @@ impl Store {
                 // only a power loss can drop the last transactions.
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(settings.busy_timeout);
+                .busy_timeout(settings.busy_timeout)
+                // 32 MB of page cache per connection keeps the indexes of a
+                // million dossiers in memory during a first sync.
+                .pragma("cache_size", "-32000")
+                .pragma("temp_store", "memory");
             if let Some(dir) = opts.get_filename().parent()
                 && !dir.as_os_str().is_empty()
             {

@@ -186,9 +186,11 @@ impl JsonPath {
 /// How a feed writes dates.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DateCodec {
-    /// A strftime format; dates without an offset are in `tz`.
+    /// A strftime format (parsed once: `items`); dates without an offset
+    /// are in `tz`.
     Pattern {
         format: String,
+        items: Vec<chrono::format::Item<'static>>,
         tz: Tz,
         with_offset: bool,
     },
@@ -222,8 +224,12 @@ impl DateCodec {
         write!(out, "{}", probe.with_timezone(&tz).format(&format))
             .map_err(|_| format!("`{pattern}` is not a usable date format"))?;
         let with_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
+        let items = chrono::format::StrftimeItems::new(&format)
+            .map(|i| i.to_owned())
+            .collect();
         Ok(DateCodec::Pattern {
             format,
+            items,
             tz,
             with_offset,
         })
@@ -243,17 +249,19 @@ impl DateCodec {
                 .ok()
                 .map(|t| t.with_timezone(&Utc)),
             DateCodec::Pattern {
-                format,
+                items,
                 tz,
                 with_offset,
+                ..
             } => {
-                let s = v.as_str()?.trim();
+                // The format was parsed once, when the mapping was resolved:
+                // parsing it again for every date costs more than the date.
+                let mut parsed = chrono::format::Parsed::new();
+                chrono::format::parse(&mut parsed, v.as_str()?.trim(), items.iter()).ok()?;
                 if *with_offset {
-                    DateTime::parse_from_str(s, format)
-                        .ok()
-                        .map(|t| t.with_timezone(&Utc))
+                    parsed.to_datetime().ok().map(|t| t.with_timezone(&Utc))
                 } else {
-                    let naive = NaiveDateTime::parse_from_str(s, format).ok()?;
+                    let naive: NaiveDateTime = parsed.to_naive_datetime_with_offset(0).ok()?;
                     tz.from_local_datetime(&naive)
                         .earliest()
                         .map(|t| t.with_timezone(&Utc))

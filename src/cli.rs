@@ -107,6 +107,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Indicators and the Decision 766 index of a period, per unit.
+    Indicators {
+        /// One unit only (the province aggregate is always shown first).
+        #[arg(long)]
+        unit: Option<String>,
+        /// 2026-08, 2026-Q3, 2026, 2026-YTD-08, W2026-08 (reporting window), R30D-20260820; default: this month.
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Compute the Decision 766 index from counts, to reproduce or explain a score.
+    Score766 {
+        /// JSON: {"units":[{"code","name","counts":{"ON_TIME":[num,den],…},"ONLINE_SERVICES":8.83}]}
+        #[arg(long)]
+        counts: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
     /// Findings: list, show with the audit trail, acknowledge, silence, resolve.
     Findings {
         #[command(subcommand)]
@@ -347,6 +366,18 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init("warn", settings.log.format, &settings.service);
             quarantine(settings, feed.as_deref(), format).await
+        }
+        Command::Score766 { counts, format } => score766(&counts, format),
+        Command::Indicators {
+            unit,
+            period,
+            format,
+        } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
+            indicators(settings, unit.as_deref(), period.as_deref(), format).await
         }
         Command::Findings { command } => {
             let Some(settings) = load_settings(&cli.config) else {
@@ -1253,4 +1284,133 @@ async fn inspections(settings: Settings, command: InspectionsCommand) -> ExitCod
             ExitCode::FAILURE
         }
     }
+}
+
+fn score766(path: &std::path::Path, format: Format) -> ExitCode {
+    use crate::score766::{Bands, parse_counts_file, score_unit, to_json, to_text};
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let units = match parse_counts_file(&text) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let bands = Bands::default();
+    let results: Vec<_> = units
+        .into_iter()
+        .map(|u| {
+            let score = score_unit(&u.counts, &bands);
+            (u, score)
+        })
+        .collect();
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&results)).unwrap_or_default()
+        ),
+        Format::Text => print!("{}", to_text(&results)),
+    }
+    ExitCode::SUCCESS
+}
+
+async fn indicators(
+    settings: Settings,
+    unit: Option<&str>,
+    period: Option<&str>,
+    format: Format,
+) -> ExitCode {
+    let app = match build(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    let now = app.clock.now();
+    let period: crate::periods::Period = match period {
+        None => crate::time::Month::containing(now).into(),
+        Some(p) => match p.parse() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: --period: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let evaluator = app.evaluator();
+    let rows = match crate::overview::compute_period(&app.store, &evaluator, period, now).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, r)| *i == 0 || unit.is_none_or(|u| r.code == u))
+        .map(|(_, r)| r)
+        .collect();
+    if let Some(u) = unit
+        && rows.iter().all(|r| r.code != u)
+    {
+        eprintln!("error: no unit {u}");
+        return ExitCode::from(2);
+    }
+    match format {
+        Format::Json => print_json(&serde_json::json!({ "period": period.id(), "units": rows })),
+        Format::Text => print!("{}", indicators_text(&period.id(), &rows)),
+    }
+    ExitCode::SUCCESS
+}
+
+fn indicators_text(period: &str, rows: &[crate::overview::UnitOverview]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for r in rows {
+        let _ = writeln!(out, "{} {} — kỳ {period}", r.code, r.name);
+        for v in &r.values {
+            let shown = match v.ratio.value() {
+                None => "n/a".to_owned(),
+                Some(x) if v.indicator.is_share() => percent_vi(x),
+                Some(x) => format!("{x:.1}"),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<52} {:>8}  ({}/{})",
+                v.indicator.name_vi(),
+                shown,
+                v.ratio.numerator,
+                v.ratio.denominator
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  Chỉ số 766: {:.2} điểm, xếp loại {}{}",
+            r.score.total,
+            r.score.band.name_vi(),
+            r.official_total
+                .map(|t| format!(" (Cổng quốc gia: {t:.2})"))
+                .unwrap_or_default()
+        );
+        for (g, s) in &r.score.groups {
+            let cmp = r.comparison.iter().find(|c| c.group == *g);
+            let _ = writeln!(
+                out,
+                "    {:<36} {:>6}{}",
+                g.name_vi(),
+                s.map(|x| format!("{x:.2}")).unwrap_or_else(|| "n/a".into()),
+                cmp.and_then(|c| c
+                    .official
+                    .map(|o| format!("   cổng {o:.2}, chênh {:+.2}", c.difference.unwrap_or(0.0))))
+                    .unwrap_or_default()
+            );
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -18,6 +18,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod overview;
 pub mod periods;
 pub mod risk;
 pub mod rules;

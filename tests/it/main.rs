@@ -3,6 +3,7 @@
 mod binary;
 mod findings;
 mod helpers;
+mod indicators;
 mod ops;
 mod pipeline;
 mod smtp;

@@ -63,6 +63,34 @@ impl<'de> Deserialize<'de> for UnitCode {
     }
 }
 
+/// The language an e-mail is written in. Vietnamese unless a recipient
+/// asks for English.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Vi => "vi",
+            Language::En => "en",
+        }
+    }
+}
+
+/// Someone who receives e-mail, and the language they read it in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    pub address: EmailAddress,
+    #[serde(default)]
+    pub language: Language,
+}
+
 /// A syntactically valid e-mail address (checked by lettre's parser, which
 /// is what will later have to accept it).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

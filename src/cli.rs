@@ -18,6 +18,7 @@ use crate::app::{App, BuildError, load_rules_and_calendar};
 use crate::config::{
     BaseUrl, DEFAULT_CONFIG_PATH, Schedule, Settings, TransportKind, UnitSettings,
 };
+use crate::findings::EventKind;
 use crate::notify::compose::percent_vi;
 use crate::simulator::{Endpoint, Fault, SimConfig, Simulator};
 use crate::storage::{FindingRecord, Store};
@@ -146,10 +147,38 @@ pub enum Command {
         #[command(subcommand)]
         command: SilencesCommand,
     },
+    /// Rules: validate a rules file, or replay one against stored history.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Run the simulator and the daemon together on embedded defaults.
     Demo {
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate a rules file (default: the one the configuration names) and
+    /// list its rules; exits 2 naming the rule and field of the first problem.
+    Check { file: Option<PathBuf> },
+    /// Evaluate the rules month by month against stored history and print
+    /// the findings that would have opened and closed. Sends nothing and
+    /// changes nothing.
+    Replay {
+        /// First month, e.g. 2026-01.
+        #[arg(long)]
+        from: crate::time::Month,
+        /// Last month, e.g. 2026-06 (default: this month).
+        #[arg(long)]
+        to: Option<crate::time::Month>,
+        /// Another rules file to try (default: the one the configuration names).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
@@ -411,6 +440,27 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::telemetry::init("warn", settings.log.format, &settings.service);
             silences(settings, command).await
         }
+        Command::Rules {
+            command: RulesCommand::Check { file },
+        } => rules_check(&cli.config, file),
+        Command::Rules {
+            command:
+                RulesCommand::Replay {
+                    from,
+                    to,
+                    rules,
+                    format,
+                },
+        } => {
+            let Some(mut settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            if let Some(file) = rules {
+                settings.rules.file = file;
+            }
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
+            rules_replay(settings, from, to, format).await
+        }
         Command::Demo { seed } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
@@ -419,6 +469,109 @@ pub async fn run(cli: Cli) -> ExitCode {
             demo(settings, seed).await
         }
     }
+}
+
+fn rules_check(config: &std::path::Path, file: Option<PathBuf>) -> ExitCode {
+    let file = match file {
+        Some(f) => f,
+        None => match Settings::load(config) {
+            Ok(s) => s.rules.file,
+            Err(e) => {
+                eprint!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match crate::rules::RuleSet::load(&file) {
+        Ok(set) => {
+            for r in &set.rules {
+                println!(
+                    "{:<32} {:<12} ({}) {}",
+                    r.id.as_str(),
+                    r.kind(),
+                    r.section.number(),
+                    r.title_vi
+                );
+            }
+            println!("{}: {} rule(s), valid", file.display(), set.rules.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn rules_replay(
+    settings: Settings,
+    from: crate::time::Month,
+    to: Option<crate::time::Month>,
+    format: Format,
+) -> ExitCode {
+    let (rules, calendar) = match load_rules_and_calendar(&settings) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = chrono::Utc::now();
+    let to = to.unwrap_or_else(|| crate::time::Month::containing(now));
+    if to < from {
+        eprintln!("error: --to {to} is before --from {from}");
+        return ExitCode::from(2);
+    }
+    let store = match open_store(&settings).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let evaluator = crate::evaluate::Evaluator {
+        rules,
+        calendar,
+        composer: crate::notify::Composer::new("replay.invalid"),
+        settings,
+    };
+    let events = match evaluator.replay(&store, from, to, now).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    store.close().await;
+    match format {
+        Format::Json => match serde_json::to_string_pretty(&events) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Format::Text => {
+            for e in &events {
+                println!(
+                    "{}  {:<16} {:<8} {:<32} {:<12} {}",
+                    e.period,
+                    e.kind.as_str(),
+                    e.severity.as_str(),
+                    e.rule_id,
+                    e.unit_code,
+                    evidence_value(&serde_json::to_value(&e.evidence).unwrap_or_default()),
+                );
+            }
+            let count = |k: &[EventKind]| events.iter().filter(|e| k.contains(&e.kind)).count();
+            println!(
+                "{from} to {to}: {} opened or reopened, {} resolved, {} other change(s); nothing was sent or stored \
+                 (staleness rules and people's actions are not replayed)",
+                count(&[EventKind::Opened, EventKind::Reopened]),
+                count(&[EventKind::Resolved]),
+                events.len()
+                    - count(&[EventKind::Opened, EventKind::Reopened, EventKind::Resolved]),
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn load_settings(path: &std::path::Path) -> Option<Settings> {
@@ -924,12 +1077,8 @@ async fn open_store(settings: &Settings) -> Result<Store, ExitCode> {
 
 fn finding_line(f: &FindingRecord, unit_name: &str) -> String {
     let e = &f.last_detail;
-    let value = e["value"]
-        .as_f64()
-        .map(percent_vi)
-        .unwrap_or_else(|| "n/a".into());
     format!(
-        "#{:<4} {:<8} {:<12} {:<7} {} {}  {}: {} ({}/{}), kỳ {}, mở {}",
+        "#{:<4} {:<8} {:<12} {:<7} {} {}  {}: {}, kỳ {}, mở {}",
         f.id,
         f.severity.as_str(),
         f.state.as_str(),
@@ -937,12 +1086,46 @@ fn finding_line(f: &FindingRecord, unit_name: &str) -> String {
         f.unit_code,
         unit_name,
         f.rule_id,
-        value,
-        e["numerator"],
-        e["denominator"],
+        evidence_value(e),
         e["period"].as_str().unwrap_or("?"),
         format_local(f.opened_at),
     )
+}
+
+/// The judged value with its parts, e.g. `80,0% (80/100)`.
+fn evidence_value(v: &serde_json::Value) -> String {
+    match serde_json::from_value::<crate::findings::Evidence>(v.clone()) {
+        Ok(e) => {
+            let parts = match (e.numerator, e.denominator) {
+                (Some(n), Some(d)) => format!(" ({n}/{d})"),
+                _ => String::new(),
+            };
+            format!("{}{parts}", crate::notify::compose::value_text_vi(&e))
+        }
+        // Evidence written by an older version: shown as stored.
+        Err(_) => v.to_string(),
+    }
+}
+
+/// An audit event's evidence in one line.
+fn evidence_text(v: &serde_json::Value) -> String {
+    match serde_json::from_value::<crate::findings::Evidence>(v.clone()) {
+        Ok(e) => {
+            let sample = if e.sample.is_empty() {
+                String::new()
+            } else {
+                let first: Vec<&str> = e.sample.iter().take(3).map(String::as_str).collect();
+                format!(", e.g. {}", first.join(", "))
+            };
+            format!(
+                "{} {}, threshold {}{sample}",
+                e.result,
+                evidence_value(v),
+                crate::notify::compose::threshold_text_vi(&e)
+            )
+        }
+        Err(_) => v.to_string(),
+    }
 }
 
 async fn findings(settings: Settings, command: FindingsCommand) -> ExitCode {
@@ -1034,9 +1217,8 @@ async fn findings(settings: Settings, command: FindingsCommand) -> ExitCode {
                             }
                             println!("Audit trail:");
                             for e in &d.events {
-                                let ev = &e.evidence;
                                 println!(
-                                    "  {}  {:<18} {:<12} by {}{}  [{} {}/{}, threshold {}{}]",
+                                    "  {}  {:<18} {:<12} by {}{}  [{}]",
                                     format_local(e.at),
                                     e.kind,
                                     e.state.as_str(),
@@ -1045,22 +1227,7 @@ async fn findings(settings: Settings, command: FindingsCommand) -> ExitCode {
                                         .as_deref()
                                         .map(|n| format!(": {n}"))
                                         .unwrap_or_default(),
-                                    ev["result"].as_str().unwrap_or("?"),
-                                    ev["numerator"],
-                                    ev["denominator"],
-                                    ev["warning_below"],
-                                    ev["sample"]
-                                        .as_array()
-                                        .filter(|s| !s.is_empty())
-                                        .map(|s| format!(
-                                            ", e.g. {}",
-                                            s.iter()
-                                                .take(3)
-                                                .filter_map(|v| v.as_str())
-                                                .collect::<Vec<_>>()
-                                                .join(", ")
-                                        ))
-                                        .unwrap_or_default(),
+                                    evidence_text(&e.evidence),
                                 );
                             }
                         }

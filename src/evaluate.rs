@@ -9,15 +9,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
+use crate::assess::{self, PeriodFacts};
 use crate::calendar::WorkCalendar;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Unit, UnitCode};
-use crate::findings::{Decision, EventKind, Evidence, LastResult, State, decide};
+use crate::findings::{Current, Decision, EventKind, Evidence, LastResult, State, Streak};
 use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, compute, compute_for_units};
 use crate::metrics::Metrics;
 use crate::notify::{Alert, Composer};
 use crate::periods::Period;
-use crate::rules::{Freshness, Outcome, Rule, RuleSet, evaluate};
+use crate::rules::{Check, Compare, Freshness, Outcome, Rule, RuleSet};
 use crate::storage::{FindingTransition, Store};
 use crate::time::Month;
 
@@ -43,6 +44,19 @@ pub struct EvalReport {
     pub other_transitions: u32,
     pub unknown: u32,
     pub emails_queued: u32,
+}
+
+/// A transition `rules replay` found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ReplayEvent {
+    /// When live evaluation would have made it.
+    pub at: DateTime<Utc>,
+    pub period: String,
+    pub rule_id: String,
+    pub unit_code: String,
+    pub kind: EventKind,
+    pub severity: crate::domain::Severity,
+    pub evidence: Evidence,
 }
 
 impl Evaluator {
@@ -102,101 +116,108 @@ impl Evaluator {
         };
         let mut unchanged = Vec::new();
 
-        for rule in &self.rules.rules {
-            let freshness = self.freshness(store, rule.source(), now).await?;
-            for value in values
-                .iter()
-                .filter(|v| v.indicator == rule.threshold.indicator)
-            {
-                let Some(unit) = unit_by_code.get(&value.unit_code) else {
-                    continue;
-                };
-                report.evaluated += 1;
-                crate::health::progress();
-                let outcome = evaluate(&rule.threshold, value.ratio, &freshness, now);
-                if matches!(outcome, Outcome::Unknown(_)) {
-                    report.unknown += 1;
-                }
-                let evidence = evidence_of(rule, value, &outcome);
-                let existing = by_key.get(&(rule.id.as_str(), value.unit_code.as_str()));
-                match decide(existing.map(|f| f.current()), &outcome) {
-                    Decision::Nothing => {}
-                    Decision::Record => {
-                        if let Some(f) = existing {
-                            unchanged.push((
-                                f.id,
-                                LastResult::of(&outcome),
-                                serde_json::to_value(&evidence)?,
-                            ));
-                        }
+        let facts = self.facts(store, &values, period, now).await?;
+        let judgements = assess::judge(&self.rules.rules, &units, &facts, now);
+        let mut streaks = store.rule_streaks().await?;
+        let mut changed_streaks = Vec::new();
+
+        for j in &judgements {
+            let (rule, unit) = (j.rule, j.unit);
+            report.evaluated += 1;
+            crate::health::progress();
+            let outcome = &j.evaluation.outcome;
+            if matches!(outcome, Outcome::Unknown(_)) {
+                report.unknown += 1;
+            }
+            let key = (rule.id.as_str().to_owned(), unit.code.as_str().to_owned());
+            let before = streaks.remove(&key).unwrap_or_default();
+            let existing = by_key.get(&(rule.id.as_str(), unit.code.as_str()));
+            let (decision, streak) = assess::step(existing.map(|f| f.current()), before, j);
+            if streak != before {
+                changed_streaks.push((key, streak));
+            }
+            let evidence = &j.evidence;
+            match decision {
+                Decision::Nothing => {}
+                Decision::Record => {
+                    if let Some(f) = existing {
+                        unchanged.push((
+                            f.id,
+                            LastResult::of(outcome),
+                            serde_json::to_value(evidence)?,
+                        ));
                     }
-                    Decision::Transition {
+                }
+                Decision::Transition {
+                    kind,
+                    state,
+                    severity,
+                } => {
+                    let t = FindingTransition {
+                        rule_id: rule.id.as_str().to_owned(),
+                        unit_code: unit.code.as_str().to_owned(),
+                        expected: existing.map(|f| (f.id, f.current())),
                         kind,
                         state,
                         severity,
-                    } => {
-                        let t = FindingTransition {
-                            rule_id: rule.id.as_str().to_owned(),
-                            unit_code: value.unit_code.as_str().to_owned(),
-                            expected: existing.map(|f| (f.id, f.current())),
-                            kind,
-                            state,
-                            severity,
-                            last_result: LastResult::of(&outcome),
-                            evidence: serde_json::to_value(&evidence)?,
-                            at: now,
-                            actor: SYSTEM_ACTOR.into(),
-                            note: None,
-                        };
-                        let previous = existing.map(|f| f.severity);
-                        let mut queued = false;
-                        let applied = store
-                            .apply_finding_transition(&t, |finding_id| {
-                                if !kind.notifies(previous, severity)
-                                    || state == State::Silenced
-                                    || muted(rule.id.as_str(), unit)
-                                {
-                                    return None;
-                                }
-                                let email = self.compose(
-                                    finding_id, kind, unit, rule, severity, &evidence, now,
-                                );
-                                queued = email.is_some();
-                                email
-                            })
-                            .await?;
-                        let Some(finding_id) = applied else {
-                            tracing::info!(rule = %rule.id, unit = %unit.code, "finding changed concurrently; skipped");
-                            continue;
-                        };
-                        metrics
-                            .finding_transitions_total
-                            .with_label_values(&[kind.as_str()])
-                            .inc();
-                        tracing::info!(
-                            finding = finding_id,
-                            rule = %rule.id,
-                            unit = %unit.code,
-                            transition = kind.as_str(),
-                            severity = severity.as_str(),
-                            result = outcome.label(),
-                            numerator = value.ratio.numerator,
-                            denominator = value.ratio.denominator,
-                            "finding {}",
-                            kind.as_str()
-                        );
-                        match kind {
-                            EventKind::Opened | EventKind::Reopened => report.opened += 1,
-                            EventKind::Resolved => report.resolved += 1,
-                            _ => report.other_transitions += 1,
-                        }
-                        if queued {
-                            report.emails_queued += 1;
-                        }
+                        last_result: LastResult::of(outcome),
+                        evidence: serde_json::to_value(evidence)?,
+                        at: now,
+                        actor: SYSTEM_ACTOR.into(),
+                        note: None,
+                    };
+                    let previous = existing.map(|f| f.severity);
+                    let mut queued = false;
+                    let applied = store
+                        .apply_finding_transition(&t, |finding_id| {
+                            if !kind.notifies(previous, severity)
+                                || state == State::Silenced
+                                || muted(rule.id.as_str(), unit)
+                            {
+                                return None;
+                            }
+                            let email =
+                                self.compose(finding_id, kind, unit, rule, severity, evidence, now);
+                            queued = email.is_some();
+                            email
+                        })
+                        .await?;
+                    let Some(finding_id) = applied else {
+                        tracing::info!(rule = %rule.id, unit = %unit.code, "finding changed concurrently; skipped");
+                        continue;
+                    };
+                    metrics
+                        .finding_transitions_total
+                        .with_label_values(&[kind.as_str()])
+                        .inc();
+                    tracing::info!(
+                        finding = finding_id,
+                        rule = %rule.id,
+                        unit = %unit.code,
+                        transition = kind.as_str(),
+                        severity = severity.as_str(),
+                        result = outcome.label(),
+                        value = ?evidence.value,
+                        numerator = ?evidence.numerator,
+                        denominator = ?evidence.denominator,
+                        "finding {}",
+                        kind.as_str()
+                    );
+                    match kind {
+                        EventKind::Opened | EventKind::Reopened => report.opened += 1,
+                        EventKind::Resolved => report.resolved += 1,
+                        _ => report.other_transitions += 1,
+                    }
+                    if queued {
+                        report.emails_queued += 1;
                     }
                 }
             }
         }
+        // Streaks of pairs no longer judged (a rule removed, a unit retired)
+        // are dropped, so that they cannot open a finding later.
+        changed_streaks.extend(streaks.into_keys().map(|k| (k, Streak::default())));
+        store.save_rule_streaks(&changed_streaks, now).await?;
         store.record_finding_results(&unchanged, now).await?;
         Ok(report)
     }
@@ -235,6 +256,123 @@ impl Evaluator {
                 None
             }
         }
+    }
+
+    /// Evaluates the rule set month by month against stored history, as
+    /// live evaluation would have at the last second of each month, and
+    /// returns the finding transitions it would have made. Writes nothing
+    /// and sends nothing. Earlier months for trends are read as stored
+    /// (computed from the records where they never were); sources count as
+    /// fresh, so staleness rules are not replayed; people's actions
+    /// (acknowledge, silence, manual resolve) are not part of history here.
+    pub async fn replay(
+        &self,
+        store: &Store,
+        from: Month,
+        to: Month,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<ReplayEvent>> {
+        let units = store.units().await?;
+        let all: Vec<&UnitCode> = units.iter().map(|u| &u.code).collect();
+        let every: BTreeSet<&UnitCode> = all.iter().copied().collect();
+        let rules: Vec<Rule> = self
+            .rules
+            .rules
+            .iter()
+            .filter(|r| !r.is_province_wide())
+            .cloned()
+            .collect();
+        let needs = |compare: Compare| {
+            rules
+                .iter()
+                .any(|r| matches!(r.check, Check::Trend { compare: c, .. } if c == compare))
+        };
+        let mut state: HashMap<(String, String), (Option<Current>, Streak)> = HashMap::new();
+        let mut out = Vec::new();
+        let mut month = from;
+        while month <= to && month.start() <= now {
+            let at = (month.end() - chrono::Duration::seconds(1)).min(now);
+            let values = self.compute_month(store, &all, &every, month, at).await?;
+            let earlier = |m: Month| {
+                let all = &all;
+                let every = &every;
+                async move {
+                    let stored = store.stored_indicator_values(&[m.to_string()]).await?;
+                    let values = if stored.is_empty() {
+                        self.compute_month(store, all, every, m, m.end()).await?
+                    } else {
+                        stored
+                    };
+                    anyhow::Ok(assess::by_unit(&values))
+                }
+            };
+            let previous = if needs(Compare::PreviousPeriod) {
+                earlier(month.previous()).await?
+            } else {
+                HashMap::new()
+            };
+            let last_year = if needs(Compare::LastYear) {
+                earlier(month.year_earlier()).await?
+            } else {
+                HashMap::new()
+            };
+            let portal = store.portal_scores(&month.to_string()).await?;
+            let facts = PeriodFacts {
+                period: month.to_string(),
+                current: assess::by_unit(&values),
+                previous,
+                last_year,
+                scores: assess::scores(&values, &portal, &self.settings.indicators.bands),
+                freshness: ["procedures", "documents", "reports"]
+                    .into_iter()
+                    .map(|s| {
+                        let f = Freshness {
+                            source: s.to_owned(),
+                            last_success: Some(at),
+                            stale_after: chrono::Duration::days(1),
+                            down: None,
+                        };
+                        (s.to_owned(), f)
+                    })
+                    .collect(),
+            };
+            for j in assess::judge(&rules, &units, &facts, at) {
+                let key = (
+                    j.rule.id.as_str().to_owned(),
+                    j.unit.code.as_str().to_owned(),
+                );
+                let (current, streak) = state.get(&key).copied().unwrap_or_default();
+                let (decision, streak) = assess::step(current, streak, &j);
+                let last_result = LastResult::of(&j.evaluation.outcome);
+                let current = match decision {
+                    Decision::Transition {
+                        kind,
+                        state: s,
+                        severity,
+                    } => {
+                        out.push(ReplayEvent {
+                            at,
+                            period: month.to_string(),
+                            rule_id: key.0.clone(),
+                            unit_code: key.1.clone(),
+                            kind,
+                            severity,
+                            evidence: j.evidence.clone(),
+                        });
+                        Some(Current {
+                            state: s,
+                            severity,
+                            last_result,
+                        })
+                    }
+                    Decision::Record => current.map(|c| Current { last_result, ..c }),
+                    Decision::Nothing => current,
+                };
+                state.insert(key, (current, streak));
+            }
+            month = month.next();
+        }
+        Ok(out)
     }
 
     /// Recomputes the indicators that can have changed and stores them:
@@ -345,24 +483,87 @@ impl Evaluator {
         Ok(out)
     }
 
+    /// What the rules judge: the current month's values, the earlier
+    /// months' stored values (for trends), the 766 scores and every
+    /// source's freshness. Earlier months and scores are loaded only when a
+    /// rule needs them.
+    async fn facts(
+        &self,
+        store: &Store,
+        values: &[IndicatorValue],
+        period: Month,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<PeriodFacts> {
+        let rules = &self.rules.rules;
+        let needs = |compare: Compare| {
+            rules
+                .iter()
+                .any(|r| matches!(r.check, Check::Trend { compare: c, .. } if c == compare))
+        };
+        let stored = |month: Month| async move {
+            anyhow::Ok(assess::by_unit(
+                &store.stored_indicator_values(&[month.to_string()]).await?,
+            ))
+        };
+        let previous = if needs(Compare::PreviousPeriod) {
+            stored(period.previous()).await?
+        } else {
+            HashMap::new()
+        };
+        let last_year = if needs(Compare::LastYear) {
+            stored(period.year_earlier()).await?
+        } else {
+            HashMap::new()
+        };
+        let scores = if rules
+            .iter()
+            .any(|r| matches!(r.check, Check::Score766 { .. }))
+        {
+            let portal = store.portal_scores(&period.to_string()).await?;
+            assess::scores(values, &portal, &self.settings.indicators.bands)
+        } else {
+            HashMap::new()
+        };
+        Ok(PeriodFacts {
+            period: period.to_string(),
+            current: assess::by_unit(values),
+            previous,
+            last_year,
+            scores,
+            freshness: self.freshness(store, now).await?,
+        })
+    }
+
+    /// How fresh every source's data is, and whether it is down.
     async fn freshness(
         &self,
         store: &Store,
-        source: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Freshness> {
-        let state = store.source_state(source).await?;
-        let stale_after = self
-            .settings
-            .sources
-            .get(source)
-            .map(|s| s.stale_after(now))
-            .unwrap_or(std::time::Duration::from_secs(600));
-        Ok(Freshness {
-            source: source.to_owned(),
-            last_success: state.and_then(|s| s.last_success_at),
-            stale_after: chrono::Duration::from_std(stale_after)?,
-        })
+    ) -> anyhow::Result<HashMap<String, Freshness>> {
+        let states = store.source_states().await?;
+        let mut out = HashMap::new();
+        // A source that is not enabled is absent: rules on its data are
+        // unknown, and its staleness is not judged.
+        for source in ["procedures", "documents", "reports", "portal", "units"] {
+            let Some(settings) = self.settings.sources.get(source).filter(|s| s.enabled) else {
+                continue;
+            };
+            let state = states.iter().find(|s| s.source == source);
+            let stale_after = settings.stale_after(now);
+            let down = state
+                .filter(|s| s.health == "down")
+                .map(|s| u32::try_from(s.consecutive_failures).unwrap_or(u32::MAX));
+            out.insert(
+                source.to_owned(),
+                Freshness {
+                    source: source.to_owned(),
+                    last_success: state.and_then(|s| s.last_success_at),
+                    stale_after: chrono::Duration::from_std(stale_after)?,
+                    down,
+                },
+            );
+        }
+        Ok(out)
     }
 
     /// The unit's head and the inspection team, without duplicates.
@@ -374,23 +575,5 @@ impl Evaluator {
             }
         }
         out
-    }
-}
-
-fn evidence_of(rule: &Rule, value: &IndicatorValue, outcome: &Outcome) -> Evidence {
-    Evidence {
-        indicator: rule.threshold.indicator.as_str().to_owned(),
-        period: value.period.to_string(),
-        numerator: value.ratio.numerator,
-        denominator: value.ratio.denominator,
-        value: value.ratio.value(),
-        warning_below: rule.threshold.warning_below,
-        critical_below: rule.threshold.critical_below,
-        result: outcome.label().to_owned(),
-        reason: match outcome {
-            Outcome::Unknown(u) => Some(u.to_string()),
-            _ => None,
-        },
-        sample: value.sample.clone(),
     }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Severity;
-use crate::rules::Outcome;
+use crate::rules::{Hysteresis, Outcome};
 
 /// The workflow axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -101,19 +101,65 @@ impl FromStr for LastResult {
 /// to explain the result without the data it came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
-    pub indicator: String,
+    /// The rule's kind: threshold, count, trend, peer_outlier, staleness,
+    /// score766.
+    pub rule_kind: String,
+    /// The indicator judged, if the rule reads one.
+    pub indicator: Option<String>,
+    /// The period judged (a month, e.g. `2026-08`), or the time of a
+    /// staleness check.
     pub period: String,
-    pub numerator: u64,
-    pub denominator: u64,
+    pub numerator: Option<u64>,
+    pub denominator: Option<u64>,
+    /// The value judged, in the check's units (see `unit_of_value`).
     pub value: Option<f64>,
-    pub warning_below: f64,
-    pub critical_below: Option<f64>,
+    /// What it was compared with: the earlier value of a trend, the peers'
+    /// median.
+    pub reference: Option<f64>,
+    /// `below` or `above`: which side of a level is a breach.
+    pub bound: String,
+    pub info: Option<f64>,
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+    /// `ratio`, `count`, `points` or `seconds`.
+    pub unit_of_value: String,
     /// `pass`, `fail` or `unknown`.
     pub result: String,
     /// Why the result is unknown, in words.
     pub reason: Option<String>,
     /// Ids of records behind the shortfall (e.g. late dossiers' codes).
     pub sample: Vec<String>,
+}
+
+/// Evaluations in a row that failed, and passes in a row that cleared the
+/// resolve margin: what hysteresis counts. Unknown results change neither.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Streak {
+    pub fails: u32,
+    pub passes: u32,
+}
+
+impl Streak {
+    /// The streak after one more evaluation.
+    pub fn after(self, outcome: &Outcome, clear: bool) -> Streak {
+        match outcome {
+            Outcome::Fail { .. } => Streak {
+                fails: self.fails.saturating_add(1),
+                passes: 0,
+            },
+            // A pass inside the margin breaks a run of failures but does not
+            // count towards resolving.
+            Outcome::Pass => Streak {
+                fails: 0,
+                passes: if clear {
+                    self.passes.saturating_add(1)
+                } else {
+                    0
+                },
+            },
+            Outcome::Unknown(_) => self,
+        }
+    }
 }
 
 /// What the decision needs to know of an existing finding.
@@ -253,27 +299,42 @@ pub enum Decision {
     },
 }
 
-/// Decides the transition for a finding (`None`: none exists) given an outcome.
-pub fn decide(current: Option<Current>, outcome: &Outcome) -> Decision {
+/// Decides the transition for a finding (`None`: none exists) given an
+/// evaluation, with hysteresis: a finding opens after
+/// `breaches_to_open` failures in a row and resolves after
+/// `passes_to_resolve` passes in a row beyond the resolve margin. `streak`
+/// already counts this evaluation (see [`Streak::after`]).
+pub fn decide(
+    current: Option<Current>,
+    outcome: &Outcome,
+    streak: Streak,
+    hysteresis: &Hysteresis,
+) -> Decision {
     use Decision::*;
+    let may_open = streak.fails >= hysteresis.breaches_to_open.max(1);
+    let may_resolve = streak.passes >= hysteresis.passes_to_resolve.max(1);
     match (current, outcome) {
-        (None, Outcome::Fail { severity }) => Transition {
+        (None, Outcome::Fail { severity }) if may_open => Transition {
             kind: EventKind::Opened,
             state: State::Open,
             severity: *severity,
         },
         (None, _) => Nothing,
-        (Some(c), Outcome::Fail { severity }) if c.state == State::Resolved => Transition {
-            kind: EventKind::Reopened,
-            state: State::Open,
-            severity: *severity,
-        },
-        (Some(c), Outcome::Fail { severity }) if *severity != c.severity => Transition {
-            kind: EventKind::SeverityChanged,
-            state: c.state,
-            severity: *severity,
-        },
-        (Some(c), Outcome::Pass) if c.state.is_active() => Transition {
+        (Some(c), Outcome::Fail { severity }) if c.state == State::Resolved && may_open => {
+            Transition {
+                kind: EventKind::Reopened,
+                state: State::Open,
+                severity: *severity,
+            }
+        }
+        (Some(c), Outcome::Fail { severity }) if c.state.is_active() && *severity != c.severity => {
+            Transition {
+                kind: EventKind::SeverityChanged,
+                state: c.state,
+                severity: *severity,
+            }
+        }
+        (Some(c), Outcome::Pass) if c.state.is_active() && may_resolve => Transition {
             kind: EventKind::Resolved,
             state: State::Resolved,
             severity: c.severity,
@@ -391,8 +452,149 @@ mod tests {
             ),
         ];
         for (cur, outcome, expected) in cases {
-            assert_eq!(decide(cur, &outcome), expected, "{cur:?} + {outcome:?}");
+            let streak = Streak::default().after(&outcome, true);
+            assert_eq!(
+                decide(cur, &outcome, streak, &Hysteresis::default()),
+                expected,
+                "{cur:?} + {outcome:?}"
+            );
         }
+    }
+
+    /// Runs a sequence of evaluations through `decide`, as the evaluator
+    /// does, and returns the transitions that happened (by step index).
+    fn run(steps: &[(Outcome, bool)], h: &Hysteresis) -> Vec<(usize, EventKind)> {
+        let mut current: Option<Current> = None;
+        let mut streak = Streak::default();
+        let mut out = Vec::new();
+        for (i, (outcome, clear)) in steps.iter().enumerate() {
+            streak = streak.after(outcome, *clear);
+            match decide(current, outcome, streak, h) {
+                Decision::Transition {
+                    kind,
+                    state,
+                    severity,
+                } => {
+                    out.push((i, kind));
+                    current = Some(Current {
+                        state,
+                        severity,
+                        last_result: LastResult::of(outcome),
+                    });
+                }
+                Decision::Record | Decision::Nothing => {
+                    if let Some(c) = current.as_mut() {
+                        c.last_result = LastResult::of(outcome);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hysteresis_keeps_a_value_oscillating_around_the_level_from_flapping() {
+        use EventKind::*;
+        let w = || fail(Severity::Warning);
+        let pass_near = || (Outcome::Pass, false);
+        let pass_clear = || (Outcome::Pass, true);
+        let h = Hysteresis {
+            breaches_to_open: 2,
+            passes_to_resolve: 2,
+            resolve_margin: 0.02,
+        };
+        type Case = (&'static str, Vec<(Outcome, bool)>, Vec<(usize, EventKind)>);
+        let cases: Vec<Case> = vec![
+            (
+                "one breach alone never opens",
+                vec![(w(), false), pass_near(), (w(), false), pass_near()],
+                vec![],
+            ),
+            (
+                "two breaches in a row open",
+                vec![(w(), false), (w(), false), (w(), false)],
+                vec![(1, Opened)],
+            ),
+            (
+                "oscillating just above the level after opening never resolves",
+                vec![
+                    (w(), false),
+                    (w(), false),
+                    pass_near(),
+                    (w(), false),
+                    pass_near(),
+                    pass_near(),
+                    pass_near(),
+                ],
+                vec![(1, Opened)],
+            ),
+            (
+                "two clear passes in a row resolve",
+                vec![
+                    (w(), false),
+                    (w(), false),
+                    pass_clear(),
+                    pass_near(),
+                    pass_clear(),
+                    pass_clear(),
+                ],
+                vec![(1, Opened), (5, Resolved)],
+            ),
+            (
+                "unknown in between neither opens, resolves nor breaks a run",
+                vec![
+                    (w(), false),
+                    (unknown(), false),
+                    (w(), false),
+                    pass_clear(),
+                    (unknown(), false),
+                    (unknown(), false),
+                    pass_clear(),
+                ],
+                vec![(2, Opened), (4, BecameUnknown), (6, Resolved)],
+            ),
+            (
+                "a failure after resolution reopens after two breaches",
+                vec![
+                    (w(), false),
+                    (w(), false),
+                    pass_clear(),
+                    pass_clear(),
+                    (w(), false),
+                    (w(), false),
+                ],
+                vec![(1, Opened), (3, Resolved), (5, Reopened)],
+            ),
+        ];
+        for (name, steps, expected) in cases {
+            assert_eq!(run(&steps, &h), expected, "{name}");
+        }
+        // Without hysteresis the same oscillation opens and resolves every time.
+        let flappy = vec![(w(), false), pass_clear(), (w(), false), pass_clear()];
+        assert_eq!(
+            run(&flappy, &Hysteresis::default()),
+            vec![(0, Opened), (1, Resolved), (2, Reopened), (3, Resolved)]
+        );
+    }
+
+    #[test]
+    fn a_stale_source_keeps_an_open_finding_open_and_marks_it_unknown() {
+        let h = Hysteresis::default();
+        let stale = Outcome::Unknown(crate::rules::Unknown::StaleSource {
+            source: "procedures".into(),
+            last_success: None,
+        });
+        let steps = vec![
+            (fail(Severity::Critical), false),
+            (stale.clone(), false),
+            (stale.clone(), false),
+            (stale, false),
+        ];
+        assert_eq!(
+            run(&steps, &h),
+            vec![(0, EventKind::Opened), (1, EventKind::BecameUnknown)],
+            "only one event for becoming unknown, and no resolution"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod assess;
 pub mod calendar;
 pub mod cli;
 pub mod config;

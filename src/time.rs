@@ -144,6 +144,14 @@ impl Month {
         }
     }
 
+    /// The same month a year earlier.
+    pub fn year_earlier(self) -> Self {
+        Self {
+            year: self.year - 1,
+            month: self.month,
+        }
+    }
+
     /// Start of the month (inclusive) in UTC.
     pub fn start(self) -> DateTime<Utc> {
         local_to_utc(self.first_day().and_hms_opt(0, 0, 0).expect("midnight"))

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{EmailAddress, Severity, Unit};
 use crate::findings::{EventKind, Evidence};
+use crate::indicators::IndicatorId;
 use crate::rules::Rule;
 use crate::storage::NewEmail;
 use crate::time::format_local;
@@ -93,9 +94,10 @@ impl Composer {
             severity_vi => a.severity.name_vi(),
             period => &a.evidence.period,
             evidence => a.evidence,
-            late_count => a.evidence.denominator.saturating_sub(a.evidence.numerator),
-            value_text => a.evidence.value.map(percent_vi).unwrap_or_else(|| "không xác định".into()),
-            threshold_text => threshold_text(a.evidence),
+            record_noun => record_noun_vi(a.evidence),
+            shortfall => shortfall(a.evidence),
+            value_text => value_text_vi(a.evidence),
+            threshold_text => threshold_text_vi(a.evidence),
             at_local => format_local(a.at),
             finding_id => a.finding_id,
         };
@@ -170,11 +172,11 @@ fn alert_subject(a: &Alert<'_>) -> String {
             Severity::Info => "Thông tin".to_owned(),
         },
     };
-    let value = a
-        .evidence
-        .value
-        .map(|v| format!(" (đạt {})", percent_vi(v)))
-        .unwrap_or_default();
+    let value = match (a.evidence.value, a.evidence.rule_kind.as_str()) {
+        (None, _) => String::new(),
+        (Some(v), "threshold") => format!(" (đạt {})", percent_vi(v)),
+        (Some(_), _) => format!(" ({})", value_text_vi(a.evidence)),
+    };
     // Names from upstreams may carry line breaks; a header must not.
     let unit: String = a.unit.name.split_whitespace().collect::<Vec<_>>().join(" ");
     format!("[par-monitor] {tag}: {unit} – {}{value}", a.rule.title_vi)
@@ -185,15 +187,112 @@ pub fn percent_vi(v: f64) -> String {
     format!("{:.1}%", v * 100.0).replace('.', ",")
 }
 
-fn threshold_text(e: &Evidence) -> String {
-    match e.critical_below {
-        Some(c) => format!(
-            "cảnh báo dưới {}, nghiêm trọng dưới {}",
-            percent_vi(e.warning_below),
-            percent_vi(c)
-        ),
-        None => format!("cảnh báo dưới {}", percent_vi(e.warning_below)),
+/// A number with a decimal comma: `72.5` → `72,50`.
+fn decimal_vi(v: f64, places: usize) -> String {
+    format!("{v:.places$}").replace('.', ",")
+}
+
+/// A duration in seconds, in words: `7500` → `2 giờ 5 phút`.
+fn duration_vi(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "chưa từng có dữ liệu".into();
     }
+    let mins = (secs / 60.0).round() as i64;
+    let (d, h, m) = (mins / 1440, mins / 60 % 24, mins % 60);
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d} ngày"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} giờ"));
+    }
+    if m > 0 || parts.is_empty() {
+        parts.push(format!("{m} phút"));
+    }
+    parts.join(" ")
+}
+
+/// A value or level in the evidence's units, in Vietnamese.
+fn amount_vi(e: &Evidence, v: f64) -> String {
+    match e.unit_of_value.as_str() {
+        "ratio" if e.rule_kind == "threshold" => percent_vi(v),
+        // Drops and gaps are differences of rates: percentage points.
+        "ratio" => format!("{} điểm %", decimal_vi(v * 100.0, 1)),
+        "count" => format!("{v:.0}"),
+        "seconds" => duration_vi(v),
+        "points" => format!("{} điểm", decimal_vi(v, 2)),
+        _ => decimal_vi(v, 2),
+    }
+}
+
+/// What the records behind an indicator are called.
+fn record_noun_vi(e: &Evidence) -> &'static str {
+    match e
+        .indicator
+        .as_deref()
+        .and_then(|i| i.parse::<IndicatorId>().ok())
+    {
+        Some(i) if i.source() == "documents" => "văn bản",
+        Some(i) if i.source() == "reports" => "báo cáo",
+        _ => "hồ sơ",
+    }
+}
+
+/// How many records count against the unit (the sample lists the first).
+fn shortfall(e: &Evidence) -> u64 {
+    let (Some(n), Some(d)) = (e.numerator, e.denominator) else {
+        return 0;
+    };
+    match e
+        .indicator
+        .as_deref()
+        .and_then(|i| i.parse::<IndicatorId>().ok())
+    {
+        Some(i) if !i.higher_is_better() => n,
+        _ => d.saturating_sub(n),
+    }
+}
+
+/// The judged value, in words.
+pub fn value_text_vi(e: &Evidence) -> String {
+    let Some(v) = e.value else {
+        return match &e.reason {
+            Some(r) => format!("không xác định ({r})"),
+            None => "không xác định".into(),
+        };
+    };
+    match (e.rule_kind.as_str(), e.reference) {
+        ("trend", Some(r)) => format!(
+            "giảm {} so với kỳ so sánh ({})",
+            amount_vi(e, v),
+            percent_vi(r)
+        ),
+        ("peer_outlier", Some(r)) => format!(
+            "thấp hơn trung vị đơn vị cùng loại {} (trung vị {})",
+            amount_vi(e, v),
+            percent_vi(r)
+        ),
+        ("staleness", _) => format!("dữ liệu cũ {}", amount_vi(e, v)),
+        _ => amount_vi(e, v),
+    }
+}
+
+/// The levels, in words: `cảnh báo dưới 95,0%, nghiêm trọng dưới 90,0%`.
+pub fn threshold_text_vi(e: &Evidence) -> String {
+    let side = if e.bound == "below" {
+        "dưới"
+    } else {
+        "trên"
+    };
+    [
+        ("thông tin", e.info),
+        ("cảnh báo", e.warning),
+        ("nghiêm trọng", e.critical),
+    ]
+    .into_iter()
+    .filter_map(|(name, level)| level.map(|l| format!("{name} {side} {}", amount_vi(e, l))))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 pub fn truncate_chars(s: &str, max: usize) -> String {
@@ -209,38 +308,129 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use crate::domain::UnitCode;
-    use crate::indicators::IndicatorId;
-    use crate::rules::{PlanSection, RuleId, Threshold};
+    use crate::rules::RuleSet;
     use chrono::TimeZone;
 
     fn rule() -> Rule {
-        Rule {
-            id: RuleId::parse("on-time-resolution").unwrap(),
-            title_vi: "Tỷ lệ hồ sơ giải quyết đúng hạn dưới 95%".into(),
-            title_en: "On-time resolution below 95%".into(),
-            section: PlanSection::new(2).unwrap(),
-            threshold: Threshold {
-                indicator: IndicatorId::OnTime,
-                warning_below: 0.95,
-                critical_below: Some(0.9),
-                min_sample: 1,
-            },
-        }
+        RuleSet::parse(
+            r#"
+[[rule]]
+id = "on-time-resolution"
+title_vi = "Tỷ lệ hồ sơ giải quyết đúng hạn dưới 95%"
+title_en = "On-time resolution below 95%"
+section = 2
+kind = "threshold"
+indicator = "on_time"
+warning_below = 0.95
+critical_below = 0.90
+"#,
+            "rules.toml",
+        )
+        .unwrap()
+        .rules
+        .remove(0)
     }
 
     fn evidence() -> Evidence {
         Evidence {
-            indicator: "on_time".into(),
+            rule_kind: "threshold".into(),
+            indicator: Some("on_time".into()),
             period: "2026-08".into(),
-            numerator: 80,
-            denominator: 100,
+            numerator: Some(80),
+            denominator: Some(100),
             value: Some(0.8),
-            warning_below: 0.95,
-            critical_below: Some(0.9),
+            reference: None,
+            bound: "below".into(),
+            info: None,
+            warning: Some(0.95),
+            critical: Some(0.9),
+            unit_of_value: "ratio".into(),
             result: "fail".into(),
             reason: None,
             sample: vec!["H44.100-260803-00001".into()],
         }
+    }
+
+    #[test]
+    fn every_kind_of_evidence_reads_in_words() {
+        let base = evidence();
+        let with = |kind: &str,
+                    unit: &str,
+                    value: f64,
+                    reference: Option<f64>,
+                    bound: &str,
+                    w: f64,
+                    c: Option<f64>| Evidence {
+            rule_kind: kind.into(),
+            unit_of_value: unit.into(),
+            value: Some(value),
+            reference,
+            bound: bound.into(),
+            warning: Some(w),
+            critical: c,
+            ..base.clone()
+        };
+        let cases = [
+            (
+                base.clone(),
+                "80,0%",
+                "cảnh báo dưới 95,0%, nghiêm trọng dưới 90,0%",
+            ),
+            (
+                with("count", "count", 3.0, None, "above", 0.0, Some(5.0)),
+                "3",
+                "cảnh báo trên 0, nghiêm trọng trên 5",
+            ),
+            (
+                with("trend", "ratio", 0.07, Some(0.97), "above", 0.05, None),
+                "giảm 7,0 điểm % so với kỳ so sánh (97,0%)",
+                "cảnh báo trên 5,0 điểm %",
+            ),
+            (
+                with(
+                    "peer_outlier",
+                    "ratio",
+                    0.125,
+                    Some(0.975),
+                    "above",
+                    0.10,
+                    None,
+                ),
+                "thấp hơn trung vị đơn vị cùng loại 12,5 điểm % (trung vị 97,5%)",
+                "cảnh báo trên 10,0 điểm %",
+            ),
+            (
+                with(
+                    "staleness",
+                    "seconds",
+                    7500.0,
+                    None,
+                    "above",
+                    3600.0,
+                    Some(86400.0),
+                ),
+                "dữ liệu cũ 2 giờ 5 phút",
+                "cảnh báo trên 1 giờ, nghiêm trọng trên 1 ngày",
+            ),
+            (
+                with("score766", "points", 72.5, None, "below", 80.0, Some(50.0)),
+                "72,50 điểm",
+                "cảnh báo dưới 80,00 điểm, nghiêm trọng dưới 50,00 điểm",
+            ),
+        ];
+        for (e, value, threshold) in cases {
+            assert_eq!(value_text_vi(&e), value, "{}", e.rule_kind);
+            assert_eq!(threshold_text_vi(&e), threshold, "{}", e.rule_kind);
+        }
+        let unknown = Evidence {
+            value: None,
+            reason: Some("insufficient sample (2 < 5 records)".into()),
+            ..base
+        };
+        assert_eq!(
+            value_text_vi(&unknown),
+            "không xác định (insufficient sample (2 < 5 records))"
+        );
     }
 
     fn compose(unit_name: &str) -> NewEmail {

@@ -1,6 +1,8 @@
 //! Findings, their append-only audit trail, and the transactional outbox
 //! write that goes with every notifying transition.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
@@ -8,7 +10,7 @@ use sqlx::Row;
 use super::codec::{from_ts, from_ts_opt, json, parse, ts};
 use super::{Result, Store, with_pool};
 use crate::domain::Severity;
-use crate::findings::{Current, EventKind, LastResult, State};
+use crate::findings::{Current, EventKind, LastResult, State, Streak};
 
 /// A finding as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -283,6 +285,69 @@ impl Store {
                 .bind(*id)
                 .execute(&mut *tx)
                 .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Every stored hysteresis streak, keyed by (rule, unit).
+    pub async fn rule_streaks(&self) -> Result<HashMap<(String, String), Streak>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT rule_id, unit_code, fails, passes FROM rule_streaks")
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let fails: i64 = r.try_get("fails")?;
+                    let passes: i64 = r.try_get("passes")?;
+                    Ok((
+                        (r.try_get("rule_id")?, r.try_get("unit_code")?),
+                        Streak {
+                            fails: u32::try_from(fails).unwrap_or(u32::MAX),
+                            passes: u32::try_from(passes).unwrap_or(u32::MAX),
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    /// Stores changed streaks in one transaction; a streak back to zero is
+    /// deleted, so that only failing pairs and pairs on their way to
+    /// resolution are kept.
+    pub async fn save_rule_streaks(
+        &self,
+        changed: &[((String, String), Streak)],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        if changed.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for ((rule, unit), streak) in changed {
+                if *streak == Streak::default() {
+                    sqlx::query("DELETE FROM rule_streaks WHERE rule_id = $1 AND unit_code = $2")
+                        .bind(rule)
+                        .bind(unit)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query(
+                        "INSERT INTO rule_streaks (rule_id, unit_code, fails, passes, updated_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (rule_id, unit_code) DO UPDATE SET
+                            fails = excluded.fails, passes = excluded.passes, updated_at = excluded.updated_at",
+                    )
+                    .bind(rule)
+                    .bind(unit)
+                    .bind(i64::from(streak.fails))
+                    .bind(i64::from(streak.passes))
+                    .bind(ts(at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             tx.commit().await?;
             Ok(())

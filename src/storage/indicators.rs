@@ -6,7 +6,8 @@ use sqlx::{QueryBuilder, Row};
 
 use super::codec::{from_ts, ts};
 use super::{Result, Store, with_pool};
-use crate::indicators::IndicatorValue;
+use crate::domain::{Ratio, UnitCode};
+use crate::indicators::{IndicatorId, IndicatorValue};
 
 /// Rows per INSERT statement (8 parameters each).
 const INSERT_CHUNK: usize = 1000;
@@ -74,6 +75,52 @@ impl Store {
                 })
                 .collect()
         })
+    }
+
+    /// The stored values of the given periods, as computed (for trends
+    /// against earlier periods). Values of unknown indicators or units are
+    /// skipped.
+    pub async fn stored_indicator_values(&self, periods: &[String]) -> Result<Vec<IndicatorValue>> {
+        let mut out = Vec::new();
+        for period in periods {
+            let rows: Vec<(String, String, i64, i64, String)> = with_pool!(self, |pool| {
+                Ok::<_, super::StorageError>(
+                    sqlx::query(
+                        "SELECT unit_code, indicator, numerator, denominator, sample
+                     FROM indicator_values WHERE period = $1",
+                    )
+                    .bind(period)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .map(|r| -> Result<_> {
+                        Ok((
+                            r.try_get::<String, _>("unit_code")?,
+                            r.try_get::<String, _>("indicator")?,
+                            r.try_get::<i64, _>("numerator")?,
+                            r.try_get::<i64, _>("denominator")?,
+                            r.try_get::<String, _>("sample")?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+                )
+            })?;
+            for (unit, indicator, n, d, sample) in rows {
+                let (Ok(unit_code), Ok(indicator)) =
+                    (UnitCode::parse(&unit), indicator.parse::<IndicatorId>())
+                else {
+                    continue;
+                };
+                out.push(IndicatorValue {
+                    unit_code,
+                    indicator,
+                    period: period.clone(),
+                    ratio: Ratio::new(u64::try_from(n).unwrap_or(0), u64::try_from(d).unwrap_or(0)),
+                    sample: serde_json::from_str(&sample).unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// When the values of a period were first computed, if ever (the

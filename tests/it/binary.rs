@@ -146,7 +146,7 @@ pub(crate) fn write_config(
          [rules]\nfile = \"{}\"\n\
          [indicators]\nholidays_file = \"{}\"\n\
          [email]\nfile_dir = \"{}\"\nfrom = \"par-monitor <par-monitor@vpubnd.example>\"\npoll_interval = \"1s\"\n{extra}\n",
-        root.join("config/rules.toml").display(),
+        root.join("tests/fixtures/on-time.rules.toml").display(),
         root.join("config/holidays.toml").display(),
         outbox.display(),
         sim = sim.url,

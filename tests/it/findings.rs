@@ -96,7 +96,7 @@ on_both_backends! {
         assert_eq!(detail.events[2].note.as_deref(), Some("chờ đơn vị giải trình"));
         for e in &detail.events {
             assert!(e.evidence["denominator"].as_u64().unwrap() > 0, "{}: {}", e.kind, e.evidence);
-            assert!(e.evidence["warning_below"].is_number(), "{}", e.kind);
+            assert!(e.evidence["warning"].is_number(), "{}", e.kind);
         }
         assert_eq!(detail.events[4].evidence["result"], "pass");
         assert!(!detail.events[5].evidence["sample"].as_array().unwrap().is_empty(), "late dossiers named");

@@ -152,7 +152,10 @@ pub fn settings(db_url: &str, sim: &SimServer, outbox_dir: &Path) -> Settings {
     );
     set(
         "RULES__FILE",
-        format!("\"{}\"", root.join("config/rules.toml").display()),
+        format!(
+            "\"{}\"",
+            root.join("tests/fixtures/on-time.rules.toml").display()
+        ),
     );
     set(
         "INDICATORS__HOLIDAYS_FILE",

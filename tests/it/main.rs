@@ -6,6 +6,7 @@ mod helpers;
 mod indicators;
 mod ops;
 mod pipeline;
+mod rules;
 mod smtp;
 mod sources;
 mod upstream_http;

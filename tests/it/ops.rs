@@ -492,7 +492,8 @@ fn count_lines(p: &Proc, needle: &str) -> usize {
 async fn sighup_applies_a_changed_rule_without_restart_and_keeps_it_when_the_new_file_is_invalid() {
     let scratch = tempfile::tempdir().unwrap();
     let rules = scratch.path().join("rules.toml");
-    let original = std::fs::read_to_string(repo_root().join("config/rules.toml")).unwrap();
+    let original =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/on-time.rules.toml")).unwrap();
     std::fs::write(&rules, &original).unwrap();
     let rules_env = format!("\"{}\"", rules.display());
     let d = daemon(

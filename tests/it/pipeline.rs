@@ -58,7 +58,7 @@ on_both_backends! {
         let (on_time, received) = truth[&par_monitor::domain::UnitCode::parse("H44.100").unwrap()];
         assert_eq!(f.last_detail["numerator"], on_time);
         assert_eq!(f.last_detail["denominator"], received);
-        assert_eq!(f.last_detail["warning_below"], 0.95);
+        assert_eq!(f.last_detail["warning"], 0.95);
         let sample = f.last_detail["sample"].as_array().unwrap();
         assert_eq!(sample.len() as u64, (received - on_time).min(20));
         let events = app.store.finding_events(f.id).await.unwrap();
@@ -197,7 +197,7 @@ on_both_backends! {
         for f in app.store.findings().await.unwrap() {
             assert_eq!(f.state, State::Open, "{}", f.unit_code);
             assert_eq!(f.last_result, LastResult::Unknown);
-            assert!(f.last_detail["reason"].as_str().unwrap().contains("stale"), "{}", f.last_detail);
+            assert!(f.last_detail["reason"].as_str().unwrap().contains("procedures is down"), "{}", f.last_detail);
             let kinds: Vec<String> = app.store.finding_events(f.id).await.unwrap().into_iter().map(|e| e.kind).collect();
             assert_eq!(kinds, ["opened", "became_unknown"]);
         }

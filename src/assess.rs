@@ -1,0 +1,350 @@
+//! One cycle's judgement, pure: which rule applies to which unit, what each
+//! rule makes of a unit's facts, the evidence kept, and what that does to
+//! the unit's finding. Live evaluation (`evaluate`) and `rules replay` both
+//! go through here, so a replay reports what live evaluation would do.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{PortalScore, Unit, UnitCode, UnitKind};
+use crate::findings::{Current, Decision, Evidence, Streak, decide};
+use crate::indicators::{IndicatorId, IndicatorValue, counts_766};
+use crate::rules::{Bound, Check, Evaluation, Facts, Freshness, Observed, Outcome, Rule, evaluate};
+use crate::score766::{Bands, Score766, score_unit};
+
+/// One unit's indicator values for one period.
+pub type UnitValues = HashMap<IndicatorId, Observed>;
+
+/// Indicator values grouped by unit.
+pub fn by_unit<'v>(
+    values: impl IntoIterator<Item = &'v IndicatorValue>,
+) -> HashMap<UnitCode, UnitValues> {
+    let mut out: HashMap<UnitCode, UnitValues> = HashMap::new();
+    for v in values {
+        out.entry(v.unit_code.clone()).or_default().insert(
+            v.indicator,
+            Observed {
+                ratio: v.ratio,
+                sample: v.sample.clone(),
+            },
+        );
+    }
+    out
+}
+
+/// Each unit's 766 score from its indicator values (and the portal's
+/// online-services group, which no upstream record gives us).
+pub fn scores(
+    values: &[IndicatorValue],
+    portal: &[PortalScore],
+    bands: &Bands,
+) -> HashMap<UnitCode, Score766> {
+    let mut grouped: HashMap<&UnitCode, Vec<&IndicatorValue>> = HashMap::new();
+    for v in values {
+        grouped.entry(&v.unit_code).or_default().push(v);
+    }
+    grouped
+        .into_iter()
+        .map(|(code, values)| {
+            let online = portal
+                .iter()
+                .find(|p| &p.unit_code == code)
+                .and_then(|p| p.groups.get("ONLINE_SERVICES").copied().flatten());
+            let counts = counts_766(values, online);
+            (code.clone(), score_unit(&counts, bands))
+        })
+        .collect()
+}
+
+/// What is known for the period judged.
+#[derive(Debug, Default)]
+pub struct PeriodFacts {
+    /// The period judged, e.g. `2026-08`.
+    pub period: String,
+    pub current: HashMap<UnitCode, UnitValues>,
+    /// The period before, as judged at its end.
+    pub previous: HashMap<UnitCode, UnitValues>,
+    /// The same period a year earlier.
+    pub last_year: HashMap<UnitCode, UnitValues>,
+    pub scores: HashMap<UnitCode, Score766>,
+    pub freshness: HashMap<String, Freshness>,
+}
+
+/// A rule's result for one unit.
+#[derive(Debug, Clone)]
+pub struct Judgement<'a> {
+    pub rule: &'a Rule,
+    pub unit: &'a Unit,
+    pub evaluation: Evaluation,
+    pub evidence: Evidence,
+}
+
+/// The unit that holds province-wide findings (data staleness): the unit
+/// of kind `province`, if the directory has one.
+pub fn province_unit(units: &[Unit]) -> Option<&Unit> {
+    units.iter().find(|u| u.kind == Some(UnitKind::Province))
+}
+
+/// Every rule on every unit it applies to (a province-wide rule once, on
+/// the province unit), in rule order then unit order.
+pub fn judge<'a>(
+    rules: &'a [Rule],
+    units: &'a [Unit],
+    facts: &PeriodFacts,
+    now: DateTime<Utc>,
+) -> Vec<Judgement<'a>> {
+    let empty = UnitValues::new();
+    let mut out = Vec::new();
+    for rule in rules {
+        if rule.is_province_wide() {
+            // A source that is not enabled has no freshness to judge.
+            if !facts.freshness.contains_key(rule.source()) {
+                continue;
+            }
+            if let Some(unit) = province_unit(units) {
+                let f = Facts {
+                    now,
+                    current: &empty,
+                    previous: None,
+                    last_year: None,
+                    peers: &[],
+                    score: None,
+                    freshness: &facts.freshness,
+                };
+                let evaluation = evaluate(rule, &f);
+                let evidence = evidence(rule, &now.to_rfc3339(), &evaluation);
+                out.push(Judgement {
+                    rule,
+                    unit,
+                    evaluation,
+                    evidence,
+                });
+            }
+            continue;
+        }
+        let applies: Vec<&Unit> = units
+            .iter()
+            .filter(|u| rule.applies_to.matches(u))
+            .collect();
+        // Peers are the units of the same kind the rule applies to.
+        let mut peers: HashMap<Option<UnitKind>, Vec<crate::domain::Ratio>> = HashMap::new();
+        if let Check::PeerOutlier { indicator, .. } = &rule.check {
+            for u in &applies {
+                if let Some(o) = facts.current.get(&u.code).and_then(|v| v.get(indicator)) {
+                    peers.entry(u.kind).or_default().push(o.ratio);
+                }
+            }
+        }
+        for unit in applies {
+            let f = Facts {
+                now,
+                current: facts.current.get(&unit.code).unwrap_or(&empty),
+                previous: facts.previous.get(&unit.code),
+                last_year: facts.last_year.get(&unit.code),
+                peers: peers.get(&unit.kind).map_or(&[], |p| p.as_slice()),
+                score: facts.scores.get(&unit.code),
+                freshness: &facts.freshness,
+            };
+            let evaluation = evaluate(rule, &f);
+            let evidence = evidence(rule, &facts.period, &evaluation);
+            out.push(Judgement {
+                rule,
+                unit,
+                evaluation,
+                evidence,
+            });
+        }
+    }
+    out
+}
+
+/// The finding's decision after one more evaluation, and the new streak.
+pub fn step(current: Option<Current>, streak: Streak, j: &Judgement<'_>) -> (Decision, Streak) {
+    let e = &j.evaluation;
+    let streak = streak.after(&e.outcome, e.clear);
+    (
+        decide(current, &e.outcome, streak, &j.rule.hysteresis),
+        streak,
+    )
+}
+
+/// The evidence snapshot of an evaluation.
+pub fn evidence(rule: &Rule, period: &str, e: &Evaluation) -> Evidence {
+    let levels = rule.levels();
+    let unit_of_value = match rule.check {
+        Check::Threshold { .. } | Check::Trend { .. } | Check::PeerOutlier { .. } => "ratio",
+        Check::Count { .. } => "count",
+        Check::Staleness { .. } => "seconds",
+        Check::Score766 { .. } => "points",
+    };
+    Evidence {
+        rule_kind: rule.kind().to_owned(),
+        indicator: rule.indicator().map(|i| i.as_str().to_owned()),
+        period: period.to_owned(),
+        numerator: e.ratio.map(|r| r.numerator),
+        denominator: e.ratio.map(|r| r.denominator),
+        value: e.value.filter(|v| v.is_finite()),
+        reference: e.reference,
+        bound: match levels.bound {
+            Bound::Below => "below",
+            Bound::Above => "above",
+        }
+        .to_owned(),
+        info: levels.info,
+        warning: levels.warning,
+        critical: levels.critical,
+        unit_of_value: unit_of_value.to_owned(),
+        result: e.outcome.label().to_owned(),
+        reason: match &e.outcome {
+            Outcome::Unknown(u) => Some(u.to_string()),
+            _ => None,
+        },
+        sample: e.sample.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Ratio;
+    use crate::rules::RuleSet;
+    use chrono::TimeZone;
+
+    fn unit(code: &str, kind: UnitKind) -> Unit {
+        Unit {
+            code: UnitCode::parse(code).unwrap(),
+            name: code.into(),
+            kind: Some(kind),
+            parent: None,
+            head_email: None,
+        }
+    }
+
+    fn fresh(now: DateTime<Utc>) -> HashMap<String, Freshness> {
+        ["procedures", "documents", "reports"]
+            .into_iter()
+            .map(|s| {
+                let f = Freshness {
+                    source: s.into(),
+                    last_success: Some(now),
+                    stale_after: chrono::Duration::minutes(10),
+                    down: None,
+                };
+                (s.to_owned(), f)
+            })
+            .collect()
+    }
+
+    fn on_time(n: u64, d: u64) -> UnitValues {
+        [(
+            IndicatorId::OnTime,
+            Observed {
+                ratio: Ratio::new(n, d),
+                sample: vec!["HS-1".into()],
+            },
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn rules_apply_to_their_units_and_peers_are_of_the_same_kind() {
+        let now = Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap();
+        let rules = RuleSet::parse(
+            r#"
+[[rule]]
+id = "on-time"
+title_vi = "Đúng hạn"
+title_en = "On time"
+section = 2
+kind = "threshold"
+indicator = "on_time"
+warning_below = 0.95
+applies_to = { kinds = ["xa"], exclude = ["XA.3"] }
+
+[[rule]]
+id = "outlier"
+title_vi = "Thấp hơn đơn vị cùng loại"
+title_en = "Below peers"
+section = 2
+kind = "peer_outlier"
+indicator = "on_time"
+warning_gap = 0.10
+
+[[rule]]
+id = "stale"
+title_vi = "Dữ liệu cũ"
+title_en = "Stale data"
+section = 3
+kind = "staleness"
+source = "procedures"
+warning_after = "1h"
+"#,
+            "rules.toml",
+        )
+        .unwrap();
+        let units = vec![
+            unit("TINH", UnitKind::Province),
+            unit("XA.1", UnitKind::Xa),
+            unit("XA.2", UnitKind::Xa),
+            unit("XA.3", UnitKind::Xa),
+            unit("XA.4", UnitKind::Xa),
+            unit("SO.1", UnitKind::SoNganh),
+        ];
+        let mut facts = PeriodFacts {
+            period: "2026-08".into(),
+            freshness: fresh(now),
+            ..PeriodFacts::default()
+        };
+        for (code, n) in [
+            ("XA.1", 99),
+            ("XA.2", 98),
+            ("XA.3", 97),
+            ("XA.4", 80),
+            ("SO.1", 50),
+        ] {
+            facts
+                .current
+                .insert(UnitCode::parse(code).unwrap(), on_time(n, 100));
+        }
+        let js = judge(&rules.rules, &units, &facts, now);
+        let seen: Vec<(&str, &str, &str)> = js
+            .iter()
+            .map(|j| {
+                (
+                    j.rule.id.as_str(),
+                    j.unit.code.as_str(),
+                    j.evaluation.outcome.label(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("on-time", "XA.1", "pass"),
+                ("on-time", "XA.2", "pass"),
+                ("on-time", "XA.4", "fail"),
+                // The province and the department have no peers of their kind.
+                ("outlier", "TINH", "unknown"),
+                ("outlier", "XA.1", "pass"),
+                ("outlier", "XA.2", "pass"),
+                ("outlier", "XA.3", "pass"),
+                ("outlier", "XA.4", "fail"),
+                ("outlier", "SO.1", "unknown"),
+                // Staleness once, on the province.
+                ("stale", "TINH", "pass"),
+            ]
+        );
+        let xa4 = &js[2].evidence;
+        assert_eq!((xa4.numerator, xa4.denominator), (Some(80), Some(100)));
+        assert_eq!(xa4.warning, Some(0.95));
+        assert_eq!(xa4.bound, "below");
+        assert_eq!(xa4.sample, vec!["HS-1".to_owned()]);
+        assert_eq!(
+            js[7].evidence.reference,
+            Some(0.975),
+            "median of 99, 98, 97, 80"
+        );
+    }
+}

@@ -1,0 +1,647 @@
+//! Evaluation of one rule for one unit: pure and tri-state.
+//!
+//! The result is pass, fail (with a severity) or unknown (with the reason:
+//! stale source, insufficient sample, nothing to compare with). Unknown is
+//! never compliant and never resolves a finding.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Check, Compare, Rule};
+use crate::domain::{Ratio, Severity};
+use crate::indicators::IndicatorId;
+use crate::score766::Score766;
+
+/// Why a result is unknown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Unknown {
+    /// The source's data is older than its staleness limit (or never arrived).
+    StaleSource {
+        source: String,
+        last_success: Option<DateTime<Utc>>,
+    },
+    /// The source's last polls failed and its data is stale.
+    SourceDown {
+        source: String,
+        failures: u32,
+        last_success: Option<DateTime<Utc>>,
+    },
+    /// Too few records for the result to mean anything.
+    InsufficientSample { denominator: u64, min_sample: u64 },
+    /// A trend with no earlier value to compare with.
+    NoComparison,
+    /// Too few peers with enough data for a median.
+    TooFewPeers { peers: usize, needed: usize },
+    /// The 766 score or group has no score (no data behind it).
+    NotScored,
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unknown::StaleSource {
+                source,
+                last_success: Some(t),
+            } => write!(
+                f,
+                "source {source} is stale (last success {})",
+                crate::time::format_local(*t)
+            ),
+            Unknown::StaleSource {
+                source,
+                last_success: None,
+            } => write!(f, "source {source} has never been polled successfully"),
+            Unknown::SourceDown {
+                source,
+                failures,
+                last_success,
+            } => {
+                write!(
+                    f,
+                    "source {source} is down ({failures} failed poll(s) in a row"
+                )?;
+                match last_success {
+                    Some(t) => write!(f, "; last success {})", crate::time::format_local(*t)),
+                    None => f.write_str("; never polled successfully)"),
+                }
+            }
+            Unknown::InsufficientSample {
+                denominator,
+                min_sample,
+            } => write!(
+                f,
+                "insufficient sample ({denominator} < {min_sample} records)"
+            ),
+            Unknown::NoComparison => f.write_str("no earlier value to compare with"),
+            Unknown::TooFewPeers { peers, needed } => {
+                write!(f, "too few peers with data ({peers} < {needed})")
+            }
+            Unknown::NotScored => f.write_str("no score (no data behind it)"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail { severity: Severity },
+    Unknown(Unknown),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail { .. } => "fail",
+            Outcome::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// How fresh a source's data is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Freshness {
+    pub source: String,
+    /// The start of the last complete poll (the data's as-of time).
+    pub last_success: Option<DateTime<Utc>>,
+    pub stale_after: chrono::Duration,
+    /// Failed polls in a row, when the source is considered down.
+    pub down: Option<u32>,
+}
+
+impl Freshness {
+    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        self.last_success
+            .is_some_and(|t| now - t <= self.stale_after)
+    }
+}
+
+/// An indicator value as a rule sees it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observed {
+    pub ratio: Ratio,
+    /// Record ids behind the shortfall (evidence).
+    pub sample: Vec<String>,
+}
+
+/// What a rule may look at for one unit.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub now: DateTime<Utc>,
+    /// The unit's values for the period judged.
+    pub current: &'a HashMap<IndicatorId, Observed>,
+    pub previous: Option<&'a HashMap<IndicatorId, Observed>>,
+    pub last_year: Option<&'a HashMap<IndicatorId, Observed>>,
+    /// The rule's indicator for the unit's peer group (the unit included).
+    pub peers: &'a [Ratio],
+    pub score: Option<&'a Score766>,
+    pub freshness: &'a HashMap<String, Freshness>,
+}
+
+/// The result of a rule for a unit, with what it was judged on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub outcome: Outcome,
+    /// A pass beyond the resolve margin (only such passes resolve).
+    pub clear: bool,
+    /// The value judged, in the check's units (a ratio, a count, a drop in
+    /// fractions, a gap to the median, seconds of age, points).
+    pub value: Option<f64>,
+    /// What it was compared with: the earlier ratio of a trend, the peers'
+    /// median.
+    pub reference: Option<f64>,
+    pub ratio: Option<Ratio>,
+    pub sample: Vec<String>,
+}
+
+impl Evaluation {
+    fn unknown(u: Unknown) -> Self {
+        Evaluation {
+            outcome: Outcome::Unknown(u),
+            clear: false,
+            value: None,
+            reference: None,
+            ratio: None,
+            sample: Vec::new(),
+        }
+    }
+}
+
+/// Peers a median needs.
+const MIN_PEERS: usize = 3;
+
+/// Evaluates `rule` on one unit's facts.
+pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
+    let levels = rule.levels();
+    let margin = rule.hysteresis.resolve_margin;
+    let judge = |value: f64, reference: Option<f64>, ratio: Option<Ratio>, sample: Vec<String>| {
+        let outcome = match levels.breach(value) {
+            Some(severity) => Outcome::Fail { severity },
+            None => Outcome::Pass,
+        };
+        Evaluation {
+            clear: outcome == Outcome::Pass && levels.clear(value, margin),
+            outcome,
+            value: Some(value),
+            reference,
+            ratio,
+            sample,
+        }
+    };
+
+    // Staleness is about freshness itself: it is not gated by it. A source
+    // not polled yet (the daemon just started) has no age to judge; one
+    // that is down and never succeeded is as stale as can be.
+    if let Check::Staleness { source, .. } = &rule.check {
+        let fr = f.freshness.get(source);
+        if fr.is_some_and(|s| s.last_success.is_none() && s.down.is_none()) {
+            return Evaluation::unknown(Unknown::StaleSource {
+                source: source.clone(),
+                last_success: None,
+            });
+        }
+        return judge(age(f, source), None, None, Vec::new());
+    }
+    match f.freshness.get(rule.source()) {
+        Some(fr) if fr.is_fresh(f.now) => {}
+        Some(Freshness {
+            down: Some(failures),
+            last_success,
+            ..
+        }) => {
+            return Evaluation::unknown(Unknown::SourceDown {
+                source: rule.source().to_owned(),
+                failures: *failures,
+                last_success: *last_success,
+            });
+        }
+        fr => {
+            return Evaluation::unknown(Unknown::StaleSource {
+                source: rule.source().to_owned(),
+                last_success: fr.and_then(|s| s.last_success),
+            });
+        }
+    }
+    let enough = |ratio: Ratio| ratio.denominator >= rule.min_sample && ratio.value().is_some();
+    let insufficient = |ratio: Ratio| {
+        Evaluation::unknown(Unknown::InsufficientSample {
+            denominator: ratio.denominator,
+            min_sample: rule.min_sample.max(1),
+        })
+    };
+    let observed = |ind: IndicatorId| f.current.get(&ind).cloned().unwrap_or_default();
+
+    match &rule.check {
+        Check::Threshold { indicator, .. } => {
+            let o = observed(*indicator);
+            if !enough(o.ratio) {
+                return insufficient(o.ratio);
+            }
+            judge(
+                o.ratio.value().unwrap_or(0.0),
+                None,
+                Some(o.ratio),
+                o.sample,
+            )
+        }
+        Check::Count { indicator, .. } => {
+            let o = observed(*indicator);
+            if o.ratio.denominator < rule.min_sample {
+                return insufficient(o.ratio);
+            }
+            judge(o.ratio.numerator as f64, None, Some(o.ratio), o.sample)
+        }
+        Check::Trend {
+            indicator, compare, ..
+        } => {
+            let o = observed(*indicator);
+            if !enough(o.ratio) {
+                return insufficient(o.ratio);
+            }
+            let earlier = match compare {
+                Compare::PreviousPeriod => f.previous,
+                Compare::LastYear => f.last_year,
+            }
+            .and_then(|m| m.get(indicator))
+            .map(|e| e.ratio)
+            .filter(|r| enough(*r));
+            let Some(earlier) = earlier else {
+                return Evaluation::unknown(Unknown::NoComparison);
+            };
+            let (now_v, then_v) = (
+                o.ratio.value().unwrap_or(0.0),
+                earlier.value().unwrap_or(0.0),
+            );
+            // A drop is a fall for "higher is better" and a rise otherwise.
+            let drop = if indicator.higher_is_better() {
+                then_v - now_v
+            } else {
+                now_v - then_v
+            };
+            judge(drop, Some(then_v), Some(o.ratio), o.sample)
+        }
+        Check::PeerOutlier {
+            indicator, bottom, ..
+        } => {
+            let o = observed(*indicator);
+            if !enough(o.ratio) {
+                return insufficient(o.ratio);
+            }
+            let mut peers: Vec<f64> = f
+                .peers
+                .iter()
+                .filter(|r| enough(**r))
+                .filter_map(|r| r.value())
+                .collect();
+            if peers.len() < MIN_PEERS {
+                return Evaluation::unknown(Unknown::TooFewPeers {
+                    peers: peers.len(),
+                    needed: MIN_PEERS,
+                });
+            }
+            let better = indicator.higher_is_better();
+            peers.sort_by(|a, b| {
+                if better {
+                    a.total_cmp(b)
+                } else {
+                    b.total_cmp(a)
+                }
+            });
+            let median = if peers.len() % 2 == 1 {
+                peers[peers.len() / 2]
+            } else {
+                (peers[peers.len() / 2 - 1] + peers[peers.len() / 2]) / 2.0
+            };
+            let value = o.ratio.value().unwrap_or(0.0);
+            let gap = if better {
+                median - value
+            } else {
+                value - median
+            };
+            let mut e = judge(gap, Some(median), Some(o.ratio), o.sample);
+            // Worst first: the unit is in the bottom k when fewer than k
+            // peers are worse than it.
+            let worse = peers
+                .iter()
+                .filter(|p| if better { **p < value } else { **p > value })
+                .count();
+            if let Some(k) = bottom
+                && worse < *k
+                && e.outcome == Outcome::Pass
+            {
+                e.outcome = Outcome::Fail {
+                    severity: Severity::Warning,
+                };
+                e.clear = false;
+            }
+            e
+        }
+        Check::Score766 { group, .. } => {
+            let Some(score) = f.score else {
+                return Evaluation::unknown(Unknown::NotScored);
+            };
+            let base = observed(IndicatorId::OnTime).ratio;
+            if base.denominator < rule.min_sample {
+                return insufficient(base);
+            }
+            let value = match group {
+                None => Some(score.total),
+                Some(g) => score.groups.get(g).copied().flatten(),
+            };
+            match value {
+                Some(v) => judge(v, None, None, Vec::new()),
+                None => Evaluation::unknown(Unknown::NotScored),
+            }
+        }
+        Check::Staleness { source, .. } => judge(age(f, source), None, None, Vec::new()),
+    }
+}
+
+/// Seconds since the source's data was current; never polled is as stale
+/// as can be.
+fn age(f: &Facts<'_>, source: &str) -> f64 {
+    f.freshness
+        .get(source)
+        .and_then(|s| s.last_success)
+        .map_or(f64::INFINITY, |t| (f.now - t).num_seconds().max(0) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap()
+    }
+
+    fn rule(body: &str) -> Rule {
+        let text = format!(
+            "[[rule]]\nid = \"r\"\ntitle_vi = \"Quy tắc\"\ntitle_en = \"Rule\"\nsection = 2\n{body}"
+        );
+        RuleSet::parse(&text, "rules.toml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .rules
+            .remove(0)
+    }
+
+    fn fresh() -> HashMap<String, Freshness> {
+        ["procedures", "documents", "reports"]
+            .into_iter()
+            .map(|s| {
+                (
+                    s.to_owned(),
+                    Freshness {
+                        source: s.into(),
+                        last_success: Some(now() - Duration::minutes(5)),
+                        stale_after: Duration::minutes(10),
+                        down: None,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn values(list: &[(IndicatorId, u64, u64)]) -> HashMap<IndicatorId, Observed> {
+        list.iter()
+            .map(|(i, n, d)| {
+                (
+                    *i,
+                    Observed {
+                        ratio: Ratio::new(*n, *d),
+                        sample: vec![],
+                    },
+                )
+            })
+            .collect()
+    }
+
+    struct Case<'a> {
+        current: HashMap<IndicatorId, Observed>,
+        previous: Option<HashMap<IndicatorId, Observed>>,
+        peers: Vec<Ratio>,
+        score: Option<&'a Score766>,
+        freshness: HashMap<String, Freshness>,
+    }
+
+    impl Case<'_> {
+        fn new(current: &[(IndicatorId, u64, u64)]) -> Self {
+            Case {
+                current: values(current),
+                previous: None,
+                peers: vec![],
+                score: None,
+                freshness: fresh(),
+            }
+        }
+
+        fn eval(&self, r: &Rule) -> Evaluation {
+            evaluate(
+                r,
+                &Facts {
+                    now: now(),
+                    current: &self.current,
+                    previous: self.previous.as_ref(),
+                    last_year: None,
+                    peers: &self.peers,
+                    score: self.score,
+                    freshness: &self.freshness,
+                },
+            )
+        }
+    }
+
+    fn fail(s: Severity) -> Outcome {
+        Outcome::Fail { severity: s }
+    }
+
+    use IndicatorId as I;
+    use Severity::*;
+
+    #[test]
+    fn thresholds_split_pass_warning_and_critical() {
+        let r = rule(
+            "kind = \"threshold\"\nindicator = \"on_time\"\nwarning_below = 0.95\ncritical_below = 0.90\nmin_sample = 5\nresolve_margin = 0.02\n",
+        );
+        let cases = [
+            ((95, 100), Outcome::Pass, false),
+            ((97, 100), Outcome::Pass, true),
+            ((94, 100), fail(Warning), false),
+            ((90, 100), fail(Warning), false),
+            ((89, 100), fail(Critical), false),
+        ];
+        for ((n, d), expected, clear) in cases {
+            let e = Case::new(&[(I::OnTime, n, d)]).eval(&r);
+            assert_eq!((e.outcome, e.clear), (expected, clear), "{n}/{d}");
+        }
+        // 4 of 4 on time is a perfect rate on too small a sample: unknown.
+        let e = Case::new(&[(I::OnTime, 4, 4)]).eval(&r);
+        assert_eq!(
+            e.outcome,
+            Outcome::Unknown(Unknown::InsufficientSample {
+                denominator: 4,
+                min_sample: 5
+            })
+        );
+    }
+
+    #[test]
+    fn stale_or_missing_data_is_unknown_whatever_the_value() {
+        let r = rule("kind = \"threshold\"\nindicator = \"on_time\"\nwarning_below = 0.95\n");
+        let mut c = Case::new(&[(I::OnTime, 100, 100)]);
+        c.freshness.get_mut("procedures").unwrap().last_success =
+            Some(now() - Duration::minutes(11));
+        assert!(matches!(
+            c.eval(&r).outcome,
+            Outcome::Unknown(Unknown::StaleSource { .. })
+        ));
+        // Failing polls on top of stale data: the reason says the source is down.
+        c.freshness.get_mut("procedures").unwrap().down = Some(4);
+        assert_eq!(
+            c.eval(&r).outcome,
+            Outcome::Unknown(Unknown::SourceDown {
+                source: "procedures".into(),
+                failures: 4,
+                last_success: Some(now() - Duration::minutes(11)),
+            })
+        );
+        // A failed poll while the data is still fresh does not stop judging.
+        c.freshness.get_mut("procedures").unwrap().last_success =
+            Some(now() - Duration::minutes(2));
+        assert_eq!(c.eval(&r).outcome, Outcome::Pass);
+        c.freshness.remove("procedures");
+        assert!(matches!(
+            c.eval(&r).outcome,
+            Outcome::Unknown(Unknown::StaleSource {
+                last_success: None,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn counts_judge_the_number_of_records() {
+        let r = rule(
+            "kind = \"count\"\nindicator = \"late_without_apology\"\nwarning_above = 0\ncritical_above = 4\n",
+        );
+        // No late dossier at all: 0 of 0, nothing to apologise for: pass.
+        assert_eq!(
+            Case::new(&[(I::LateWithoutApology, 0, 0)]).eval(&r).outcome,
+            Outcome::Pass
+        );
+        assert_eq!(
+            Case::new(&[(I::LateWithoutApology, 1, 7)]).eval(&r).outcome,
+            fail(Warning)
+        );
+        assert_eq!(
+            Case::new(&[(I::LateWithoutApology, 5, 7)]).eval(&r).outcome,
+            fail(Critical)
+        );
+    }
+
+    #[test]
+    fn trends_judge_the_fall_against_the_earlier_period() {
+        let r = rule(
+            "kind = \"trend\"\nindicator = \"on_time\"\nwarning_drop = 0.05\ncritical_drop = 0.10\n",
+        );
+        let mut c = Case::new(&[(I::OnTime, 90, 100)]);
+        assert_eq!(c.eval(&r).outcome, Outcome::Unknown(Unknown::NoComparison));
+        // 97% → 90%: a 7-point fall, beyond 5.
+        c.previous = Some(values(&[(I::OnTime, 97, 100)]));
+        let e = c.eval(&r);
+        assert_eq!(e.outcome, fail(Warning));
+        assert!((e.value.unwrap() - 0.07).abs() < 1e-9);
+        assert_eq!(e.reference, Some(0.97));
+        // 85% → 90%: better, pass.
+        c.previous = Some(values(&[(I::OnTime, 85, 100)]));
+        assert_eq!(c.eval(&r).outcome, Outcome::Pass);
+        // For a lower-is-better indicator a rise is the bad direction:
+        // overdue 2% → 15% is a 13-point "drop".
+        let r = rule(
+            "kind = \"trend\"\nindicator = \"overdue_open\"\nwarning_drop = 0.05\ncritical_drop = 0.10\n",
+        );
+        let mut c = Case::new(&[(I::OverdueOpen, 15, 100)]);
+        c.previous = Some(values(&[(I::OverdueOpen, 2, 100)]));
+        assert_eq!(c.eval(&r).outcome, fail(Critical));
+    }
+
+    #[test]
+    fn peer_outliers_are_judged_against_the_median_and_the_bottom() {
+        let r = rule(
+            "kind = \"peer_outlier\"\nindicator = \"on_time\"\nwarning_gap = 0.10\nbottom = 1\n",
+        );
+        let peers = |list: &[(u64, u64)]| {
+            list.iter()
+                .map(|(n, d)| Ratio::new(*n, *d))
+                .collect::<Vec<_>>()
+        };
+        // Peers 98, 96, 95, 80 (the unit): median (95 + 96) / 2 = 95.5; gap 15.5 > 10.
+        let mut c = Case::new(&[(I::OnTime, 80, 100)]);
+        c.peers = peers(&[(98, 100), (96, 100), (95, 100), (80, 100)]);
+        let e = c.eval(&r);
+        assert_eq!(e.outcome, fail(Warning));
+        assert_eq!(e.reference, Some(0.955));
+        // 94 of 100: gap 1.5 points, but the worst of the group: bottom 1.
+        let mut c = Case::new(&[(I::OnTime, 94, 100)]);
+        c.peers = peers(&[(98, 100), (96, 100), (95, 100), (94, 100)]);
+        assert_eq!(c.eval(&r).outcome, fail(Warning));
+        // 97: neither far from the median nor at the bottom.
+        let mut c = Case::new(&[(I::OnTime, 97, 100)]);
+        c.peers = peers(&[(98, 100), (96, 100), (95, 100), (97, 100)]);
+        assert_eq!(c.eval(&r).outcome, Outcome::Pass);
+        // Two peers with enough data is no group.
+        let mut c = Case::new(&[(I::OnTime, 80, 100)]);
+        c.peers = peers(&[(98, 100), (80, 100), (1, 2)]);
+        assert_eq!(
+            c.eval(&r).outcome,
+            Outcome::Unknown(Unknown::TooFewPeers {
+                peers: 2,
+                needed: 3
+            })
+        );
+    }
+
+    #[test]
+    fn staleness_judges_the_age_of_a_sources_data() {
+        let r = rule(
+            "kind = \"staleness\"\nsource = \"documents\"\nwarning_after = \"30m\"\ncritical_after = \"2h\"\n",
+        );
+        let mut c = Case::new(&[]);
+        assert_eq!(c.eval(&r).outcome, Outcome::Pass, "5 minutes old");
+        c.freshness.get_mut("documents").unwrap().last_success =
+            Some(now() - Duration::minutes(45));
+        assert_eq!(c.eval(&r).outcome, fail(Warning));
+        // Not polled yet (just started): nothing to judge, no finding.
+        let docs = c.freshness.get_mut("documents").unwrap();
+        docs.last_success = None;
+        assert!(matches!(c.eval(&r).outcome, Outcome::Unknown(Unknown::StaleSource { .. })));
+        // Polls fail and none ever succeeded: critical.
+        c.freshness.get_mut("documents").unwrap().down = Some(3);
+        assert_eq!(c.eval(&r).outcome, fail(Critical), "down, never polled");
+    }
+
+    #[test]
+    fn score766_rules_judge_the_total_or_a_group() {
+        use crate::score766::{Bands, Count, IndicatorCode, UnitCounts, score_unit};
+        let mut counts = UnitCounts::default();
+        counts
+            .counts
+            .insert(IndicatorCode::OnTime, Count::new(80, 100));
+        let score = score_unit(&counts, &Bands::default());
+        let r = rule("kind = \"score766\"\nwarning_below = 80\ncritical_below = 50\n");
+        let mut c = Case::new(&[(I::OnTime, 80, 100)]);
+        c.score = Some(&score);
+        // 20 × 0.80 = 16 points in all: critical.
+        let e = c.eval(&r);
+        assert_eq!(e.outcome, fail(Critical));
+        assert_eq!(e.value, Some(16.0));
+        let r = rule("kind = \"score766\"\ngroup = \"DIGITIZATION\"\nwarning_below = 15\n");
+        assert_eq!(c.eval(&r).outcome, Outcome::Unknown(Unknown::NotScored));
+    }
+}

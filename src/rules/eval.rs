@@ -620,7 +620,10 @@ mod tests {
         // Not polled yet (just started): nothing to judge, no finding.
         let docs = c.freshness.get_mut("documents").unwrap();
         docs.last_success = None;
-        assert!(matches!(c.eval(&r).outcome, Outcome::Unknown(Unknown::StaleSource { .. })));
+        assert!(matches!(
+            c.eval(&r).outcome,
+            Outcome::Unknown(Unknown::StaleSource { .. })
+        ));
         // Polls fail and none ever succeeded: critical.
         c.freshness.get_mut("documents").unwrap().down = Some(3);
         assert_eq!(c.eval(&r).outcome, fail(Critical), "down, never polled");

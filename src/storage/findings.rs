@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, json, parse, ts};
-use super::{Result, Store, with_pool};
+use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::Severity;
 use crate::findings::{Current, EventKind, LastResult, State, Streak};
 
@@ -189,7 +189,7 @@ impl Store {
         let at = ts(t.at);
         let resolved_at = (t.state == State::Resolved).then_some(at);
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: Option<i64> = match &t.expected {
                 None => {
                     sqlx::query_scalar(
@@ -274,7 +274,7 @@ impl Store {
             return Ok(());
         }
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (id, result, detail) in results {
                 sqlx::query(
                     "UPDATE findings SET last_result = $1, last_detail = $2, last_evaluated_at = $3 WHERE id = $4",
@@ -325,7 +325,7 @@ impl Store {
             return Ok(());
         }
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for ((rule, unit), streak) in changed {
                 if *streak == Streak::default() {
                     sqlx::query("DELETE FROM rule_streaks WHERE rule_id = $1 AND unit_code = $2")
@@ -399,7 +399,7 @@ impl Store {
     pub async fn apply_workflow_change(&self, c: &WorkflowChange) -> Result<bool> {
         let at = ts(c.at);
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (ack_by, ack_at) = if c.kind == EventKind::Acknowledged {
                 (Some(c.actor.clone()), Some(at))
             } else {
@@ -482,7 +482,7 @@ impl Store {
         for f in due {
             let restored = with_pool!(self, |pool| {
                 async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let before: Option<Option<String>> =
                     sqlx::query_scalar("SELECT state_before_silence FROM findings WHERE id = $1 AND state = 'silenced'")
                         .bind(f.id)

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row};
 
 use super::codec::{from_ts, ts};
-use super::{Result, Store, with_pool};
+use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::{Ratio, UnitCode};
 use crate::indicators::{IndicatorId, IndicatorValue};
 
@@ -23,7 +23,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for chunk in values.chunks(INSERT_CHUNK) {
                 let mut q = QueryBuilder::new(
                     "INSERT INTO indicator_values (unit_code, indicator, period, numerator, denominator, sample, computed_at, as_of) ",

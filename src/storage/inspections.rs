@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::codec::{from_ts, json, ts};
-use super::{NewEmail, Result, Store, with_pool};
+use super::{BeginWrite, NewEmail, Result, Store, with_pool};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InspectionPlan {
@@ -39,7 +39,7 @@ impl Store {
         F: FnOnce(i64) -> Option<NewEmail>,
     {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Seeds are u64; the column is a signed 64-bit integer, so the
             // bits are stored as they are and read back the same way.
             let id: i64 = sqlx::query_scalar(

@@ -107,6 +107,41 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Write transactions. SQLite's default (deferred) BEGIN takes a read
+/// snapshot at the first statement; a transaction that reads and then
+/// writes fails with SQLITE_BUSY_SNAPSHOT when another connection committed
+/// in between, whatever the busy timeout. `BEGIN IMMEDIATE` takes the write
+/// lock up front, waiting up to the busy timeout, so concurrent jobs (a poll
+/// storing records while the evaluator writes findings) queue instead of
+/// failing. PostgreSQL's plain BEGIN needs nothing of the sort.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+    + Send;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+    + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+    + Send {
+        self.begin()
+    }
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

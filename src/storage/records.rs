@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Row};
 
 use super::codec::{from_ts, ts};
-use super::{Result, Store, with_pool};
+use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::UnitCode;
 use crate::time::Month;
 
@@ -193,7 +193,7 @@ impl Store {
         let table = R::TABLE;
 
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut counts = UpsertCounts::default();
 
             let mut q = QueryBuilder::new(
@@ -348,7 +348,7 @@ impl Store {
             .collect();
         let now_s = ts(now);
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let sql = sqlx::AssertSqlSafe(format!(
                 "UPDATE {table} SET deleted_at = $1 WHERE deleted_at IS NULL AND (seen_run IS NULL OR seen_run <> $2)
                  RETURNING unit_code{instant_cols}"
@@ -396,7 +396,7 @@ impl Store {
     /// again meanwhile stays, so its change is not lost).
     pub async fn clear_dirty(&self, pairs: &[(String, String, i64)]) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (unit, period, marked_at) in pairs {
                 sqlx::query("DELETE FROM indicator_dirty WHERE unit_code = $1 AND period = $2 AND marked_at <= $3")
                     .bind(unit)

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, ts};
-use super::{Result, Store, with_pool};
+use super::{BeginWrite, Result, Store, with_pool};
 
 /// A source's health and freshness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -111,7 +111,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<String>> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let before: Option<String> =
                 sqlx::query_scalar("SELECT health FROM source_state WHERE source = $1")
                     .bind(source)
@@ -235,7 +235,7 @@ impl Store {
             return Ok(());
         }
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for e in entries {
                 sqlx::query(
                     "INSERT INTO quarantine (feed, record_key, record_id, field, problem, raw, first_seen_at, last_seen_at)

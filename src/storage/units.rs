@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::codec::{from_ts, parse, ts};
-use super::{Result, Store, with_pool};
+use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::{EmailAddress, Unit, UnitCode};
 
 impl Store {
@@ -12,7 +12,7 @@ impl Store {
     /// inferred one with the same code.
     pub async fn upsert_configured_units(&self, units: &[Unit], now: DateTime<Utc>) -> Result<()> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for u in units {
                 sqlx::query(
                     "INSERT INTO units (code, name, kind, parent_code, head_email, origin, created_at, updated_at)
@@ -88,7 +88,7 @@ impl Store {
     ) -> Result<(u64, u64, u64)> {
         let now_s = ts(now);
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rows = sqlx::query(
                 "SELECT code, name, kind, parent_code, head_email, origin, retired_at FROM units",
             )
@@ -238,7 +238,7 @@ impl Store {
     ) -> Result<u64> {
         let keep: std::collections::HashSet<&str> = configured.iter().map(|c| c.as_str()).collect();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let rows = sqlx::query(
                 "SELECT code, name, kind, parent_code, head_email FROM units
                  WHERE origin = 'config' AND retired_at IS NULL",

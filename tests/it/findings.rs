@@ -151,10 +151,11 @@ on_both_backends! {
 async fn api_ctx(
     backend: crate::helpers::Backend,
     enabled: bool,
+    listen: std::net::SocketAddr,
 ) -> Option<(Ctx, par_monitor::app::Running, CancellationToken)> {
     let mut ctx = Ctx::new(backend).await?;
     ctx.settings.api.enabled = enabled;
-    ctx.settings.api.listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    ctx.settings.api.listen = listen;
     ctx.settings.api.tokens = vec![ApiToken {
         name: "doan-kiem-tra".into(),
         sha256: par_monitor::api::hash_token("good-token"),
@@ -170,7 +171,7 @@ async fn api_ctx(
 
 on_both_backends! {
     async fn the_api_refuses_callers_without_a_valid_token_and_changes_nothing(backend) {
-        let Some((ctx, running, stop)) = api_ctx(backend, true).await else { return };
+        let Some((ctx, running, stop)) = api_ctx(backend, true, format!("127.0.0.1:{}", free_port()).parse().unwrap()).await else { return };
         let base = format!("http://{}", running.api_addr.expect("API enabled"));
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
         let store = par_monitor::storage::Store::connect(&ctx.settings.database).await.unwrap();
@@ -227,7 +228,13 @@ on_both_backends! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_is_not_listening_unless_enabled() {
-    let (ctx, running, stop) = api_ctx(crate::helpers::Backend::Sqlite, false)
+    // The API's address is held by a socket that is bound but not
+    // listening: no other server of this test can take it, and a connection
+    // to it is refused unless par-monitor (wrongly) listened there.
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listen = reserved.local_addr().unwrap();
+    let (ctx, running, stop) = api_ctx(crate::helpers::Backend::Sqlite, false, listen)
         .await
         .unwrap();
     assert!(running.api_addr.is_none());
@@ -239,5 +246,6 @@ async fn the_api_is_not_listening_unless_enabled() {
     );
     stop.cancel();
     running.wait().await.unwrap();
+    drop(reserved);
     ctx.finish().await;
 }

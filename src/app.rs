@@ -616,6 +616,46 @@ impl App {
             },
         );
 
+        // Digests: each kind's schedule wakes one job, which also runs at
+        // start-up to catch up what was due while the daemon was down. What
+        // is due comes from the database, so extra wake-ups are harmless.
+        let (digest_tx, digest_rx) = wake_channel();
+        let digest_kinds = app.settings.digests.enabled_kinds();
+        for kind in &digest_kinds {
+            schedules.push((
+                format!("digest:{kind}"),
+                app.settings.digests.schedule(*kind).clone(),
+                digest_tx.clone(),
+            ));
+        }
+        if !digest_kinds.is_empty() {
+            wake(&digest_tx);
+        }
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "digests",
+            digest_rx,
+            &shutdown,
+            None,
+            {
+                let (app, mail_tx) = (app.clone(), mail_tx.clone());
+                move || {
+                    let (a, mail_tx) = (app.clone(), mail_tx.clone());
+                    async move {
+                        let m = a.metrics.clone();
+                        let queued = run_job("digests", &m, async move {
+                            crate::digest::run::run_due(&a).await
+                        })
+                        .await;
+                        if queued.is_some_and(|q| q.iter().any(|d| d.emails > 0)) {
+                            wake(&mail_tx);
+                        }
+                    }
+                }
+            },
+        );
+
         let ticker = Ticker::start(schedules).await?;
         app.readiness.set_scheduler_running(true);
         if let Some(timeout) = crate::systemd::watchdog_timeout() {
@@ -642,6 +682,7 @@ impl App {
         let supervisor = tokio::spawn(async move {
             // A loop whose channel closes stops; this one has no other sender.
             let _refresh_tx = refresh_tx;
+            let _digest_tx = digest_tx;
             shutdown.cancelled().await;
             tracing::info!("shutting down");
             crate::systemd::stopping();

@@ -7,6 +7,7 @@ pub mod app;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod evaluate;
 pub mod findings;

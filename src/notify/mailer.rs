@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -122,11 +123,8 @@ impl Mailer {
             })?;
             b = b.to(Mailbox::new(None, addr));
         }
-        b.multipart(MultiPart::alternative_plain_html(
-            e.body_text.clone(),
-            e.body_html.clone(),
-        ))
-        .map_err(|err| SendError::Permanent(format!("cannot build message: {err}")))
+        b.multipart(body(e)?)
+            .map_err(|err| SendError::Permanent(format!("cannot build message: {err}")))
     }
 
     /// Sends one e-mail, bounded by the configured timeout as a whole.
@@ -157,6 +155,38 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The text and HTML alternatives. With inline parts, the HTML and its
+/// parts form a multipart/related whole (RFC 2387), so mail readers show the
+/// parts where the HTML refers to them (`cid:`) rather than as attachments:
+///
+/// ```text
+/// multipart/alternative
+/// ├── text/plain
+/// └── multipart/related
+///     ├── text/html
+///     └── image/png (Content-ID, inline)
+/// ```
+fn body(e: &OutboxEmail) -> Result<MultiPart, SendError> {
+    if e.parts.is_empty() {
+        return Ok(MultiPart::alternative_plain_html(
+            e.body_text.clone(),
+            e.body_html.clone(),
+        ));
+    }
+    let mut related = MultiPart::related().singlepart(SinglePart::html(e.body_html.clone()));
+    for p in &e.parts {
+        let mime = ContentType::parse(&p.mime).map_err(|err| {
+            SendError::Permanent(format!("inline part {}: bad type {}: {err}", p.content_id, p.mime))
+        })?;
+        related = related.singlepart(
+            Attachment::new_inline(p.content_id.clone()).body(p.bytes.clone(), mime),
+        );
+    }
+    Ok(MultiPart::alternative()
+        .singlepart(SinglePart::plain(e.body_text.clone()))
+        .multipart(related))
 }
 
 fn classify(e: lettre::transport::smtp::Error) -> SendError {

@@ -981,14 +981,13 @@ async fn digest_preview(
         LangArg::Vi => Language::Vi,
         LangArg::En => Language::En,
     };
-    let html =
-        match crate::digest::run::preview(&app, kind, unit, lang, app.clock.now()).await {
-            Ok(html) => html,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let html = match crate::digest::run::preview(&app, kind, unit, lang, app.clock.now()).await {
+        Ok(html) => html,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     match to {
         None => print!("{html}"),
         Some(path) => {

@@ -258,7 +258,9 @@ fn has_data(o: &UnitOverview) -> bool {
 }
 
 fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreView {
-    let prev_total = previous.filter(|p| has_data(p)).map(|p| p.score.total);
+    // A previous period without data has no trend to show, only zeros.
+    let previous = previous.filter(|p| has_data(p));
+    let prev_total = previous.map(|p| p.score.total);
     let groups = Group::ALL
         .iter()
         .map(|g| {

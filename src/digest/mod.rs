@@ -276,27 +276,62 @@ mod tests {
             // (kind, last sent, now (local), due)
             // Daily at 07:00: before it, yesterday's digest is not yet due.
             (Daily, Some("2026-08-18"), "20/08/2026 06:59", None),
-            (Daily, Some("2026-08-18"), "20/08/2026 07:00", Some("2026-08-19")),
+            (
+                Daily,
+                Some("2026-08-18"),
+                "20/08/2026 07:00",
+                Some("2026-08-19"),
+            ),
             (Daily, Some("2026-08-19"), "20/08/2026 07:00", None),
             // First run ever: the latest period whose time has passed.
             (Daily, None, "20/08/2026 06:00", Some("2026-08-18")),
             // Down for a week: only the latest missed day is sent.
-            (Daily, Some("2026-08-10"), "20/08/2026 09:00", Some("2026-08-19")),
+            (
+                Daily,
+                Some("2026-08-10"),
+                "20/08/2026 09:00",
+                Some("2026-08-19"),
+            ),
             // 07:00 local is 00:00 UTC: the date flips in local time, not UTC.
             (Daily, Some("2026-08-18"), "20/08/2026 00:30", None),
             // Weekly on Monday 07:30: the previous Monday-to-Sunday week.
             (Weekly, None, "24/08/2026 07:29", Some("2026-W33")),
             (Weekly, Some("2026-W33"), "24/08/2026 07:29", None),
-            (Weekly, Some("2026-W33"), "24/08/2026 07:30", Some("2026-W34")),
+            (
+                Weekly,
+                Some("2026-W33"),
+                "24/08/2026 07:30",
+                Some("2026-W34"),
+            ),
             (Weekly, Some("2026-W34"), "30/08/2026 23:59", None),
             // Monthly on the 1st at 08:00: the previous month.
             (Monthly, Some("2026-07"), "01/09/2026 07:59", None),
-            (Monthly, Some("2026-07"), "01/09/2026 08:00", Some("2026-08")),
+            (
+                Monthly,
+                Some("2026-07"),
+                "01/09/2026 08:00",
+                Some("2026-08"),
+            ),
             (Monthly, Some("2026-08"), "15/09/2026 12:00", None),
             // Across the new year: December's digest on 1 January.
-            (Monthly, Some("2026-11"), "01/01/2027 08:00", Some("2026-12")),
-            (Daily, Some("2026-12-30"), "01/01/2027 07:00", Some("2026-12-31")),
-            (Weekly, Some("2026-W52"), "04/01/2027 07:30", Some("2026-W53")),
+            (
+                Monthly,
+                Some("2026-11"),
+                "01/01/2027 08:00",
+                Some("2026-12"),
+            ),
+            (
+                Daily,
+                Some("2026-12-30"),
+                "01/01/2027 07:00",
+                Some("2026-12-31"),
+            ),
+            (
+                Weekly,
+                Some("2026-W52"),
+                "04/01/2027 07:30",
+                Some("2026-W53"),
+            ),
             // A record ahead of the clock (another instance, a clock step back) sends nothing.
             (Daily, Some("2026-08-25"), "20/08/2026 09:00", None),
         ];
@@ -353,7 +388,10 @@ mod tests {
             assert_eq!(p.id(), id);
             assert_eq!(p.kind(), kind);
             assert_eq!((p.start(), p.end()), (local(start), local(end)), "{id}");
-            assert_eq!((p.as_period().start(), p.as_period().end()), (p.start(), p.end()));
+            assert_eq!(
+                (p.as_period().start(), p.as_period().end()),
+                (p.start(), p.end())
+            );
             assert_eq!(p.label(Language::Vi), vi);
             assert_eq!(p.label(Language::En), en);
             assert_eq!(p.next().previous(), p);

@@ -81,10 +81,22 @@ impl DigestRenderer {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         for (name, source) in [
-            ("digest.vi.txt", include_str!("../notify/templates/digest.vi.txt")),
-            ("digest.vi.html", include_str!("../notify/templates/digest.vi.html")),
-            ("digest.en.txt", include_str!("../notify/templates/digest.en.txt")),
-            ("digest.en.html", include_str!("../notify/templates/digest.en.html")),
+            (
+                "digest.vi.txt",
+                include_str!("../notify/templates/digest.vi.txt"),
+            ),
+            (
+                "digest.vi.html",
+                include_str!("../notify/templates/digest.vi.html"),
+            ),
+            (
+                "digest.en.txt",
+                include_str!("../notify/templates/digest.en.txt"),
+            ),
+            (
+                "digest.en.html",
+                include_str!("../notify/templates/digest.en.html"),
+            ),
         ] {
             env.add_template(name, source)
                 .expect("templates compiled into the binary are valid");
@@ -140,7 +152,11 @@ impl DigestRenderer {
 /// language, marked confidential when it carries a proposal.
 pub fn subject(d: &Digest, lang: Language) -> String {
     // Names from upstreams may carry line breaks; a header must not.
-    let name: String = d.scope_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = d
+        .scope_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let l = lang.as_str();
     let total = pts(Some(d.score.total), l);
     match (lang, d.audience) {
@@ -154,7 +170,11 @@ pub fn subject(d: &Digest, lang: Language) -> String {
         ),
         (Language::Vi, _) => format!(
             "[par-monitor] {}Bản tin {}: Chỉ số 766 toàn tỉnh {total} điểm ({})",
-            if d.proposal.is_some() { "MẬT – " } else { "" },
+            if d.proposal.is_some() {
+                "MẬT – "
+            } else {
+                ""
+            },
             d.period_vi,
             d.score.band_vi
         ),

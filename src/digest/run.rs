@@ -56,7 +56,11 @@ pub fn recipients(
             if let Some(head) = &u.head_email
                 && seen.insert(head.clone())
             {
-                out.push((head.clone(), Language::Vi, Audience::UnitHead(u.code.clone())));
+                out.push((
+                    head.clone(),
+                    Language::Vi,
+                    Audience::UnitHead(u.code.clone()),
+                ));
             }
         }
     }
@@ -84,13 +88,8 @@ pub async fn gather(
     .await?;
     crate::health::progress();
     let prev = period.previous();
-    let previous = compute_period(
-        &app.store,
-        evaluator,
-        prev.as_period(),
-        prev.end().min(now),
-    )
-    .await?;
+    let previous =
+        compute_period(&app.store, evaluator, prev.as_period(), prev.end().min(now)).await?;
     crate::health::progress();
     let risks = crate::inspections::risks(app, now).await?;
     // Rule id → (title vi, title en, plan section).
@@ -112,10 +111,11 @@ pub async fn gather(
         .into_iter()
         .map(|f| {
             // A rule no longer configured still counts, in "other tasks".
-            let (vi, en, section) = rules
-                .get(f.rule_id.as_str())
-                .copied()
-                .unwrap_or((f.rule_id.as_str(), f.rule_id.as_str(), 5));
+            let (vi, en, section) = rules.get(f.rule_id.as_str()).copied().unwrap_or((
+                f.rule_id.as_str(),
+                f.rule_id.as_str(),
+                5,
+            ));
             FindingFact {
                 title_vi: vi.to_owned(),
                 title_en: en.to_owned(),
@@ -180,7 +180,8 @@ pub async fn run_due(app: &App) -> anyhow::Result<Vec<Queued>> {
 pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Queued>> {
     let evaluator = app.evaluator();
     let cfg = &evaluator.settings.digests;
-    let last: BTreeMap<String, String> = app.store.digest_last_periods().await?.into_iter().collect();
+    let last: BTreeMap<String, String> =
+        app.store.digest_last_periods().await?.into_iter().collect();
     let renderer = DigestRenderer::new();
     let domain = app.mailer.from_domain();
     let mut out = Vec::new();
@@ -197,9 +198,7 @@ pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Que
             tracing::debug!(kind = %kind, period = %period, "digest due but nobody to send it to");
             continue;
         }
-        let with_proposal = to
-            .iter()
-            .any(|(_, _, a)| *a == Audience::InspectionTeam);
+        let with_proposal = to.iter().any(|(_, _, a)| *a == Audience::InspectionTeam);
         let input = gather(app, &evaluator, period, now, with_proposal).await?;
         let mut emails = Vec::with_capacity(to.len());
         for (address, lang, audience) in &to {
@@ -245,8 +244,9 @@ pub async fn preview(
         None => Audience::Leadership,
     };
     let input = gather(app, &evaluator, period, now, false).await?;
-    let digest = build(&input, &audience)
-        .ok_or_else(|| anyhow::anyhow!("no unit {} among the units with data", unit.unwrap_or("")))?;
+    let digest = build(&input, &audience).ok_or_else(|| {
+        anyhow::anyhow!("no unit {} among the units with data", unit.unwrap_or(""))
+    })?;
     let r = DigestRenderer::new().render(&digest, lang, &app.mailer.from_domain())?;
     let png = base64::engine::general_purpose::STANDARD.encode(&r.chart_png);
     Ok(r.html.replace(

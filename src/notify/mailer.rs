@@ -178,11 +178,13 @@ fn body(e: &OutboxEmail) -> Result<MultiPart, SendError> {
     let mut related = MultiPart::related().singlepart(SinglePart::html(e.body_html.clone()));
     for p in &e.parts {
         let mime = ContentType::parse(&p.mime).map_err(|err| {
-            SendError::Permanent(format!("inline part {}: bad type {}: {err}", p.content_id, p.mime))
+            SendError::Permanent(format!(
+                "inline part {}: bad type {}: {err}",
+                p.content_id, p.mime
+            ))
         })?;
-        related = related.singlepart(
-            Attachment::new_inline(p.content_id.clone()).body(p.bytes.clone(), mime),
-        );
+        related = related
+            .singlepart(Attachment::new_inline(p.content_id.clone()).body(p.bytes.clone(), mime));
     }
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(e.body_text.clone()))

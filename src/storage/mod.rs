@@ -32,10 +32,10 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::config::DatabaseSettings;
 
+pub use digests::DigestEmail;
 pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
 };
-pub use digests::DigestEmail;
 pub use inspections::InspectionPlan;
 pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats};
 pub use records::{RecordTable, UpsertCounts};

@@ -175,7 +175,11 @@ impl Store {
                 .collect::<Result<_>>()?;
             out.sort_by_key(|e| e.id);
             for e in &mut out {
-                e.parts = self.inline_parts(Some(e.id)).await?.remove(&e.id).unwrap_or_default();
+                e.parts = self
+                    .inline_parts(Some(e.id))
+                    .await?
+                    .remove(&e.id)
+                    .unwrap_or_default();
             }
             Ok(out)
         })
@@ -291,8 +295,10 @@ impl Store {
                 "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC"
             ));
             let rows = sqlx::query(sql).fetch_all(pool).await?;
-            let mut out: Vec<OutboxEmail> =
-                rows.iter().map(|r| outbox_from_row!(r)).collect::<Result<_>>()?;
+            let mut out: Vec<OutboxEmail> = rows
+                .iter()
+                .map(|r| outbox_from_row!(r))
+                .collect::<Result<_>>()?;
             let mut parts = self.inline_parts(None).await?;
             for e in &mut out {
                 e.parts = parts.remove(&e.id).unwrap_or_default();

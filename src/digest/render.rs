@@ -222,3 +222,127 @@ pub fn email(
         }],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::content::tests::input;
+    use crate::digest::{Audience, build};
+
+    fn render(audience: &Audience, lang: Language) -> (Digest, Rendered) {
+        let d = build(&input(), audience).unwrap();
+        let r = DigestRenderer::new()
+            .render(&d, lang, "vpubnd.example")
+            .unwrap();
+        (d, r)
+    }
+
+    #[test]
+    fn subjects_read_in_the_recipients_language_with_diacritics() {
+        let cases = [
+            (
+                Audience::Leadership,
+                Language::Vi,
+                "[par-monitor] Bản tin ngày 19/08/2026: Chỉ số 766 toàn tỉnh 75,00 điểm (yếu)",
+            ),
+            (
+                Audience::Leadership,
+                Language::En,
+                "[par-monitor] Digest for 19/08/2026: province 766 index 75.00 (weak)",
+            ),
+            (
+                Audience::InspectionTeam,
+                Language::Vi,
+                "[par-monitor] MẬT – Bản tin ngày 19/08/2026: Chỉ số 766 toàn tỉnh 75,00 điểm (yếu)",
+            ),
+            (
+                Audience::UnitHead(crate::domain::UnitCode::parse("H44.07").unwrap()),
+                Language::Vi,
+                "[par-monitor] Bản tin ngày 19/08/2026 – Sở Tư pháp: Chỉ số 766 85,00 điểm (tốt)",
+            ),
+        ];
+        for (audience, lang, expected) in cases {
+            assert_eq!(render(&audience, lang).1.subject, expected);
+        }
+    }
+
+    #[test]
+    fn bodies_show_numbers_the_readers_way_and_the_chart_by_content_id() {
+        let (_, vi) = render(&Audience::Leadership, Language::Vi);
+        assert!(vi.text.contains("Tỷ lệ hồ sơ giải quyết đúng hạn: 90,0% (90/100 hồ sơ), ▲ 10,0 điểm % so với kỳ trước"), "{}", vi.text);
+        assert!(
+            vi.text.contains(
+                "1. UBND phường Hồng Bàng (H44.100): 55,00 điểm, yếu (▼ 5,00), đúng hạn 50,0%"
+            ),
+            "{}",
+            vi.text
+        );
+        assert!(
+            vi.text
+                .contains("[nghiêm trọng] UBND phường Hồng Bàng (H44.100): Tiêu chí mục 2")
+        );
+        assert!(
+            vi.text
+                .contains("procedures: healthy, dữ liệu đến 20/08/2026 06:55")
+        );
+        assert!(
+            vi.text.contains("UBND xã Không Số (H44.102)"),
+            "units without data"
+        );
+        assert!(
+            vi.html
+                .contains("src=\"cid:chart-daily-2026-08-19@vpubnd.example\"")
+        );
+        assert_eq!(vi.chart_cid, "chart-daily-2026-08-19@vpubnd.example");
+        assert_eq!(&vi.chart_png[..4], b"\x89PNG");
+        let (_, en) = render(&Audience::Leadership, Language::En);
+        assert!(
+            en.text
+                .contains("Dossiers resolved on time: 90.0% (90/100 dossiers), ▲ 10.0 pp"),
+            "{}",
+            en.text
+        );
+        assert!(!en.html.contains("Tổng điểm"));
+        // The proposal only in the team's e-mail.
+        let (_, team) = render(&Audience::InspectionTeam, Language::Vi);
+        assert!(
+            team.text
+                .contains("MẬT – ĐỀ XUẤT KIỂM TRA ĐỘT XUẤT GẦN NHẤT (#3, 18/08/2026 15:00)"),
+            "{}",
+            team.text
+        );
+        assert!(!vi.text.contains("ĐỘT XUẤT") && !vi.html.contains("đột xuất"));
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_in_html_and_kept_out_of_headers() {
+        let mut data = input();
+        data.current[1].name = "<script>alert(1)</script>\r\nBcc: x@y.example".into();
+        let d = build(
+            &data,
+            &Audience::UnitHead(crate::domain::UnitCode::parse("H44.07").unwrap()),
+        )
+        .unwrap();
+        let r = DigestRenderer::new()
+            .render(&d, Language::Vi, "vpubnd.example")
+            .unwrap();
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"));
+        assert!(!r.subject.contains('\n') && !r.subject.contains('\r'));
+    }
+
+    #[test]
+    fn one_recipients_row_has_its_dedup_key_kind_and_chart() {
+        let (d, r) = render(&Audience::Leadership, Language::Vi);
+        let to = EmailAddress::parse("chutich@ubnd.example").unwrap();
+        let e = email(&r, &d, &to, |k| format!("<{k}>"));
+        assert_eq!(
+            e.email.dedup_key,
+            "digest:daily:2026-08-19:chutich@ubnd.example"
+        );
+        assert_eq!(e.email.kind, "digest_daily");
+        assert_eq!(e.email.recipients, ["chutich@ubnd.example"]);
+        assert_eq!(e.parts.len(), 1);
+        assert_eq!(e.parts[0].mime, "image/png");
+    }
+}

@@ -254,3 +254,68 @@ pub async fn preview(
         &format!("data:image/png;base64,{png}"),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Recipient, UnitCode};
+
+    fn unit(code: &str, kind: UnitKind, head: Option<&str>) -> Unit {
+        Unit {
+            code: UnitCode::parse(code).unwrap(),
+            name: code.into(),
+            kind: Some(kind),
+            parent: None,
+            head_email: head.map(|h| EmailAddress::parse(h).unwrap()),
+        }
+    }
+
+    #[test]
+    fn recipients_by_kind_team_first_each_address_once() {
+        let mut s = Settings::from_toml_str("", "test", &BTreeMap::new()).unwrap();
+        let a = |x: &str| EmailAddress::parse(x).unwrap();
+        s.email.inspection_team = vec![a("team@x.example"), a("both@x.example")];
+        s.digests.leadership = vec![
+            Recipient {
+                address: a("both@x.example"),
+                language: Language::En,
+            },
+            Recipient {
+                address: a("lead@x.example"),
+                language: Language::En,
+            },
+        ];
+        let units = [
+            unit("H44", UnitKind::Province, Some("tinh@x.example")),
+            unit("H44.07", UnitKind::SoNganh, Some("stp@x.example")),
+            unit("H44.100", UnitKind::Xa, None),
+        ];
+        let who = |s: &Settings, kind| -> Vec<(String, Language, &'static str)> {
+            recipients(s, &units, kind)
+                .into_iter()
+                .map(|(e, l, a)| (e.as_str().to_owned(), l, a.as_str()))
+                .collect()
+        };
+        let province_wide = vec![
+            ("team@x.example".to_owned(), Language::Vi, "inspection_team"),
+            ("both@x.example".to_owned(), Language::Vi, "inspection_team"),
+            ("lead@x.example".to_owned(), Language::En, "leadership"),
+        ];
+        assert_eq!(who(&s, DigestKind::Daily), province_wide);
+        assert_eq!(who(&s, DigestKind::Weekly), province_wide);
+        let mut monthly = province_wide.clone();
+        monthly.push(("stp@x.example".to_owned(), Language::Vi, "unit_head"));
+        assert_eq!(
+            who(&s, DigestKind::Monthly),
+            monthly,
+            "heads monthly, not the province's"
+        );
+        s.digests.inspection_team = false;
+        s.digests.unit_heads = false;
+        let names: Vec<String> = who(&s, DigestKind::Monthly)
+            .into_iter()
+            .map(|w| w.0)
+            .collect();
+        assert_eq!(names, ["both@x.example", "lead@x.example"]);
+    }
+}

@@ -310,3 +310,73 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_preview_writes_html_with_the_chart_embedded_and_sends_nothing() {
+    use crate::binary::{run_to_end, write_config};
+    use crate::helpers::{SimServer, TestDb};
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let sim = SimServer::start(par_monitor::simulator::SimConfig::new(3, Utc::now())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let extra = format!("[digests]\nleadership = [{{ address = \"{LEADER}\" }}]\n");
+    let cfg = write_config(dir.path(), &db.url, &sim, &outbox, &extra);
+    let cwd = dir.path().to_owned();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        let cfg = cfg.to_str().unwrap();
+        let (code, _, stderr) = run_to_end(&["check", "--config", cfg], &cwd);
+        assert_eq!(code, 0, "{stderr}");
+        let page = cwd.join("digest.html");
+        let (code, _, stderr) = run_to_end(
+            &[
+                "digest",
+                "preview",
+                "--kind",
+                "monthly",
+                "--to",
+                page.to_str().unwrap(),
+                "--config",
+                cfg,
+            ],
+            &cwd,
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            html.contains("<html lang=\"vi\">") && html.contains("Bản tin tháng"),
+            "{html}"
+        );
+        assert!(
+            html.contains("src=\"data:image/png;base64,iVBORw0KGgo"),
+            "the chart is embedded"
+        );
+        assert!(!html.contains("cid:"));
+        run_to_end(
+            &[
+                "digest", "preview", "--kind", "weekly", "--unit", "H44.100", "--lang", "en",
+                "--config", cfg,
+            ],
+            &cwd,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Digest for week "), "{stdout}");
+    assert!(
+        stdout.contains("UBND phường Hồng Bàng</strong> (H44.100)"),
+        "{stdout}"
+    );
+    // Nothing was queued or sent.
+    let store = crate::binary::store_for(&db.url).await;
+    assert!(
+        store
+            .outbox()
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| !e.kind.starts_with("digest_"))
+    );
+    sim.stop.cancel();
+    db.cleanup().await;
+}

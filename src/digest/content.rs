@@ -158,6 +158,16 @@ pub struct UnitLine {
     pub band_en: &'static str,
     pub delta: Option<f64>,
     pub on_time: Option<f64>,
+    /// Its group scores, in the portal's order.
+    pub groups: Vec<GroupScore>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupScore {
+    pub name_vi: &'static str,
+    pub name_en: &'static str,
+    pub score: Option<f64>,
+    pub max: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -346,6 +356,15 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
                     .filter(|p| has_data(p))
                     .map(|p| round2(o.score.total - p.score.total)),
                 on_time: on_time_of(o).0,
+                groups: Group::ALL
+                    .iter()
+                    .map(|g| GroupScore {
+                        name_vi: g.name_vi(),
+                        name_en: g.name_en(),
+                        score: o.score.groups.get(g).copied().flatten(),
+                        max: g.max_points(),
+                    })
+                    .collect(),
             })
             .collect();
         let mut ranked: Vec<&UnitRisk> = input.risks.iter().filter(|r| r.score > 0.0).collect();

@@ -278,6 +278,13 @@ mod tests {
             vi.text
         );
         assert!(
+            vi.text.contains(
+                "\n     Công khai, minh bạch 9,17/18,00 · Tiến độ giải quyết 9,17/20,00 · "
+            ),
+            "a low scorer's groups: {}",
+            vi.text
+        );
+        assert!(
             vi.text
                 .contains("[nghiêm trọng] UBND phường Hồng Bàng (H44.100): Tiêu chí mục 2")
         );

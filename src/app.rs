@@ -451,6 +451,7 @@ impl App {
         });
 
         let (eval_tx, eval_rx) = wake_channel();
+        let (digest_tx, digest_rx) = wake_channel();
         let (mail_tx, mail_rx) = wake_channel();
         let (reload_tx, reload_rx) = wake_channel();
         let mut schedules = Vec::new();
@@ -530,13 +531,16 @@ impl App {
             &shutdown,
             None,
             {
-                let (app, mail_tx) = (app.clone(), mail_tx.clone());
+                let (app, mail_tx, digest_tx) = (app.clone(), mail_tx.clone(), digest_tx.clone());
                 move || {
-                    let (a, mail_tx) = (app.clone(), mail_tx.clone());
+                    let (a, mail_tx, digest_tx) = (app.clone(), mail_tx.clone(), digest_tx.clone());
                     async move {
                         let m = a.metrics.clone();
                         run_job("evaluate", &m, async move { a.evaluate().await }).await;
                         wake(&mail_tx);
+                        // Whatever digest is due (a catch-up at start-up)
+                        // reads the data this cycle has just judged.
+                        wake(&digest_tx);
                     }
                 }
             },
@@ -616,6 +620,47 @@ impl App {
             },
         );
 
+        // Digests: each kind's schedule wakes one job, and so does every
+        // evaluation, so that at start-up the catch-up of what was due while
+        // the daemon was down follows the first poll and evaluation. What is
+        // due comes from the database, so extra wake-ups cost one read.
+        let digest_kinds = app.settings.digests.enabled_kinds();
+        for kind in &digest_kinds {
+            schedules.push((
+                format!("digest:{kind}"),
+                app.settings.digests.schedule(*kind).clone(),
+                digest_tx.clone(),
+            ));
+        }
+        if app.sources.is_empty() && !digest_kinds.is_empty() {
+            // No poll, so no evaluation, will wake it.
+            wake(&digest_tx);
+        }
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "digests",
+            digest_rx,
+            &shutdown,
+            None,
+            {
+                let (app, mail_tx) = (app.clone(), mail_tx.clone());
+                move || {
+                    let (a, mail_tx) = (app.clone(), mail_tx.clone());
+                    async move {
+                        let m = a.metrics.clone();
+                        let queued = run_job("digests", &m, async move {
+                            crate::digest::run::run_due(&a).await
+                        })
+                        .await;
+                        if queued.is_some_and(|q| q.iter().any(|d| d.emails > 0)) {
+                            wake(&mail_tx);
+                        }
+                    }
+                }
+            },
+        );
+
         let ticker = Ticker::start(schedules).await?;
         app.readiness.set_scheduler_running(true);
         if let Some(timeout) = crate::systemd::watchdog_timeout() {
@@ -642,6 +687,7 @@ impl App {
         let supervisor = tokio::spawn(async move {
             // A loop whose channel closes stops; this one has no other sender.
             let _refresh_tx = refresh_tx;
+            let _digest_tx = digest_tx;
             shutdown.cancelled().await;
             tracing::info!("shutting down");
             crate::systemd::stopping();

@@ -119,6 +119,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Digests for leadership, the inspection team and unit heads.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
     /// Compute the Decision 766 index from counts, to reproduce or explain a score.
     Score766 {
         /// JSON: {"units":[{"code","name","counts":{"ON_TIME":[num,den],…},"ONLINE_SERVICES":8.83}]}
@@ -180,6 +185,38 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigestCommand {
+    /// Render the latest complete period's digest as HTML without sending
+    /// it (the chart embedded in the page). Leadership's version, or with
+    /// --unit that unit head's; never the inspection team's proposal.
+    Preview {
+        #[arg(long, value_enum, default_value_t = DigestKindArg::Daily)]
+        kind: DigestKindArg,
+        /// A unit head's digest: that unit's own data only.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = LangArg::Vi)]
+        lang: LangArg,
+        /// Write the HTML here instead of standard output.
+        #[arg(long, value_name = "FILE.html")]
+        to: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DigestKindArg {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    Vi,
+    En,
 }
 
 #[derive(Debug, Subcommand)]
@@ -407,6 +444,21 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init("warn", settings.log.format, &settings.service);
             indicators(settings, unit.as_deref(), period.as_deref(), format).await
+        }
+        Command::Digest {
+            command:
+                DigestCommand::Preview {
+                    kind,
+                    unit,
+                    lang,
+                    to,
+                },
+        } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
+            digest_preview(settings, kind, unit.as_deref(), lang, to.as_deref()).await
         }
         Command::Findings { command } => {
             let Some(settings) = load_settings(&cli.config) else {
@@ -1058,6 +1110,48 @@ async fn quarantine(settings: Settings, feed: Option<&str>, format: Format) -> E
             ExitCode::FAILURE
         }
     }
+}
+
+async fn digest_preview(
+    settings: Settings,
+    kind: DigestKindArg,
+    unit: Option<&str>,
+    lang: LangArg,
+    to: Option<&std::path::Path>,
+) -> ExitCode {
+    use crate::digest::DigestKind;
+    use crate::domain::Language;
+    let app = match build(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    let kind = match kind {
+        DigestKindArg::Daily => DigestKind::Daily,
+        DigestKindArg::Weekly => DigestKind::Weekly,
+        DigestKindArg::Monthly => DigestKind::Monthly,
+    };
+    let lang = match lang {
+        LangArg::Vi => Language::Vi,
+        LangArg::En => Language::En,
+    };
+    let html = match crate::digest::run::preview(&app, kind, unit, lang, app.clock.now()).await {
+        Ok(html) => html,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match to {
+        None => print!("{html}"),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, html) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!("digest written to {}", path.display());
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// Opens the database only (no rules, no upstreams): enough for the

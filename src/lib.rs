@@ -8,6 +8,7 @@ pub mod assess;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod evaluate;
 pub mod findings;

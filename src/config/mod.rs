@@ -21,8 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{EmailAddress, UnitCode, UnitKind};
 
+mod digests;
 mod sources;
 mod values;
+
+pub use digests::DigestSettings;
 
 pub use sources::{
     AuthSettings, ClientAuth, FeedMapping, MappingSettings, PaginationSettings, PaginationStyle,
@@ -59,6 +62,8 @@ pub struct Settings {
     pub email: EmailSettings,
     #[serde(default)]
     pub api: ApiSettings,
+    #[serde(default)]
+    pub digests: DigestSettings,
     #[serde(default)]
     pub risk: crate::risk::RiskWeights,
     #[serde(default)]
@@ -601,6 +606,13 @@ impl Settings {
                 "expected at least 1s",
             ));
         }
+        if !(1..=50).contains(&self.digests.bottom_units) {
+            problems.push(problem(
+                origin,
+                "digests.bottom_units",
+                "expected a number of units from 1 to 50",
+            ));
+        }
         if self.email.max_attempts == 0 {
             problems.push(problem(origin, "email.max_attempts", "expected at least 1"));
         }
@@ -710,6 +722,9 @@ impl Settings {
         }
         if differ(&self.watchdog, &new.watchdog) {
             out.push("watchdog");
+        }
+        if differ(&self.digests, &new.digests) {
+            out.push("digests");
         }
         let mut email = new.email.clone();
         email

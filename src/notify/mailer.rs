@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -122,11 +123,8 @@ impl Mailer {
             })?;
             b = b.to(Mailbox::new(None, addr));
         }
-        b.multipart(MultiPart::alternative_plain_html(
-            e.body_text.clone(),
-            e.body_html.clone(),
-        ))
-        .map_err(|err| SendError::Permanent(format!("cannot build message: {err}")))
+        b.multipart(body(e)?)
+            .map_err(|err| SendError::Permanent(format!("cannot build message: {err}")))
     }
 
     /// Sends one e-mail, bounded by the configured timeout as a whole.
@@ -157,6 +155,40 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The text and HTML alternatives. With inline parts, the HTML and its
+/// parts form a multipart/related whole (RFC 2387), so mail readers show the
+/// parts where the HTML refers to them (`cid:`) rather than as attachments:
+///
+/// ```text
+/// multipart/alternative
+/// ├── text/plain
+/// └── multipart/related
+///     ├── text/html
+///     └── image/png (Content-ID, inline)
+/// ```
+fn body(e: &OutboxEmail) -> Result<MultiPart, SendError> {
+    if e.parts.is_empty() {
+        return Ok(MultiPart::alternative_plain_html(
+            e.body_text.clone(),
+            e.body_html.clone(),
+        ));
+    }
+    let mut related = MultiPart::related().singlepart(SinglePart::html(e.body_html.clone()));
+    for p in &e.parts {
+        let mime = ContentType::parse(&p.mime).map_err(|err| {
+            SendError::Permanent(format!(
+                "inline part {}: bad type {}: {err}",
+                p.content_id, p.mime
+            ))
+        })?;
+        related = related
+            .singlepart(Attachment::new_inline(p.content_id.clone()).body(p.bytes.clone(), mime));
+    }
+    Ok(MultiPart::alternative()
+        .singlepart(SinglePart::plain(e.body_text.clone()))
+        .multipart(related))
 }
 
 fn classify(e: lettre::transport::smtp::Error) -> SendError {
@@ -194,4 +226,91 @@ async fn write_eml(dir: &std::path::Path, stem: &str, bytes: &[u8]) -> std::io::
     let path = dir.join(format!("{stem}.eml"));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, &path).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::InlinePart;
+    use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+    fn email(parts: Vec<InlinePart>) -> OutboxEmail {
+        let t = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        OutboxEmail {
+            id: 1,
+            dedup_key: "k".into(),
+            message_id: "<k@vpubnd.example>".into(),
+            kind: "digest_daily".into(),
+            recipients: vec!["chutich@ubnd.example".into()],
+            subject: "Bản tin ngày 19/08/2026".into(),
+            body_text: "Tổng điểm".into(),
+            body_html: "<img src=\"cid:chart@vpubnd.example\">".into(),
+            status: "pending".into(),
+            attempts: 1,
+            next_attempt_at: t,
+            last_error: None,
+            created_at: t,
+            sent_at: None,
+            parts,
+        }
+    }
+
+    fn content_types(raw: &[u8]) -> Vec<String> {
+        let m = MessageParser::default().parse(raw).expect("valid MIME");
+        m.parts
+            .iter()
+            .map(|p| {
+                let ct = p.content_type().expect("every part has a type");
+                format!("{}/{}", ct.c_type, ct.c_subtype.as_deref().unwrap_or(""))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inline_parts_make_the_html_multipart_related() {
+        let (mailer, _) = Mailer::memory("par-monitor <par-monitor@vpubnd.example>");
+        let plain = mailer
+            .build_message(&email(Vec::new()))
+            .unwrap()
+            .formatted();
+        assert_eq!(
+            content_types(&plain),
+            ["multipart/alternative", "text/plain", "text/html"]
+        );
+        let png = vec![0x89, b'P', b'N', b'G', 1, 2, 3];
+        let part = InlinePart {
+            content_id: "chart@vpubnd.example".into(),
+            mime: "image/png".into(),
+            bytes: png.clone(),
+        };
+        let raw = mailer
+            .build_message(&email(vec![part]))
+            .unwrap()
+            .formatted();
+        assert_eq!(
+            content_types(&raw),
+            [
+                "multipart/alternative",
+                "text/plain",
+                "multipart/related",
+                "text/html",
+                "image/png"
+            ]
+        );
+        let m = MessageParser::default().parse(&raw).unwrap();
+        let image = &m.parts[4];
+        assert_eq!(image.content_id(), Some("chart@vpubnd.example"));
+        assert!(
+            matches!(&image.body, PartType::InlineBinary(b) | PartType::Binary(b) if b.as_ref() == png.as_slice())
+        );
+        let bad = InlinePart {
+            content_id: "x".into(),
+            mime: "not a type".into(),
+            bytes: Vec::new(),
+        };
+        assert!(matches!(
+            mailer.build_message(&email(vec![bad])),
+            Err(SendError::Permanent(_))
+        ));
+    }
 }

@@ -13,6 +13,7 @@
 //!   one transaction;
 //! - `finding_events` is append-only (database triggers refuse edits).
 
+mod digests;
 mod dossiers;
 mod feeds;
 mod findings;
@@ -31,11 +32,12 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::config::DatabaseSettings;
 
+pub use digests::DigestEmail;
 pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
 };
 pub use inspections::InspectionPlan;
-pub use outbox::{DIGEST_KIND_PREFIX, OutboxEmail, OutboxStats};
+pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats};
 pub use records::{RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};
 

@@ -30,6 +30,42 @@ pub struct OutboxEmail {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// Parts shown inside the HTML (a digest's chart), in the order stored.
+    pub parts: Vec<InlinePart>,
+}
+
+/// A part of an e-mail shown inline in its HTML, which refers to it as
+/// `cid:<content_id>`. Stored with its outbox row, in the same transaction.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InlinePart {
+    /// Without angle brackets, e.g. `chart-2026-08-19@vpubnd.example`.
+    pub content_id: String,
+    /// E.g. `image/png`.
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Bytes are summarised, never dumped into logs.
+impl std::fmt::Debug for InlinePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlinePart")
+            .field("content_id", &self.content_id)
+            .field("mime", &self.mime)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// For `outbox list --format json`: the part's size, not its bytes.
+impl Serialize for InlinePart {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("InlinePart", 3)?;
+        st.serialize_field("content_id", &self.content_id)?;
+        st.serialize_field("mime", &self.mime)?;
+        st.serialize_field("size", &self.bytes.len())?;
+        st.end()
+    }
 }
 
 /// Digests are queued in the outbox with kind `digest_<kind>` (for example
@@ -92,6 +128,7 @@ macro_rules! outbox_from_row {
             last_error: r.try_get("last_error")?,
             created_at: from_ts(r.try_get("created_at")?),
             sent_at: from_ts_opt(r.try_get("sent_at")?),
+            parts: Vec::new(),
         })
     }};
 }
@@ -137,8 +174,50 @@ impl Store {
                 .map(|r| outbox_from_row!(r))
                 .collect::<Result<_>>()?;
             out.sort_by_key(|e| e.id);
+            for e in &mut out {
+                e.parts = self
+                    .inline_parts(Some(e.id))
+                    .await?
+                    .remove(&e.id)
+                    .unwrap_or_default();
+            }
             Ok(out)
         })
+    }
+
+    /// The inline parts of one e-mail (`Some(id)`) or of all, by outbox id.
+    async fn inline_parts(
+        &self,
+        id: Option<i64>,
+    ) -> Result<std::collections::HashMap<i64, Vec<InlinePart>>> {
+        let rows: Vec<(i64, String, String, Vec<u8>)> = with_pool!(self, |pool| {
+            sqlx::query(
+                "SELECT outbox_id, content_id, mime, bytes FROM outbox_parts
+                 WHERE $1 IS NULL OR outbox_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok::<_, sqlx::Error>((
+                    r.try_get("outbox_id")?,
+                    r.try_get("content_id")?,
+                    r.try_get("mime")?,
+                    r.try_get("bytes")?,
+                ))
+            })
+            .collect::<std::result::Result<_, _>>()?
+        });
+        let mut out: std::collections::HashMap<i64, Vec<InlinePart>> = Default::default();
+        for (outbox_id, content_id, mime, bytes) in rows {
+            out.entry(outbox_id).or_default().push(InlinePart {
+                content_id,
+                mime,
+                bytes,
+            });
+        }
+        Ok(out)
     }
 
     pub async fn mark_email_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
@@ -216,7 +295,15 @@ impl Store {
                 "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC"
             ));
             let rows = sqlx::query(sql).fetch_all(pool).await?;
-            rows.iter().map(|r| outbox_from_row!(r)).collect()
+            let mut out: Vec<OutboxEmail> = rows
+                .iter()
+                .map(|r| outbox_from_row!(r))
+                .collect::<Result<_>>()?;
+            let mut parts = self.inline_parts(None).await?;
+            for e in &mut out {
+                e.parts = parts.remove(&e.id).unwrap_or_default();
+            }
+            Ok(out)
         })
     }
 

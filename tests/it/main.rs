@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod binary;
+mod digests;
 mod findings;
 mod helpers;
 mod indicators;

@@ -1,0 +1,71 @@
+//! `[digests]`: the periodic summaries for leadership, the inspection team
+//! and unit heads.
+
+use serde::{Deserialize, Serialize};
+
+use super::Schedule;
+use crate::digest::DigestKind;
+use crate::domain::Recipient;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestSettings {
+    /// When false, no digest is queued.
+    pub enabled: bool,
+    /// The kinds that are sent.
+    pub kinds: Vec<DigestKind>,
+    /// When each kind is sent (cron with seconds, Asia/Ho_Chi_Minh). A
+    /// digest covers the last whole period (day, Monday-to-Sunday week,
+    /// calendar month) that ended before the firing.
+    pub daily: Schedule,
+    pub weekly: Schedule,
+    pub monthly: Schedule,
+    /// Leadership: every kind, province-wide, without inspection proposals.
+    pub leadership: Vec<Recipient>,
+    /// How many of the lowest-scoring units (and of the highest risks) a
+    /// province-wide digest lists.
+    pub bottom_units: usize,
+    /// Whether `email.inspection_team` gets every kind too, with the latest
+    /// unannounced-inspection proposal. Only these e-mails carry it.
+    pub inspection_team: bool,
+    /// Whether each unit head (`head_email` in the unit directory) gets a
+    /// monthly digest of their own unit only.
+    pub unit_heads: bool,
+}
+
+impl Default for DigestSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            kinds: DigestKind::ALL.to_vec(),
+            daily: Schedule::parse("0 0 7 * * *").expect("valid default"),
+            weekly: Schedule::parse("0 30 7 * * Mon").expect("valid default"),
+            monthly: Schedule::parse("0 0 8 1 * *").expect("valid default"),
+            leadership: Vec::new(),
+            bottom_units: 5,
+            inspection_team: true,
+            unit_heads: true,
+        }
+    }
+}
+
+impl DigestSettings {
+    pub fn schedule(&self, kind: DigestKind) -> &Schedule {
+        match kind {
+            DigestKind::Daily => &self.daily,
+            DigestKind::Weekly => &self.weekly,
+            DigestKind::Monthly => &self.monthly,
+        }
+    }
+
+    /// The kinds sent, each once, in a fixed order.
+    pub fn enabled_kinds(&self) -> Vec<DigestKind> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        DigestKind::ALL
+            .into_iter()
+            .filter(|k| self.kinds.contains(k))
+            .collect()
+    }
+}

@@ -1,0 +1,762 @@
+//! What a digest says, as a pure function of the data: the 766 index of the
+//! province (or of one unit) and its groups with trends, the lowest-scoring
+//! units, the highest risks, findings by plan section, data freshness and
+//! units without data, the chart's bars, and, for the inspection team only,
+//! the latest unannounced-inspection proposal.
+//!
+//! Confidentiality is decided here, once: [`build`] puts a proposal only in
+//! a digest for [`Audience::InspectionTeam`], and a unit head's digest
+//! carries that unit's rows only.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{DigestKind, DigestPeriod};
+use crate::domain::{Language, Severity, UnitCode};
+use crate::indicators::IndicatorId;
+use crate::notify::compose::PlanUnit;
+use crate::overview::UnitOverview;
+use crate::risk::UnitRisk;
+use crate::score766::Group;
+use crate::time::format_local;
+
+/// Who a digest is for; it decides what the digest may contain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Province-wide, no proposals.
+    Leadership,
+    /// Province-wide, with the latest proposal.
+    InspectionTeam,
+    /// One unit's own data only, no proposals.
+    UnitHead(UnitCode),
+}
+
+impl Audience {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Audience::Leadership => "leadership",
+            Audience::InspectionTeam => "inspection_team",
+            Audience::UnitHead(_) => "unit_head",
+        }
+    }
+}
+
+/// A finding, as much as a digest shows of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingFact {
+    pub unit: String,
+    pub title_vi: String,
+    pub title_en: String,
+    /// The inspection plan section of its rule (1–5).
+    pub section: u8,
+    pub severity: Severity,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// An upstream source's freshness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFact {
+    pub source: String,
+    pub health: String,
+    pub data_as_of: Option<DateTime<Utc>>,
+    pub stale: bool,
+}
+
+/// The latest unannounced-inspection proposal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProposalFact {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub reason: String,
+    pub units: Vec<PlanUnit>,
+}
+
+/// Everything a digest is built from.
+#[derive(Clone, Debug)]
+pub struct DigestInput {
+    pub period: DigestPeriod,
+    /// The period's overview, the province first (as `compute_period` gives it).
+    pub current: Vec<UnitOverview>,
+    /// The previous period's, for trends.
+    pub previous: Vec<UnitOverview>,
+    pub risks: Vec<UnitRisk>,
+    pub findings: Vec<FindingFact>,
+    pub sources: Vec<SourceFact>,
+    pub proposal: Option<ProposalFact>,
+    /// How many low scorers and high risks to list.
+    pub bottom_n: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Digest {
+    pub kind: DigestKind,
+    pub period: String,
+    pub period_vi: String,
+    pub period_en: String,
+    pub previous_vi: String,
+    pub previous_en: String,
+    pub audience: &'static str,
+    /// The province, or the unit of a unit head's digest.
+    pub scope_code: String,
+    pub scope_name: String,
+    pub score: ScoreView,
+    pub on_time: RateView,
+    pub bottom_units: Vec<UnitLine>,
+    pub risks: Vec<RiskLine>,
+    pub sections: Vec<SectionLine>,
+    pub new_total: usize,
+    pub resolved_total: usize,
+    pub open_total: usize,
+    pub sources: Vec<SourceLine>,
+    pub units_without_data: Vec<NamedUnit>,
+    /// The chart's bars, in order: on-time rates from 0 to 1.
+    pub chart: Vec<ChartBar>,
+    pub proposal: Option<ProposalView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreView {
+    pub total: f64,
+    pub previous: Option<f64>,
+    pub delta: Option<f64>,
+    pub band_vi: &'static str,
+    pub band_en: &'static str,
+    pub groups: Vec<GroupLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupLine {
+    pub code: &'static str,
+    pub name_vi: &'static str,
+    pub name_en: &'static str,
+    pub max: f64,
+    pub score: Option<f64>,
+    pub previous: Option<f64>,
+    pub delta: Option<f64>,
+}
+
+/// An on-time rate with its counts and trend (the delta in percentage
+/// points, as a fraction: 0.012 is +1.2 points).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RateView {
+    pub value: Option<f64>,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub previous: Option<f64>,
+    pub delta: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnitLine {
+    pub code: String,
+    pub name: String,
+    pub total: f64,
+    pub band_vi: &'static str,
+    pub band_en: &'static str,
+    pub delta: Option<f64>,
+    pub on_time: Option<f64>,
+    /// Its group scores, in the portal's order.
+    pub groups: Vec<GroupScore>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupScore {
+    pub name_vi: &'static str,
+    pub name_en: &'static str,
+    pub score: Option<f64>,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RiskLine {
+    pub code: String,
+    pub name: String,
+    pub score: f64,
+    pub findings: u32,
+    pub critical: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SectionLine {
+    pub number: u8,
+    pub name_vi: &'static str,
+    pub name_en: &'static str,
+    pub new: usize,
+    pub resolved: usize,
+    pub open: usize,
+    /// The findings opened in the period, most severe first.
+    pub new_items: Vec<FindingLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FindingLine {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub title_vi: String,
+    pub title_en: String,
+    pub severity: &'static str,
+    pub severity_vi: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceLine {
+    pub source: String,
+    pub health: String,
+    /// Local time, `dd/mm/yyyy hh:mm`.
+    pub data_as_of: Option<String>,
+    pub stale: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamedUnit {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChartBar {
+    pub label: String,
+    pub value: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProposalView {
+    pub id: i64,
+    pub created_at: String,
+    pub reason: String,
+    pub units: Vec<PlanUnit>,
+}
+
+/// How many findings opened in the period each section lists by name.
+const NEW_ITEMS_PER_SECTION: usize = 10;
+
+/// The inspection plan's sections (domain.md "Where findings go").
+fn section_names(n: u8) -> (&'static str, &'static str) {
+    match n {
+        1 => ("Lãnh đạo, chỉ đạo", "Leadership and direction"),
+        2 => (
+            "Kết quả giải quyết TTHC theo cơ chế một cửa, một cửa liên thông",
+            "One-stop shop results",
+        ),
+        3 => ("Ứng dụng công nghệ thông tin", "IT in administration"),
+        4 => (
+            "Thái độ, tác phong của công chức",
+            "Civil servants' conduct",
+        ),
+        _ => ("Nhiệm vụ khác", "Other tasks"),
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn on_time_of(o: &UnitOverview) -> (Option<f64>, u64, u64) {
+    o.values
+        .iter()
+        .find(|v| v.indicator == IndicatorId::OnTime)
+        .map_or((None, 0, 0), |v| {
+            (v.ratio.value(), v.ratio.numerator, v.ratio.denominator)
+        })
+}
+
+fn has_data(o: &UnitOverview) -> bool {
+    o.values.iter().any(|v| v.ratio.denominator > 0)
+}
+
+fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreView {
+    // A previous period without data has no trend to show, only zeros.
+    let previous = previous.filter(|p| has_data(p));
+    let prev_total = previous.map(|p| p.score.total);
+    let groups = Group::ALL
+        .iter()
+        .map(|g| {
+            let score = current.score.groups.get(g).copied().flatten();
+            let prev = previous.and_then(|p| p.score.groups.get(g).copied().flatten());
+            GroupLine {
+                code: g.code(),
+                name_vi: g.name_vi(),
+                name_en: g.name_en(),
+                max: g.max_points(),
+                score,
+                previous: prev,
+                delta: score.zip(prev).map(|(a, b)| round2(a - b)),
+            }
+        })
+        .collect();
+    ScoreView {
+        total: current.score.total,
+        previous: prev_total,
+        delta: prev_total.map(|p| round2(current.score.total - p)),
+        band_vi: current.score.band.name_vi(),
+        band_en: current.score.band.name_en(),
+        groups,
+    }
+}
+
+fn rate_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> RateView {
+    let (value, numerator, denominator) = on_time_of(current);
+    let prev = previous.and_then(|p| on_time_of(p).0);
+    RateView {
+        value,
+        numerator,
+        denominator,
+        previous: prev,
+        delta: value.zip(prev).map(|(a, b)| a - b),
+    }
+}
+
+/// Builds the digest for `audience`, or `None` when a unit head's unit is
+/// not in the data.
+pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
+    let province = input.current.first()?;
+    let names: BTreeMap<&str, &str> = input
+        .current
+        .iter()
+        .map(|o| (o.code.as_str(), o.name.as_str()))
+        .collect();
+    let previous_of = |code: &str| input.previous.iter().find(|o| o.code == code);
+    let (scope, only_unit) = match audience {
+        Audience::UnitHead(code) => (
+            input
+                .current
+                .iter()
+                .skip(1)
+                .find(|o| o.code == code.as_str())?,
+            Some(code.as_str()),
+        ),
+        _ => (province, None),
+    };
+    let period = input.period;
+
+    let units = || input.current.iter().skip(1);
+    let (bottom_units, risks, units_without_data) = if only_unit.is_some() {
+        (Vec::new(), Vec::new(), Vec::new())
+    } else {
+        let mut scored: Vec<&UnitOverview> = units().filter(|o| has_data(o)).collect();
+        scored.sort_by(|a, b| {
+            a.score
+                .total
+                .total_cmp(&b.score.total)
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        let bottom = scored
+            .into_iter()
+            .take(input.bottom_n)
+            .map(|o| UnitLine {
+                code: o.code.clone(),
+                name: o.name.clone(),
+                total: o.score.total,
+                band_vi: o.score.band.name_vi(),
+                band_en: o.score.band.name_en(),
+                delta: previous_of(&o.code)
+                    .filter(|p| has_data(p))
+                    .map(|p| round2(o.score.total - p.score.total)),
+                on_time: on_time_of(o).0,
+                groups: Group::ALL
+                    .iter()
+                    .map(|g| GroupScore {
+                        name_vi: g.name_vi(),
+                        name_en: g.name_en(),
+                        score: o.score.groups.get(g).copied().flatten(),
+                        max: g.max_points(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut ranked: Vec<&UnitRisk> = input.risks.iter().filter(|r| r.score > 0.0).collect();
+        ranked.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.unit.cmp(&b.unit))
+        });
+        let risks = ranked
+            .into_iter()
+            .take(input.bottom_n)
+            .map(|r| RiskLine {
+                code: r.unit.to_string(),
+                name: names.get(r.unit.as_str()).copied().unwrap_or("").to_owned(),
+                score: r.score,
+                findings: r.findings,
+                critical: r.critical,
+            })
+            .collect();
+        let without = units()
+            .filter(|o| !has_data(o))
+            .map(|o| NamedUnit {
+                code: o.code.clone(),
+                name: o.name.clone(),
+            })
+            .collect();
+        (bottom, risks, without)
+    };
+
+    let (start, end) = (period.start(), period.end());
+    let findings: Vec<&FindingFact> = input
+        .findings
+        .iter()
+        .filter(|f| only_unit.is_none_or(|u| f.unit == u))
+        .collect();
+    let mut sections = Vec::new();
+    for n in 1..=5u8 {
+        let in_section: Vec<&&FindingFact> = findings.iter().filter(|f| f.section == n).collect();
+        let mut new: Vec<&&FindingFact> = in_section
+            .iter()
+            .copied()
+            .filter(|f| start <= f.opened_at && f.opened_at < end)
+            .collect();
+        let resolved = in_section
+            .iter()
+            .filter(|f| f.resolved_at.is_some_and(|t| start <= t && t < end))
+            .count();
+        let open = in_section
+            .iter()
+            .filter(|f| f.opened_at < end && f.resolved_at.is_none_or(|t| t >= end))
+            .count();
+        new.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.unit.cmp(&b.unit))
+                .then_with(|| a.title_vi.cmp(&b.title_vi))
+        });
+        let (name_vi, name_en) = section_names(n);
+        sections.push(SectionLine {
+            number: n,
+            name_vi,
+            name_en,
+            new: new.len(),
+            resolved,
+            open,
+            new_items: new
+                .iter()
+                .take(NEW_ITEMS_PER_SECTION)
+                .map(|f| FindingLine {
+                    unit_code: f.unit.clone(),
+                    unit_name: names.get(f.unit.as_str()).copied().unwrap_or("").to_owned(),
+                    title_vi: f.title_vi.clone(),
+                    title_en: f.title_en.clone(),
+                    severity: f.severity.as_str(),
+                    severity_vi: f.severity.name_vi(),
+                })
+                .collect(),
+        });
+    }
+
+    let chart = match only_unit {
+        Some(_) => vec![
+            ChartBar {
+                label: period.previous().id(),
+                value: previous_of(&scope.code).and_then(|p| on_time_of(p).0),
+            },
+            ChartBar {
+                label: period.id(),
+                value: on_time_of(scope).0,
+            },
+        ],
+        None => std::iter::once(ChartBar {
+            label: province.code.clone(),
+            value: on_time_of(province).0,
+        })
+        .chain(bottom_units.iter().map(|u| ChartBar {
+            label: u.code.clone(),
+            value: u.on_time,
+        }))
+        .collect(),
+    };
+
+    Some(Digest {
+        kind: period.kind(),
+        period: period.id(),
+        period_vi: period.label(Language::Vi),
+        period_en: period.label(Language::En),
+        previous_vi: period.previous().label(Language::Vi),
+        previous_en: period.previous().label(Language::En),
+        audience: audience.as_str(),
+        scope_code: scope.code.clone(),
+        scope_name: scope.name.clone(),
+        score: score_view(scope, previous_of(&scope.code)),
+        on_time: rate_view(scope, previous_of(&scope.code)),
+        new_total: sections.iter().map(|s| s.new).sum(),
+        resolved_total: sections.iter().map(|s| s.resolved).sum(),
+        open_total: sections.iter().map(|s| s.open).sum(),
+        sections,
+        bottom_units,
+        risks,
+        sources: input
+            .sources
+            .iter()
+            .map(|s| SourceLine {
+                source: s.source.clone(),
+                health: s.health.clone(),
+                data_as_of: s.data_as_of.map(format_local),
+                stale: s.stale,
+            })
+            .collect(),
+        units_without_data,
+        chart,
+        proposal: match audience {
+            Audience::InspectionTeam => input.proposal.as_ref().map(|p| ProposalView {
+                id: p.id,
+                created_at: format_local(p.created_at),
+                reason: p.reason.clone(),
+                units: p.units.clone(),
+            }),
+            _ => None,
+        },
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::Ratio;
+    use crate::indicators::IndicatorValue;
+    use crate::risk::UnitRisk;
+    use crate::score766::{Band, Score766};
+    use crate::time::local_to_utc;
+    use chrono::NaiveDateTime;
+
+    fn local(text: &str) -> DateTime<Utc> {
+        local_to_utc(NaiveDateTime::parse_from_str(text, "%d/%m/%Y %H:%M").expect("valid"))
+    }
+
+    fn code(c: &str) -> UnitCode {
+        UnitCode::parse(c).unwrap()
+    }
+
+    /// A unit's overview with an on-time ratio (none: no data) and a total.
+    pub(crate) fn overview(
+        c: &str,
+        name: &str,
+        on_time: Option<(u64, u64)>,
+        total: f64,
+    ) -> UnitOverview {
+        let (n, d) = on_time.unwrap_or((0, 0));
+        UnitOverview {
+            code: c.into(),
+            name: name.into(),
+            values: vec![IndicatorValue {
+                unit_code: code(c),
+                indicator: IndicatorId::OnTime,
+                period: "x".into(),
+                ratio: Ratio::new(n, d),
+                sample: Vec::new(),
+            }],
+            score: Score766 {
+                indicators: BTreeMap::new(),
+                groups: Group::ALL
+                    .iter()
+                    .map(|g| (*g, on_time.map(|_| total / 6.0)))
+                    .collect(),
+                total,
+                band: if total >= 80.0 {
+                    Band::Good
+                } else {
+                    Band::Weak
+                },
+            },
+            official_total: None,
+            comparison: Vec::new(),
+        }
+    }
+
+    fn finding(
+        unit: &str,
+        section: u8,
+        severity: Severity,
+        opened: &str,
+        resolved: Option<&str>,
+    ) -> FindingFact {
+        FindingFact {
+            unit: unit.into(),
+            title_vi: format!("Tiêu chí mục {section}"),
+            title_en: format!("Rule in section {section}"),
+            section,
+            severity,
+            opened_at: local(opened),
+            resolved_at: resolved.map(local),
+        }
+    }
+
+    pub(crate) fn input() -> DigestInput {
+        let risk = |u: &str, score: f64| UnitRisk {
+            unit: code(u),
+            score,
+            findings: u32::from(score > 0.0),
+            critical: 0,
+            sections: Vec::new(),
+        };
+        DigestInput {
+            // 19/08/2026, a Wednesday.
+            period: DigestPeriod::Day(chrono::NaiveDate::from_ymd_opt(2026, 8, 19).unwrap()),
+            current: vec![
+                overview("H44", "Toàn tỉnh", Some((90, 100)), 75.0),
+                overview("H44.07", "Sở Tư pháp", Some((40, 40)), 85.0),
+                overview("H44.100", "UBND phường Hồng Bàng", Some((20, 40)), 55.0),
+                overview("H44.101", "UBND xã An Lư", Some((30, 40)), 65.0),
+                overview("H44.102", "UBND xã Không Số", None, 0.0),
+            ],
+            previous: vec![
+                overview("H44", "Toàn tỉnh", Some((80, 100)), 70.0),
+                overview("H44.100", "UBND phường Hồng Bàng", Some((30, 40)), 60.0),
+            ],
+            risks: vec![
+                risk("H44.07", 0.0),
+                risk("H44.100", 12.5),
+                risk("H44.101", 3.0),
+            ],
+            findings: vec![
+                finding("H44.100", 2, Severity::Critical, "19/08/2026 09:00", None),
+                finding("H44.101", 2, Severity::Warning, "19/08/2026 23:59", None),
+                // Opened before, resolved in the period.
+                finding(
+                    "H44.101",
+                    3,
+                    Severity::Warning,
+                    "01/08/2026 08:00",
+                    Some("19/08/2026 00:00"),
+                ),
+                // Opened after the period: not counted at all.
+                finding("H44.100", 3, Severity::Warning, "20/08/2026 00:00", None),
+                // Resolved after the period: still open at its end.
+                finding(
+                    "H44.07",
+                    1,
+                    Severity::Info,
+                    "10/08/2026 08:00",
+                    Some("20/08/2026 08:00"),
+                ),
+            ],
+            sources: vec![SourceFact {
+                source: "procedures".into(),
+                health: "healthy".into(),
+                data_as_of: Some(local("20/08/2026 06:55")),
+                stale: false,
+            }],
+            proposal: Some(ProposalFact {
+                id: 3,
+                created_at: local("18/08/2026 15:00"),
+                reason: "Kiểm tra quý III".into(),
+                units: vec![PlanUnit {
+                    code: "H44.100".into(),
+                    name: "UBND phường Hồng Bàng".into(),
+                    risk: 12.5,
+                    pick: crate::risk::Pick::HighestRisk,
+                }],
+            }),
+            bottom_n: 2,
+        }
+    }
+
+    #[test]
+    fn a_province_digest_ranks_low_scores_and_risks_and_lists_units_without_data() {
+        let d = build(&input(), &Audience::Leadership).unwrap();
+        assert_eq!(
+            (d.scope_code.as_str(), d.period.as_str()),
+            ("H44", "2026-08-19")
+        );
+        assert_eq!((d.score.total, d.score.delta), (75.0, Some(5.0)));
+        assert_eq!(d.on_time.value, Some(0.9));
+        assert!((d.on_time.delta.unwrap() - 0.1).abs() < 1e-9);
+        let bottom: Vec<(&str, Option<f64>)> = d
+            .bottom_units
+            .iter()
+            .map(|u| (u.code.as_str(), u.delta))
+            .collect();
+        // Lowest first, the unit without data left out (and listed apart).
+        assert_eq!(bottom, [("H44.100", Some(-5.0)), ("H44.101", None)]);
+        assert_eq!(
+            d.units_without_data
+                .iter()
+                .map(|u| u.code.as_str())
+                .collect::<Vec<_>>(),
+            ["H44.102"]
+        );
+        let risks: Vec<&str> = d.risks.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(
+            risks,
+            ["H44.100", "H44.101"],
+            "highest first, no zero risks"
+        );
+        let chart: Vec<(&str, Option<f64>)> = d
+            .chart
+            .iter()
+            .map(|b| (b.label.as_str(), b.value))
+            .collect();
+        assert_eq!(
+            chart,
+            [
+                ("H44", Some(0.9)),
+                ("H44.100", Some(0.5)),
+                ("H44.101", Some(0.75))
+            ]
+        );
+        assert_eq!(d.proposal, None, "leadership never gets a proposal");
+    }
+
+    #[test]
+    fn findings_count_by_section_within_the_period() {
+        let d = build(&input(), &Audience::Leadership).unwrap();
+        let counts: Vec<(u8, usize, usize, usize)> = d
+            .sections
+            .iter()
+            .map(|s| (s.number, s.new, s.resolved, s.open))
+            .collect();
+        // (section, new, resolved, open at the end of 19/08)
+        assert_eq!(
+            counts,
+            [
+                (1, 0, 0, 1),
+                (2, 2, 0, 2),
+                (3, 0, 1, 0),
+                (4, 0, 0, 0),
+                (5, 0, 0, 0)
+            ]
+        );
+        assert_eq!((d.new_total, d.resolved_total, d.open_total), (2, 1, 3));
+        let s2: Vec<&str> = d.sections[1].new_items.iter().map(|f| f.severity).collect();
+        assert_eq!(s2, ["critical", "warning"], "most severe first");
+        assert_eq!(
+            d.sections[1].new_items[0].unit_name,
+            "UBND phường Hồng Bàng"
+        );
+    }
+
+    #[test]
+    fn only_the_team_gets_the_proposal_and_a_unit_head_only_their_unit() {
+        let team = build(&input(), &Audience::InspectionTeam).unwrap();
+        assert_eq!(team.proposal.as_ref().map(|p| p.id), Some(3));
+
+        let head = build(&input(), &Audience::UnitHead(code("H44.101"))).unwrap();
+        assert_eq!(
+            (head.scope_code.as_str(), head.scope_name.as_str()),
+            ("H44.101", "UBND xã An Lư")
+        );
+        assert_eq!(head.proposal, None);
+        assert!(head.bottom_units.is_empty() && head.risks.is_empty());
+        assert!(head.units_without_data.is_empty());
+        let units: Vec<&str> = head
+            .sections
+            .iter()
+            .flat_map(|s| s.new_items.iter().map(|f| f.unit_code.as_str()))
+            .collect();
+        assert_eq!(units, ["H44.101"]);
+        assert_eq!(
+            (head.new_total, head.resolved_total, head.open_total),
+            (1, 1, 1)
+        );
+        // Its chart: the previous period (no data) and this one.
+        let chart: Vec<(&str, Option<f64>)> = head
+            .chart
+            .iter()
+            .map(|b| (b.label.as_str(), b.value))
+            .collect();
+        assert_eq!(chart, [("2026-08-18", None), ("2026-08-19", Some(0.75))]);
+        // The province's own row is not a unit head's unit.
+        assert_eq!(build(&input(), &Audience::UnitHead(code("H44"))), None);
+        assert_eq!(build(&input(), &Audience::UnitHead(code("H99"))), None);
+    }
+}

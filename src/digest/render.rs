@@ -1,0 +1,355 @@
+//! A [`Digest`] as an e-mail: subject, text and HTML from the minijinja
+//! templates `notify/templates/digest.{vi,en}.{txt,html}` (HTML
+//! auto-escaped), and the chart as an inline PNG part that the HTML shows
+//! through `cid:`.
+
+use minijinja::{Environment, context};
+
+use super::chart::bar_chart_png;
+use super::content::Digest;
+use crate::domain::{EmailAddress, Language};
+use crate::notify::compose::{MAX_SUBJECT_CHARS, truncate_chars};
+use crate::storage::{DigestEmail, InlinePart, NewEmail};
+
+/// A rendered digest, before it is addressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub chart_png: Vec<u8>,
+    /// The chart's Content-ID, without angle brackets.
+    pub chart_cid: String,
+}
+
+#[derive(Debug)]
+pub struct DigestRenderer {
+    env: Environment<'static>,
+}
+
+impl Default for DigestRenderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `0.9123` → `91,2%` (Vietnamese) or `91.2%`; no value → `–`.
+fn pct(v: Option<f64>, lang: &str) -> String {
+    v.map_or_else(
+        || "–".to_owned(),
+        |v| decimal(&format!("{:.1}%", v * 100.0), lang),
+    )
+}
+
+/// Points with two decimals: `78,35` or `78.35`; no value → `–`.
+fn pts(v: Option<f64>, lang: &str) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| decimal(&format!("{v:.2}"), lang))
+}
+
+/// A change: `▲ 1,25`, `▼ 0,50`, `= 0`; no value → empty.
+fn delta(v: Option<f64>, lang: &str) -> String {
+    match v {
+        None => String::new(),
+        Some(d) if d.abs() < 0.005 => "= 0".to_owned(),
+        Some(d) if d > 0.0 => format!("▲ {}", decimal(&format!("{d:.2}"), lang)),
+        Some(d) => format!("▼ {}", decimal(&format!("{:.2}", -d), lang)),
+    }
+}
+
+/// A change of a rate in percentage points: `▲ 1,2 điểm %` or `▲ 1.2 pp`.
+fn dpct(v: Option<f64>, lang: &str) -> String {
+    let unit = if lang == "en" { "pp" } else { "điểm %" };
+    match v {
+        None => String::new(),
+        Some(d) if (d * 100.0).abs() < 0.05 => format!("= 0 {unit}"),
+        Some(d) if d > 0.0 => format!("▲ {} {unit}", decimal(&format!("{:.1}", d * 100.0), lang)),
+        Some(d) => format!("▼ {} {unit}", decimal(&format!("{:.1}", -d * 100.0), lang)),
+    }
+}
+
+fn decimal(s: &str, lang: &str) -> String {
+    if lang == "en" {
+        s.to_owned()
+    } else {
+        s.replace('.', ",")
+    }
+}
+
+impl DigestRenderer {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        for (name, source) in [
+            (
+                "digest.vi.txt",
+                include_str!("../notify/templates/digest.vi.txt"),
+            ),
+            (
+                "digest.vi.html",
+                include_str!("../notify/templates/digest.vi.html"),
+            ),
+            (
+                "digest.en.txt",
+                include_str!("../notify/templates/digest.en.txt"),
+            ),
+            (
+                "digest.en.html",
+                include_str!("../notify/templates/digest.en.html"),
+            ),
+        ] {
+            env.add_template(name, source)
+                .expect("templates compiled into the binary are valid");
+        }
+        env.add_filter("pct", pct);
+        env.add_filter("pts", pts);
+        env.add_filter("delta", delta);
+        env.add_filter("dpct", dpct);
+        Self { env }
+    }
+
+    /// Renders `d` in `lang`. `domain` names the sender's domain, for the
+    /// chart's Content-ID.
+    pub fn render(
+        &self,
+        d: &Digest,
+        lang: Language,
+        domain: &str,
+    ) -> Result<Rendered, minijinja::Error> {
+        let subject = truncate_chars(&subject(d, lang), MAX_SUBJECT_CHARS);
+        let chart_cid = format!("chart-{}-{}@{domain}", d.kind, d.period);
+        let chart_alt = d
+            .chart
+            .iter()
+            .map(|b| format!("{} {}", b.label, pct(b.value, lang.as_str())))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let ctx = context! {
+            d => d,
+            lang => lang.as_str(),
+            subject => &subject,
+            chart_cid => &chart_cid,
+            chart_alt => chart_alt,
+        };
+        let l = lang.as_str();
+        Ok(Rendered {
+            text: self
+                .env
+                .get_template(&format!("digest.{l}.txt"))?
+                .render(&ctx)?,
+            html: self
+                .env
+                .get_template(&format!("digest.{l}.html"))?
+                .render(&ctx)?,
+            chart_png: bar_chart_png(&d.chart.iter().map(|b| b.value).collect::<Vec<_>>()),
+            chart_cid,
+            subject,
+        })
+    }
+}
+
+/// The subject: what, when and the headline number, in the reader's
+/// language, marked confidential when it carries a proposal.
+pub fn subject(d: &Digest, lang: Language) -> String {
+    // Names from upstreams may carry line breaks; a header must not.
+    let name: String = d
+        .scope_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let l = lang.as_str();
+    let total = pts(Some(d.score.total), l);
+    match (lang, d.audience) {
+        (Language::Vi, "unit_head") => format!(
+            "[par-monitor] Bản tin {} – {name}: Chỉ số 766 {total} điểm ({})",
+            d.period_vi, d.score.band_vi
+        ),
+        (Language::En, "unit_head") => format!(
+            "[par-monitor] Digest for {} – {name}: 766 index {total} ({})",
+            d.period_en, d.score.band_en
+        ),
+        (Language::Vi, _) => format!(
+            "[par-monitor] {}Bản tin {}: Chỉ số 766 toàn tỉnh {total} điểm ({})",
+            if d.proposal.is_some() {
+                "MẬT – "
+            } else {
+                ""
+            },
+            d.period_vi,
+            d.score.band_vi
+        ),
+        (Language::En, _) => format!(
+            "[par-monitor] {}Digest for {}: province 766 index {total} ({})",
+            if d.proposal.is_some() {
+                "CONFIDENTIAL – "
+            } else {
+                ""
+            },
+            d.period_en,
+            d.score.band_en
+        ),
+    }
+}
+
+/// The dedup key of one recipient's digest: a restart, a second tick or a
+/// second instance never queues it twice.
+pub fn dedup_key(d: &Digest, recipient: &EmailAddress) -> String {
+    format!("digest:{}:{}:{}", d.kind, d.period, recipient.as_str())
+}
+
+/// The outbox row for one recipient.
+pub fn email(
+    rendered: &Rendered,
+    d: &Digest,
+    recipient: &EmailAddress,
+    message_id: impl Fn(&str) -> String,
+) -> DigestEmail {
+    let dedup_key = dedup_key(d, recipient);
+    DigestEmail {
+        email: NewEmail {
+            message_id: message_id(&dedup_key),
+            dedup_key,
+            kind: d.kind.outbox_kind(),
+            recipients: vec![recipient.as_str().to_owned()],
+            subject: rendered.subject.clone(),
+            body_text: rendered.text.clone(),
+            body_html: rendered.html.clone(),
+        },
+        parts: vec![InlinePart {
+            content_id: rendered.chart_cid.clone(),
+            mime: "image/png".into(),
+            bytes: rendered.chart_png.clone(),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::content::tests::input;
+    use crate::digest::{Audience, build};
+
+    fn render(audience: &Audience, lang: Language) -> (Digest, Rendered) {
+        let d = build(&input(), audience).unwrap();
+        let r = DigestRenderer::new()
+            .render(&d, lang, "vpubnd.example")
+            .unwrap();
+        (d, r)
+    }
+
+    #[test]
+    fn subjects_read_in_the_recipients_language_with_diacritics() {
+        let cases = [
+            (
+                Audience::Leadership,
+                Language::Vi,
+                "[par-monitor] Bản tin ngày 19/08/2026: Chỉ số 766 toàn tỉnh 75,00 điểm (yếu)",
+            ),
+            (
+                Audience::Leadership,
+                Language::En,
+                "[par-monitor] Digest for 19/08/2026: province 766 index 75.00 (weak)",
+            ),
+            (
+                Audience::InspectionTeam,
+                Language::Vi,
+                "[par-monitor] MẬT – Bản tin ngày 19/08/2026: Chỉ số 766 toàn tỉnh 75,00 điểm (yếu)",
+            ),
+            (
+                Audience::UnitHead(crate::domain::UnitCode::parse("H44.07").unwrap()),
+                Language::Vi,
+                "[par-monitor] Bản tin ngày 19/08/2026 – Sở Tư pháp: Chỉ số 766 85,00 điểm (tốt)",
+            ),
+        ];
+        for (audience, lang, expected) in cases {
+            assert_eq!(render(&audience, lang).1.subject, expected);
+        }
+    }
+
+    #[test]
+    fn bodies_show_numbers_the_readers_way_and_the_chart_by_content_id() {
+        let (_, vi) = render(&Audience::Leadership, Language::Vi);
+        assert!(vi.text.contains("Tỷ lệ hồ sơ giải quyết đúng hạn: 90,0% (90/100 hồ sơ), ▲ 10,0 điểm % so với kỳ trước"), "{}", vi.text);
+        assert!(
+            vi.text.contains(
+                "1. UBND phường Hồng Bàng (H44.100): 55,00 điểm, yếu (▼ 5,00), đúng hạn 50,0%"
+            ),
+            "{}",
+            vi.text
+        );
+        assert!(
+            vi.text.contains(
+                "\n     Công khai, minh bạch 9,17/18,00 · Tiến độ giải quyết 9,17/20,00 · "
+            ),
+            "a low scorer's groups: {}",
+            vi.text
+        );
+        assert!(
+            vi.text
+                .contains("[nghiêm trọng] UBND phường Hồng Bàng (H44.100): Tiêu chí mục 2")
+        );
+        assert!(
+            vi.text
+                .contains("procedures: healthy, dữ liệu đến 20/08/2026 06:55")
+        );
+        assert!(
+            vi.text.contains("UBND xã Không Số (H44.102)"),
+            "units without data"
+        );
+        assert!(
+            vi.html
+                .contains("src=\"cid:chart-daily-2026-08-19@vpubnd.example\"")
+        );
+        assert_eq!(vi.chart_cid, "chart-daily-2026-08-19@vpubnd.example");
+        assert_eq!(&vi.chart_png[..4], b"\x89PNG");
+        let (_, en) = render(&Audience::Leadership, Language::En);
+        assert!(
+            en.text
+                .contains("Dossiers resolved on time: 90.0% (90/100 dossiers), ▲ 10.0 pp"),
+            "{}",
+            en.text
+        );
+        assert!(!en.html.contains("Tổng điểm"));
+        // The proposal only in the team's e-mail.
+        let (_, team) = render(&Audience::InspectionTeam, Language::Vi);
+        assert!(
+            team.text
+                .contains("MẬT – ĐỀ XUẤT KIỂM TRA ĐỘT XUẤT GẦN NHẤT (#3, 18/08/2026 15:00)"),
+            "{}",
+            team.text
+        );
+        assert!(!vi.text.contains("ĐỘT XUẤT") && !vi.html.contains("đột xuất"));
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_in_html_and_kept_out_of_headers() {
+        let mut data = input();
+        data.current[1].name = "<script>alert(1)</script>\r\nBcc: x@y.example".into();
+        let d = build(
+            &data,
+            &Audience::UnitHead(crate::domain::UnitCode::parse("H44.07").unwrap()),
+        )
+        .unwrap();
+        let r = DigestRenderer::new()
+            .render(&d, Language::Vi, "vpubnd.example")
+            .unwrap();
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"));
+        assert!(!r.subject.contains('\n') && !r.subject.contains('\r'));
+    }
+
+    #[test]
+    fn one_recipients_row_has_its_dedup_key_kind_and_chart() {
+        let (d, r) = render(&Audience::Leadership, Language::Vi);
+        let to = EmailAddress::parse("chutich@ubnd.example").unwrap();
+        let e = email(&r, &d, &to, |k| format!("<{k}>"));
+        assert_eq!(
+            e.email.dedup_key,
+            "digest:daily:2026-08-19:chutich@ubnd.example"
+        );
+        assert_eq!(e.email.kind, "digest_daily");
+        assert_eq!(e.email.recipients, ["chutich@ubnd.example"]);
+        assert_eq!(e.parts.len(), 1);
+        assert_eq!(e.parts[0].mime, "image/png");
+    }
+}

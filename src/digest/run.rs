@@ -1,0 +1,321 @@
+//! The I/O shell of digests: which are due, who gets them, gathering their
+//! data from the database, and queueing them with the period recorded as
+//! sent in one transaction. The daemon's digest job calls [`run_due`] at
+//! start-up and on every firing of a digest schedule; `digest preview`
+//! calls [`preview`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::content::{FindingFact, ProposalFact, SourceFact};
+use super::render::{DigestRenderer, email};
+use super::{Audience, DigestInput, DigestKind, DigestPeriod, build, due_period};
+use crate::app::App;
+use crate::config::Settings;
+use crate::domain::{EmailAddress, Language, Unit, UnitKind};
+use crate::evaluate::Evaluator;
+use crate::overview::compute_period;
+
+/// One digest queued: its kind, period and how many e-mails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queued {
+    pub kind: DigestKind,
+    pub period: String,
+    pub emails: usize,
+}
+
+/// Who gets a digest of `kind`, in which language and as which audience.
+/// The inspection team comes first, so that someone who is both on the
+/// team and in leadership gets the team's digest; each address once.
+pub fn recipients(
+    settings: &Settings,
+    units: &[Unit],
+    kind: DigestKind,
+) -> Vec<(EmailAddress, Language, Audience)> {
+    let d = &settings.digests;
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    if d.inspection_team {
+        for a in &settings.email.inspection_team {
+            if seen.insert(a.clone()) {
+                out.push((a.clone(), Language::Vi, Audience::InspectionTeam));
+            }
+        }
+    }
+    for r in &d.leadership {
+        if seen.insert(r.address.clone()) {
+            out.push((r.address.clone(), r.language, Audience::Leadership));
+        }
+    }
+    if kind == DigestKind::Monthly && d.unit_heads {
+        for u in units {
+            if u.kind == Some(UnitKind::Province) {
+                continue;
+            }
+            if let Some(head) = &u.head_email
+                && seen.insert(head.clone())
+            {
+                out.push((
+                    head.clone(),
+                    Language::Vi,
+                    Audience::UnitHead(u.code.clone()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Reads what a digest of `period` is built from. The proposal is read
+/// only when asked for (an inspection-team recipient is among those
+/// addressed).
+pub async fn gather(
+    app: &App,
+    evaluator: &Evaluator,
+    period: DigestPeriod,
+    now: DateTime<Utc>,
+    with_proposal: bool,
+) -> anyhow::Result<DigestInput> {
+    // A past period is judged as at its end, so that the same digest comes
+    // out whenever it is computed.
+    let current = compute_period(
+        &app.store,
+        evaluator,
+        period.as_period(),
+        period.end().min(now),
+    )
+    .await?;
+    crate::health::progress();
+    let prev = period.previous();
+    let previous =
+        compute_period(&app.store, evaluator, prev.as_period(), prev.end().min(now)).await?;
+    crate::health::progress();
+    let risks = crate::inspections::risks(app, now).await?;
+    // Rule id → (title vi, title en, plan section).
+    let rules: HashMap<&str, (&str, &str, u8)> = evaluator
+        .rules
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                (r.title_vi.as_str(), r.title_en.as_str(), r.section.number()),
+            )
+        })
+        .collect();
+    let findings = app
+        .store
+        .findings()
+        .await?
+        .into_iter()
+        .map(|f| {
+            // A rule no longer configured still counts, in "other tasks".
+            let (vi, en, section) = rules.get(f.rule_id.as_str()).copied().unwrap_or((
+                f.rule_id.as_str(),
+                f.rule_id.as_str(),
+                5,
+            ));
+            FindingFact {
+                title_vi: vi.to_owned(),
+                title_en: en.to_owned(),
+                section,
+                severity: f.severity,
+                opened_at: f.opened_at,
+                resolved_at: f.resolved_at,
+                unit: f.unit_code,
+            }
+        })
+        .collect();
+    let states = app.store.source_states().await?;
+    let mut sources = Vec::new();
+    for (name, s) in evaluator.settings.sources.all() {
+        if !s.enabled {
+            continue;
+        }
+        let state = states.iter().find(|st| st.source == name);
+        let stale_after = chrono::Duration::from_std(s.stale_after(now))?;
+        let data_as_of = state.and_then(|st| st.data_as_of);
+        sources.push(SourceFact {
+            source: name.to_owned(),
+            health: state.map_or_else(|| "never polled".to_owned(), |st| st.health.clone()),
+            data_as_of,
+            stale: data_as_of.is_none_or(|t| now - t > stale_after),
+        });
+    }
+    let proposal = if with_proposal {
+        match app.store.inspection_plans().await?.into_iter().next() {
+            Some(p) => Some(ProposalFact {
+                id: p.id,
+                created_at: p.created_at,
+                reason: p.reason,
+                units: serde_json::from_value(p.proposal)?,
+            }),
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(DigestInput {
+        period,
+        current,
+        previous,
+        risks,
+        findings,
+        sources,
+        proposal,
+        bottom_n: evaluator.settings.digests.bottom_units,
+    })
+}
+
+/// Queues every digest due at the clock's present (see [`run_due_at`]).
+pub async fn run_due(app: &App) -> anyhow::Result<Vec<Queued>> {
+    run_due_at(app, app.clock.now()).await
+}
+
+/// Queues every digest due at `now`: per enabled kind, the latest period
+/// whose scheduled time has passed and that was not sent yet, one e-mail
+/// per recipient, recorded as sent in the same transaction. Running it
+/// again, or after a restart, queues nothing more.
+pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Queued>> {
+    let evaluator = app.evaluator();
+    let cfg = &evaluator.settings.digests;
+    let last: BTreeMap<String, String> =
+        app.store.digest_last_periods().await?.into_iter().collect();
+    let renderer = DigestRenderer::new();
+    let domain = app.mailer.from_domain();
+    let mut out = Vec::new();
+    for kind in cfg.enabled_kinds() {
+        let last_sent = last
+            .get(kind.as_str())
+            .and_then(|id| DigestPeriod::parse(kind, id));
+        let Some(period) = due_period(kind, cfg.schedule(kind), last_sent, now) else {
+            continue;
+        };
+        let units = app.store.units().await?;
+        let to = recipients(&evaluator.settings, &units, kind);
+        if to.is_empty() {
+            tracing::debug!(kind = %kind, period = %period, "digest due but nobody to send it to");
+            continue;
+        }
+        let with_proposal = to.iter().any(|(_, _, a)| *a == Audience::InspectionTeam);
+        let input = gather(app, &evaluator, period, now, with_proposal).await?;
+        let mut emails = Vec::with_capacity(to.len());
+        for (address, lang, audience) in &to {
+            let Some(digest) = build(&input, audience) else {
+                tracing::warn!(kind = %kind, period = %period, to = address.domain(), "no data for the unit of a unit head; digest skipped");
+                continue;
+            };
+            let rendered = renderer.render(&digest, *lang, &domain)?;
+            emails.push(email(&rendered, &digest, address, |key| {
+                evaluator.composer.message_id(key)
+            }));
+        }
+        let queued = app
+            .store
+            .enqueue_digest(kind.as_str(), &period.id(), period.start(), &emails, now)
+            .await?;
+        crate::health::progress();
+        tracing::info!(kind = %kind, period = %period, emails = queued, "digest queued");
+        out.push(Queued {
+            kind,
+            period: period.id(),
+            emails: queued,
+        });
+    }
+    Ok(out)
+}
+
+/// Renders the latest complete period's digest of `kind` as HTML, for
+/// leadership or (with `unit`) for that unit's head, with the chart
+/// embedded as a `data:` URI so that a browser shows it. Sends nothing.
+pub async fn preview(
+    app: &App,
+    kind: DigestKind,
+    unit: Option<&str>,
+    lang: Language,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    use base64::Engine;
+    let evaluator = app.evaluator();
+    let period = DigestPeriod::containing(kind, now).previous();
+    let audience = match unit {
+        Some(code) => Audience::UnitHead(crate::domain::UnitCode::parse(code)?),
+        None => Audience::Leadership,
+    };
+    let input = gather(app, &evaluator, period, now, false).await?;
+    let digest = build(&input, &audience).ok_or_else(|| {
+        anyhow::anyhow!("no unit {} among the units with data", unit.unwrap_or(""))
+    })?;
+    let r = DigestRenderer::new().render(&digest, lang, &app.mailer.from_domain())?;
+    let png = base64::engine::general_purpose::STANDARD.encode(&r.chart_png);
+    Ok(r.html.replace(
+        &format!("cid:{}", r.chart_cid),
+        &format!("data:image/png;base64,{png}"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Recipient, UnitCode};
+
+    fn unit(code: &str, kind: UnitKind, head: Option<&str>) -> Unit {
+        Unit {
+            code: UnitCode::parse(code).unwrap(),
+            name: code.into(),
+            kind: Some(kind),
+            parent: None,
+            head_email: head.map(|h| EmailAddress::parse(h).unwrap()),
+        }
+    }
+
+    #[test]
+    fn recipients_by_kind_team_first_each_address_once() {
+        let mut s = Settings::from_toml_str("", "test", &BTreeMap::new()).unwrap();
+        let a = |x: &str| EmailAddress::parse(x).unwrap();
+        s.email.inspection_team = vec![a("team@x.example"), a("both@x.example")];
+        s.digests.leadership = vec![
+            Recipient {
+                address: a("both@x.example"),
+                language: Language::En,
+            },
+            Recipient {
+                address: a("lead@x.example"),
+                language: Language::En,
+            },
+        ];
+        let units = [
+            unit("H44", UnitKind::Province, Some("tinh@x.example")),
+            unit("H44.07", UnitKind::SoNganh, Some("stp@x.example")),
+            unit("H44.100", UnitKind::Xa, None),
+        ];
+        let who = |s: &Settings, kind| -> Vec<(String, Language, &'static str)> {
+            recipients(s, &units, kind)
+                .into_iter()
+                .map(|(e, l, a)| (e.as_str().to_owned(), l, a.as_str()))
+                .collect()
+        };
+        let province_wide = vec![
+            ("team@x.example".to_owned(), Language::Vi, "inspection_team"),
+            ("both@x.example".to_owned(), Language::Vi, "inspection_team"),
+            ("lead@x.example".to_owned(), Language::En, "leadership"),
+        ];
+        assert_eq!(who(&s, DigestKind::Daily), province_wide);
+        assert_eq!(who(&s, DigestKind::Weekly), province_wide);
+        let mut monthly = province_wide.clone();
+        monthly.push(("stp@x.example".to_owned(), Language::Vi, "unit_head"));
+        assert_eq!(
+            who(&s, DigestKind::Monthly),
+            monthly,
+            "heads monthly, not the province's"
+        );
+        s.digests.inspection_team = false;
+        s.digests.unit_heads = false;
+        let names: Vec<String> = who(&s, DigestKind::Monthly)
+            .into_iter()
+            .map(|w| w.0)
+            .collect();
+        assert_eq!(names, ["both@x.example", "lead@x.example"]);
+    }
+}

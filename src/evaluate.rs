@@ -1,6 +1,7 @@
 //! One evaluation cycle: stored records → indicators → rules → findings,
-//! with the e-mail for each notifying transition queued in the same
-//! transaction as the transition.
+//! with the notifications of each notifying transition (one per routed
+//! recipient) written in the same transaction as the transition. The
+//! grouping worker (`notify::alerts`) turns them into e-mails.
 //!
 //! This is the I/O shell around the pure modules `indicators`, `rules` and
 //! `findings`; all decisions are made there.
@@ -11,14 +12,15 @@ use chrono::{DateTime, Utc};
 
 use crate::calendar::WorkCalendar;
 use crate::config::Settings;
-use crate::domain::{EmailAddress, Unit, UnitCode};
+use crate::domain::{Unit, UnitCode};
 use crate::findings::{Decision, EventKind, Evidence, LastResult, State, decide};
 use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, compute, compute_for_units};
 use crate::metrics::Metrics;
-use crate::notify::{Alert, Composer};
+use crate::notify::Composer;
+use crate::notify::routing::{Facts, Routing};
 use crate::periods::Period;
 use crate::rules::{Freshness, Outcome, Rule, RuleSet, evaluate};
-use crate::storage::{FindingTransition, Store};
+use crate::storage::{FindingTransition, NewNotification, Store};
 use crate::time::Month;
 
 /// The actor recorded on automatic transitions.
@@ -42,7 +44,7 @@ pub struct EvalReport {
     pub resolved: u32,
     pub other_transitions: u32,
     pub unknown: u32,
-    pub emails_queued: u32,
+    pub notifications_queued: u32,
 }
 
 impl Evaluator {
@@ -57,6 +59,13 @@ impl Evaluator {
         let values = self.recompute(store, &units, now).await?;
 
         let unit_by_code: HashMap<&UnitCode, &Unit> = units.iter().map(|u| (&u.code, u)).collect();
+        let email = &self.settings.email;
+        let routing = Routing::new(
+            email.routes.clone(),
+            email.inspection_team.clone(),
+            email.unit_head_language,
+            &units,
+        );
         let silences = store.silences(Some(now)).await?;
         let muted = |rule: &str, unit: &Unit| {
             silences
@@ -67,24 +76,25 @@ impl Evaluator {
         // people hear of it again.
         let expired = store
             .expire_finding_silences(now, |f| {
-                let unit = unit_by_code.get(&UnitCode::parse(&f.unit_code).ok()?)?;
-                let rule = self
-                    .rules
-                    .rules
-                    .iter()
-                    .find(|r| r.id.as_str() == f.rule_id)?;
+                let Some(unit) = UnitCode::parse(&f.unit_code)
+                    .ok()
+                    .and_then(|c| unit_by_code.get(&c).copied())
+                else {
+                    return Vec::new();
+                };
+                let Some(rule) = self.rules.rules.iter().find(|r| r.id.as_str() == f.rule_id) else {
+                    return Vec::new();
+                };
                 if f.last_result != LastResult::Fail || muted(&f.rule_id, unit) {
-                    return None;
+                    return Vec::new();
                 }
-                let evidence: Evidence = serde_json::from_value(f.last_detail.clone()).ok()?;
-                self.compose(
-                    f.id,
+                notifications(
+                    &routing,
                     EventKind::SilenceExpired,
                     unit,
                     rule,
                     f.severity,
-                    &evidence,
-                    now,
+                    &f.last_detail,
                 )
             })
             .await?;
@@ -149,20 +159,25 @@ impl Evaluator {
                             note: None,
                         };
                         let previous = existing.map(|f| f.severity);
-                        let mut queued = false;
+                        let mut queued = 0;
                         let applied = store
-                            .apply_finding_transition(&t, |finding_id| {
+                            .apply_finding_transition(&t, |_finding_id| {
                                 if !kind.notifies(previous, severity)
                                     || state == State::Silenced
                                     || muted(rule.id.as_str(), unit)
                                 {
-                                    return None;
+                                    return Vec::new();
                                 }
-                                let email = self.compose(
-                                    finding_id, kind, unit, rule, severity, &evidence, now,
+                                let n = notifications(
+                                    &routing,
+                                    kind,
+                                    unit,
+                                    rule,
+                                    severity,
+                                    &t.evidence,
                                 );
-                                queued = email.is_some();
-                                email
+                                queued = n.len() as u32;
+                                n
                             })
                             .await?;
                         let Some(finding_id) = applied else {
@@ -190,51 +205,13 @@ impl Evaluator {
                             EventKind::Resolved => report.resolved += 1,
                             _ => report.other_transitions += 1,
                         }
-                        if queued {
-                            report.emails_queued += 1;
-                        }
+                        report.notifications_queued += queued;
                     }
                 }
             }
         }
         store.record_finding_results(&unchanged, now).await?;
         Ok(report)
-    }
-
-    /// The alert e-mail for a transition, to the unit's head and the
-    /// inspection team; `None` when there is no one to tell.
-    #[allow(clippy::too_many_arguments)]
-    fn compose(
-        &self,
-        finding_id: i64,
-        kind: EventKind,
-        unit: &Unit,
-        rule: &Rule,
-        severity: crate::domain::Severity,
-        evidence: &Evidence,
-        now: DateTime<Utc>,
-    ) -> Option<crate::storage::NewEmail> {
-        let recipients = self.recipients(unit);
-        if recipients.is_empty() {
-            tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.inspection_team");
-            return None;
-        }
-        let alert = Alert {
-            finding_id,
-            kind,
-            unit,
-            rule,
-            severity,
-            evidence,
-            at: now,
-        };
-        match self.composer.alert(&alert, &recipients) {
-            Ok(email) => Some(email),
-            Err(e) => {
-                tracing::error!(finding = finding_id, error = %e, "cannot render alert e-mail");
-                None
-            }
-        }
     }
 
     /// Recomputes the indicators that can have changed and stores them:
@@ -364,17 +341,36 @@ impl Evaluator {
             stale_after: chrono::Duration::from_std(stale_after)?,
         })
     }
+}
 
-    /// The unit's head and the inspection team, without duplicates.
-    fn recipients(&self, unit: &Unit) -> Vec<EmailAddress> {
-        let mut out: Vec<EmailAddress> = unit.head_email.iter().cloned().collect();
-        for a in &self.settings.email.inspection_team {
-            if !out.contains(a) {
-                out.push(a.clone());
-            }
-        }
-        out
+/// One notification per recipient that `routing` names for a transition.
+fn notifications(
+    routing: &Routing,
+    kind: EventKind,
+    unit: &Unit,
+    rule: &Rule,
+    severity: crate::domain::Severity,
+    evidence: &serde_json::Value,
+) -> Vec<NewNotification> {
+    let section = rule.section.number().to_string();
+    let to = routing.route(&Facts {
+        severity,
+        section: &section,
+        unit,
+    });
+    if to.is_empty() {
+        tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.routes");
     }
+    to.into_iter()
+        .map(|r| NewNotification {
+            kind,
+            recipient: r.address.as_str().to_owned(),
+            language: r.language,
+            source: rule.source().to_owned(),
+            severity,
+            evidence: evidence.clone(),
+        })
+        .collect()
 }
 
 fn evidence_of(rule: &Rule, value: &IndicatorValue, outcome: &Outcome) -> Evidence {

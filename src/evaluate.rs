@@ -82,7 +82,8 @@ impl Evaluator {
                 else {
                     return Vec::new();
                 };
-                let Some(rule) = self.rules.rules.iter().find(|r| r.id.as_str() == f.rule_id) else {
+                let Some(rule) = self.rules.rules.iter().find(|r| r.id.as_str() == f.rule_id)
+                else {
                     return Vec::new();
                 };
                 if f.last_result != LastResult::Fail || muted(&f.rule_id, unit) {

@@ -38,7 +38,8 @@ impl<'de> Deserialize<'de> for RecipientEntry {
                 }))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Recipient::deserialize(de::value::MapAccessDeserializer::new(map)).map(RecipientEntry)
+                Recipient::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RecipientEntry)
             }
         }
         d.deserialize_any(V)
@@ -252,4 +253,87 @@ pub fn check(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::config::{ConfigError, Settings};
+
+    fn load(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml_str(text, "test.toml", &BTreeMap::new())
+    }
+
+    fn problem_keys(text: &str) -> Vec<String> {
+        load(text)
+            .unwrap_err()
+            .problems
+            .into_iter()
+            .map(|p| p.key)
+            .collect()
+    }
+
+    #[test]
+    fn without_routes_heads_get_their_units_alerts_and_the_team_critical_ones() {
+        let s = load("").unwrap();
+        assert_eq!(s.email.routes, default_routes());
+        assert_eq!(s.email.grouping, GroupingSettings::default());
+    }
+
+    #[test]
+    fn the_team_takes_plain_addresses_or_recipients_with_a_language() {
+        let s = load(
+            "[email]\ninspection_team = [\"a@x.example\", { address = \"b@x.example\", language = \"en\" }]\n\
+             [[email.routes]]\nto = [\"c@x.example\"]\nseverities = [\"critical\", \"warning\"]\nsections = [2, \"3\"]\nunit_kinds = [\"xa\"]\n\
+             [email.grouping]\ngroup_wait = \"10s\"\n",
+        )
+        .unwrap();
+        let langs: Vec<Language> = s.email.inspection_team.iter().map(|r| r.language).collect();
+        assert_eq!(langs, [Language::Vi, Language::En]);
+        let r = &s.email.routes[0];
+        assert_eq!(
+            s.email.routes.len(),
+            1,
+            "routes written replace the defaults"
+        );
+        assert!(matches!(&r.to, RouteTo::Recipients(v) if v[0].address.as_str() == "c@x.example"));
+        assert_eq!(r.sections, ["2", "3"]);
+        assert_eq!(r.unit_kinds, [UnitKind::Xa]);
+        assert_eq!(s.email.grouping.group_wait, Duration::from_secs(10));
+        assert_eq!(s.email.grouping.repeat_interval, Duration::from_secs(86400));
+    }
+
+    #[test]
+    fn mistakes_name_their_key() {
+        let cases = [
+            ("[[email.routes]]\nto = \"leaders\"\n", "email.routes"),
+            ("[[email.routes]]\nto = []\n", "email.routes[0].to"),
+            (
+                "[[email.routes]]\nto = \"unit_head\"\nsections = [9]\n",
+                "email.routes[0].sections[0]",
+            ),
+            (
+                "[[email.routes]]\nto = \"unit_head\"\nseverities = [\"urgent\"]\n",
+                "email.routes",
+            ),
+            (
+                "[email]\ninspection_team = [{ address = \"x@y.example\", language = \"fr\" }]\n",
+                "email.inspection_team",
+            ),
+            (
+                "[email]\nevidence_url = \"https://par.example/findings\"\n",
+                "email.evidence_url",
+            ),
+            (
+                "[email.grouping]\nrepeat_interval = \"0s\"\n",
+                "email.grouping.repeat_interval",
+            ),
+        ];
+        for (text, key) in cases {
+            let keys = problem_keys(text);
+            assert!(keys.iter().any(|k| k.starts_with(key)), "{text}: {keys:?}");
+        }
+    }
 }

@@ -134,8 +134,10 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
                 include,
                 cancel,
             } => {
-                let told: Vec<&Notification> =
-                    include.iter().filter_map(|id| by_id.get(id).copied()).collect();
+                let told: Vec<&Notification> = include
+                    .iter()
+                    .filter_map(|id| by_id.get(id).copied())
+                    .collect();
                 let language = told.last().map_or(Language::Vi, |n| n.language);
                 let to = recipient_of(&recipient, language)?;
                 let evidence: Vec<Evidence> = told
@@ -150,7 +152,9 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
                     .iter()
                     .zip(&evidence)
                     .zip(&units)
-                    .map(|((n, e), u)| ctx.alert(n.finding_id, n.kind, u, n.severity, e, n.created_at))
+                    .map(|((n, e), u)| {
+                        ctx.alert(n.finding_id, n.kind, u, n.severity, e, n.created_at)
+                    })
                     .collect();
                 let key = format!("alert-group:{}", digest(&recipient, &include));
                 let mail = ev.composer.alert_group(
@@ -187,7 +191,9 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
         if down_set.contains(&t.source) || waiting.contains(t.recipient.as_str()) {
             continue;
         }
-        open.entry(t.recipient).or_default().push((t.finding_id, t.language));
+        open.entry(t.recipient)
+            .or_default()
+            .push((t.finding_id, t.language));
     }
     for (recipient, findings) in open {
         let Some(last) = last_sent.get(&recipient).copied() else {
@@ -232,7 +238,10 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
             email.evidence_url.as_deref(),
             now,
         )?;
-        if store.commit_alert_repeat(&recipient, last, &mail, now).await? {
+        if store
+            .commit_alert_repeat(&recipient, last, &mail, now)
+            .await?
+        {
             tracing::info!(
                 recipient_domain = to.address.domain(),
                 findings = alerts.len(),
@@ -271,13 +280,19 @@ async fn source_notices(
         let held = pending.iter().filter(|n| &n.source == source).count();
         let mut mails = Vec::new();
         for (language, to) in &by_language {
-            let key = format!("source-down:{source}:{}:{}", since.timestamp(), language.as_str());
+            let key = format!(
+                "source-down:{source}:{}:{}",
+                since.timestamp(),
+                language.as_str()
+            );
             mails.push(
                 ev.composer
                     .source_notice(source, false, *since, held, *language, to, key, now)?,
             );
         }
-        store.record_source_down(source, *since, &mails, now).await?;
+        store
+            .record_source_down(source, *since, &mails, now)
+            .await?;
         tracing::warn!(source = %source, held, "source down: its alerts are held; the inspection team is told");
         queued += mails.len() as u32;
     }
@@ -287,13 +302,19 @@ async fn source_notices(
         }
         let mut mails = Vec::new();
         for (language, to) in &by_language {
-            let key = format!("source-back:{source}:{}:{}", since.timestamp(), language.as_str());
+            let key = format!(
+                "source-back:{source}:{}:{}",
+                since.timestamp(),
+                language.as_str()
+            );
             mails.push(
                 ev.composer
                     .source_notice(source, true, *since, 0, *language, to, key, now)?,
             );
         }
-        store.record_source_back(source, *since, &mails, now).await?;
+        store
+            .record_source_back(source, *since, &mails, now)
+            .await?;
         tracing::info!(source = %source, "source back: held alerts are released");
         queued += mails.len() as u32;
     }
@@ -383,7 +404,12 @@ impl<'e> Lookup<'e> {
             finding_id,
             kind,
             unit,
-            rule: self.ev.rules.rules.iter().find(|r| r.id.as_str() == rule_id),
+            rule: self
+                .ev
+                .rules
+                .rules
+                .iter()
+                .find(|r| r.id.as_str() == rule_id),
             rule_id,
             severity,
             evidence,

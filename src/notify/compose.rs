@@ -143,8 +143,14 @@ impl Composer {
             at_local => format_local(now),
         };
         let l = lang.as_str();
-        let body_text = self.env.get_template(&format!("alert.{l}.txt"))?.render(&ctx)?;
-        let body_html = self.env.get_template(&format!("alert.{l}.html"))?.render(&ctx)?;
+        let body_text = self
+            .env
+            .get_template(&format!("alert.{l}.txt"))?
+            .render(&ctx)?;
+        let body_html = self
+            .env
+            .get_template(&format!("alert.{l}.html"))?
+            .render(&ctx)?;
         Ok(NewEmail {
             message_id: self.message_id(&dedup_key),
             dedup_key,
@@ -174,7 +180,9 @@ impl Composer {
             (Language::Vi, false) => {
                 format!("[par-monitor] Nguồn dữ liệu {source} không truy cập được")
             }
-            (Language::Vi, true) => format!("[par-monitor] Nguồn dữ liệu {source} đã hoạt động lại"),
+            (Language::Vi, true) => {
+                format!("[par-monitor] Nguồn dữ liệu {source} đã hoạt động lại")
+            }
             (Language::En, false) => format!("[par-monitor] Source {source} is down"),
             (Language::En, true) => format!("[par-monitor] Source {source} is back"),
         };
@@ -193,8 +201,14 @@ impl Composer {
             dedup_key,
             kind: if back { "source_back" } else { "source_down" }.into(),
             recipients: to.iter().map(|r| r.as_str().to_owned()).collect(),
-            body_text: self.env.get_template(&format!("source.{l}.txt"))?.render(&ctx)?,
-            body_html: self.env.get_template(&format!("source.{l}.html"))?.render(&ctx)?,
+            body_text: self
+                .env
+                .get_template(&format!("source.{l}.txt"))?
+                .render(&ctx)?,
+            body_html: self
+                .env
+                .get_template(&format!("source.{l}.html"))?
+                .render(&ctx)?,
             subject,
         })
     }
@@ -517,7 +531,7 @@ mod tests {
         assert!(e.body_html.contains("<strong>80,0%</strong>"));
         assert!(
             e.body_html
-                .contains(r#"<a href="https://par.example/findings/7">#7</a>"#),
+                .contains(r#"<a href="https:&#x2f;&#x2f;par.example&#x2f;findings&#x2f;7">#7</a>"#),
             "{}",
             e.body_html
         );
@@ -534,18 +548,33 @@ mod tests {
             Language::En,
         );
         assert_eq!(e.subject, "[par-monitor] 2 alerts: UBND phường Hồng Bàng");
-        assert!(e.body_text.contains("== CRITICAL: UBND phường Hồng Bàng (H44.100)"), "{}", e.body_text);
-        assert!(e.body_text.contains("== RESOLVED: UBND phường Hồng Bàng"), "{}", e.body_text);
+        assert!(
+            e.body_text
+                .contains("== CRITICAL: UBND phường Hồng Bàng (H44.100)"),
+            "{}",
+            e.body_text
+        );
+        assert!(
+            e.body_text.contains("== RESOLVED: UBND phường Hồng Bàng"),
+            "{}",
+            e.body_text
+        );
         assert!(e.body_text.contains("Rule: On-time resolution below 95%"));
         assert!(e.body_text.contains("Result: 80.0% (80/100)"));
         assert!(e.body_text.contains("https://par.example/findings/8"));
-        assert!(e.body_html.contains("Threshold</th><td>warning below 95.0%, critical below 90.0%"));
+        assert!(
+            e.body_html
+                .contains("Threshold</th><td>warning below 95.0%, critical below 90.0%")
+        );
         let vi = compose_for(
             &units,
             &[EventKind::Opened, EventKind::Resolved],
             Language::Vi,
         );
-        assert_eq!(vi.subject, "[par-monitor] 2 thông báo: UBND phường Hồng Bàng");
+        assert_eq!(
+            vi.subject,
+            "[par-monitor] 2 thông báo: UBND phường Hồng Bàng"
+        );
     }
 
     #[test]
@@ -559,7 +588,7 @@ mod tests {
         let e = compose(&hostile);
         let expected_subject = format!(
             "[par-monitor] Nghiêm trọng: <script>alert(1)</script>\"' Bcc: a@b {}…",
-            "Ủy".repeat(40)
+            "Ủy".repeat(37)
         );
         assert_eq!(e.subject, expected_subject);
         assert_eq!(e.subject.chars().count(), MAX_SUBJECT_CHARS);

@@ -143,7 +143,13 @@ mod tests {
         }
     }
 
-    fn check(routes: Vec<Route>, unit_code: &str, severity: Severity, section: &str, expected: &[&str]) {
+    fn check(
+        routes: Vec<Route>,
+        unit_code: &str,
+        severity: Severity,
+        section: &str,
+        expected: &[&str],
+    ) {
         let all = units();
         let r = Routing::new(routes, team(), Language::Vi, &all);
         let unit = all.iter().find(|u| u.code.as_str() == unit_code).unwrap();

@@ -54,7 +54,11 @@ pub struct OpenToldFinding {
 }
 
 pub(super) fn language_of(s: &str) -> Language {
-    if s == "en" { Language::En } else { Language::Vi }
+    if s == "en" {
+        Language::En
+    } else {
+        Language::Vi
+    }
 }
 
 fn kind_of(s: &str) -> Result<EventKind> {
@@ -126,9 +130,8 @@ impl Store {
     /// Every notification, oldest first (for tests and inspection).
     pub async fn notifications(&self) -> Result<Vec<Notification>> {
         with_pool!(self, |pool| {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM notifications ORDER BY id"
-            ));
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM notifications ORDER BY id"));
             let rows = sqlx::query(sql).fetch_all(pool).await?;
             rows.iter().map(|r| notification_from_row!(r)).collect()
         })
@@ -203,7 +206,9 @@ impl Store {
             let mut tx = pool.begin().await?;
             let email_id: Option<i64> = match email {
                 Some(e) => {
-                    super::outbox::enqueue_query!(e, now).execute(&mut *tx).await?;
+                    super::outbox::enqueue_query!(e, now)
+                        .execute(&mut *tx)
+                        .await?;
                     Some(
                         sqlx::query_scalar("SELECT id FROM outbox WHERE dedup_key = $1")
                             .bind(&e.dedup_key)
@@ -317,7 +322,9 @@ impl Store {
             .rows_affected();
             if n == 1 {
                 for e in emails {
-                    super::outbox::enqueue_query!(e, now).execute(&mut *tx).await?;
+                    super::outbox::enqueue_query!(e, now)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             tx.commit().await?;
@@ -347,7 +354,9 @@ impl Store {
             .rows_affected();
             if n == 1 {
                 for e in emails {
-                    super::outbox::enqueue_query!(e, now).execute(&mut *tx).await?;
+                    super::outbox::enqueue_query!(e, now)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             tx.commit().await?;

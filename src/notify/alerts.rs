@@ -19,7 +19,7 @@ use super::compose::{Alert, GroupMode};
 use super::grouping::{self, Pending, RecipientState, Step};
 use crate::domain::{EmailAddress, Language, Recipient, Unit, UnitCode};
 use crate::evaluate::Evaluator;
-use crate::findings::{EventKind, Evidence};
+use crate::findings::{EventKind, Evidence, State};
 use crate::storage::{FindingRecord, Notification, Store};
 
 /// What one run did.
@@ -84,7 +84,30 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
     let timing = email.grouping.timing();
     let down = down_sources(store, ev, now).await?;
     let down_set: HashSet<String> = down.keys().cloned().collect();
-    let pending = store.pending_notifications().await?;
+    let ctx = Lookup::load(store, ev).await?;
+    let mut pending = store.pending_notifications().await?;
+    // A finding silenced since its notification was written is not told of
+    // (its resolution still is).
+    let mut silenced: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    pending.retain(|n| {
+        let muted = !matches!(n.kind, EventKind::Resolved | EventKind::ResolvedManually)
+            && ctx
+                .findings
+                .get(&n.finding_id)
+                .is_some_and(|f| f.state == State::Silenced);
+        if muted {
+            silenced.entry(n.recipient.clone()).or_default().push(n.id);
+        }
+        !muted
+    });
+    for (recipient, ids) in silenced {
+        if store
+            .commit_alert_group(&recipient, &[], &ids, None, now)
+            .await?
+        {
+            report.cancelled += ids.len() as u32;
+        }
+    }
     report.held = pending
         .iter()
         .filter(|n| down_set.contains(&n.source))
@@ -117,7 +140,6 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
         .collect();
     let steps = grouping::plan(&plan_input, &states, &down_set, &timing, now);
 
-    let ctx = Lookup::load(store, ev).await?;
     let by_id: HashMap<i64, &Notification> = pending.iter().map(|n| (n.id, n)).collect();
     for step in steps {
         match step {

@@ -281,3 +281,37 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+on_both_backends! {
+    async fn a_finding_silenced_before_its_alert_went_out_is_not_told(backend) {
+        let Some(mut ctx) = Ctx::new(backend).await else { return };
+        ctx.settings.email.grouping.group_wait = Duration::from_secs(30);
+        let (mailer, sink) = Mailer::memory(FROM);
+        let app = ctx.app().await.with_mailer(mailer);
+        let never = CancellationToken::new();
+        app.poll_all(&never).await;
+        app.evaluate().await.unwrap();
+        let commune = app.store.findings().await.unwrap().into_iter().find(|f| f.unit_code == "H44.100").unwrap();
+        let now = ctx.clock.now();
+        par_monitor::workflow::apply(
+            &app.store,
+            commune.id,
+            par_monitor::findings::Action::Silence { until: now + Span::days(1) },
+            "Trần Thị B",
+            "đơn vị đã giải trình",
+            now,
+        )
+        .await
+        .unwrap();
+        ctx.clock.advance(Span::seconds(30));
+        app.group_alerts().await.unwrap();
+        app.deliver(&never).await.unwrap();
+        let mails = read(&sink.lock().unwrap());
+        assert!(!mails.is_empty(), "the other units are told");
+        assert!(mails.iter().all(|m| m.0[0] != "lanhdao@h44-100.example"));
+        let statuses: Vec<String> = app.store.notifications().await.unwrap().into_iter()
+            .filter(|n| n.finding_id == commune.id).map(|n| n.status).collect();
+        assert_eq!(statuses, ["cancelled"]);
+        ctx.finish().await;
+    }
+}

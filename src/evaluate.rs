@@ -91,6 +91,7 @@ impl Evaluator {
                 }
                 notifications(
                     &routing,
+                    None,
                     EventKind::SilenceExpired,
                     unit,
                     rule,
@@ -103,6 +104,8 @@ impl Evaluator {
             tracing::info!(finding = f.id, rule = %f.rule_id, unit = %f.unit_code, "silence expired");
         }
         let findings = store.findings().await?;
+        // A resolution is announced to whoever heard of the finding.
+        let audiences = store.finding_audiences().await?;
         let by_key: HashMap<(&str, &str), _> = findings
             .iter()
             .map(|f| ((f.rule_id.as_str(), f.unit_code.as_str()), f))
@@ -162,15 +165,19 @@ impl Evaluator {
                         let previous = existing.map(|f| f.severity);
                         let mut queued = 0;
                         let applied = store
-                            .apply_finding_transition(&t, |_finding_id| {
+                            .apply_finding_transition(&t, |finding_id| {
                                 if !kind.notifies(previous, severity)
                                     || state == State::Silenced
                                     || muted(rule.id.as_str(), unit)
                                 {
                                     return Vec::new();
                                 }
+                                let audience = (kind == EventKind::Resolved)
+                                    .then(|| audiences.get(&finding_id))
+                                    .flatten();
                                 let n = notifications(
                                     &routing,
+                                    audience.map(Vec::as_slice),
                                     kind,
                                     unit,
                                     rule,
@@ -344,29 +351,40 @@ impl Evaluator {
     }
 }
 
-/// One notification per recipient that `routing` names for a transition.
+/// One notification per recipient that `routing` names for a transition,
+/// or, when given, per member of the finding's audience (those told of it).
 fn notifications(
     routing: &Routing,
+    audience: Option<&[(String, crate::domain::Language)]>,
     kind: EventKind,
     unit: &Unit,
     rule: &Rule,
     severity: crate::domain::Severity,
     evidence: &serde_json::Value,
 ) -> Vec<NewNotification> {
-    let section = rule.section.number().to_string();
-    let to = routing.route(&Facts {
-        severity,
-        section: &section,
-        unit,
-    });
+    let to: Vec<(String, crate::domain::Language)> = match audience {
+        Some(told) => told.to_vec(),
+        None => {
+            let section = rule.section.number().to_string();
+            routing
+                .route(&Facts {
+                    severity,
+                    section: &section,
+                    unit,
+                })
+                .into_iter()
+                .map(|r| (r.address.as_str().to_owned(), r.language))
+                .collect()
+        }
+    };
     if to.is_empty() {
         tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.routes");
     }
     to.into_iter()
-        .map(|r| NewNotification {
+        .map(|(recipient, language)| NewNotification {
             kind,
-            recipient: r.address.as_str().to_owned(),
-            language: r.language,
+            recipient,
+            language,
             source: rule.source().to_owned(),
             severity,
             evidence: evidence.clone(),

@@ -2,7 +2,7 @@
 //! them, turned into grouped outbox e-mails (or cancelled) by the grouping
 //! worker in one transaction; per-recipient send times; source outages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -184,6 +184,30 @@ impl Store {
                     finding_id: r.try_get("finding_id")?,
                     source: r.try_get("source")?,
                 });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Who has been told (or is about to be) of each active finding: the
+    /// audience its resolution is announced to.
+    pub async fn finding_audiences(&self) -> Result<HashMap<i64, Vec<(String, Language)>>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT n.finding_id, n.recipient, MIN(n.language) AS language
+                 FROM notifications n JOIN findings f ON f.id = n.finding_id
+                 WHERE f.state <> 'resolved' AND n.status IN ('sent', 'pending')
+                 GROUP BY n.finding_id, n.recipient
+                 ORDER BY n.finding_id, MIN(n.id)",
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut out: HashMap<i64, Vec<(String, Language)>> = HashMap::new();
+            for r in &rows {
+                let language: String = r.try_get("language")?;
+                out.entry(r.try_get("finding_id")?)
+                    .or_default()
+                    .push((r.try_get("recipient")?, language_of(&language)));
             }
             Ok(out)
         })

@@ -315,3 +315,50 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+on_both_backends! {
+    async fn a_resolution_is_announced_to_whoever_heard_of_the_finding(backend) {
+        let Some(mut ctx) = Ctx::new(backend).await else { return };
+        team(&mut ctx);
+        let (mailer, sink) = Mailer::memory(FROM);
+        let app = ctx.app().await.with_mailer(mailer);
+        let never = CancellationToken::new();
+        app.poll_all(&never).await;
+        app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
+        app.deliver(&never).await.unwrap();
+        let told = read(&sink.lock().unwrap());
+        assert!(told.iter().any(|m| m.0[0] == TEAM && m.2.contains("(H44.100)")), "the team hears of the critical commune");
+
+        // The routes change: the team no longer gets alerts. It still hears
+        // that what it was told of is resolved.
+        let mut settings = ctx.settings.clone();
+        settings.email.routes.retain(|r| r.to == par_monitor::config::RouteTo::UnitHead);
+        app.reload(settings).await.unwrap();
+        let late = ctx.sim.sim.late_dossiers(Month::containing(sim_now()), sim_now());
+        let later = sim_now() + Span::minutes(1);
+        ctx.sim.sim.update_dossiers(|d| {
+            if d.unit_code.as_str() == "H44.100" && late.contains(&d.code) {
+                let due = d.due_at.unwrap();
+                d.supplements.clear();
+                d.finished_at = Some(due - Span::hours(1));
+                d.status = DossierStatus::Done;
+                d.returned_at = None;
+                d.updated_at = Some(later);
+            }
+        });
+        ctx.clock.advance(Span::minutes(5));
+        app.poll_all(&never).await;
+        assert_eq!(app.evaluate().await.unwrap().resolved, 1);
+        app.group_alerts().await.unwrap();
+        app.deliver(&never).await.unwrap();
+        let all = read(&sink.lock().unwrap());
+        let resolved: BTreeSet<&str> = all[told.len()..]
+            .iter()
+            .filter(|m| m.1.contains("Đã khắc phục"))
+            .map(|m| m.0[0].as_str())
+            .collect();
+        assert_eq!(resolved, BTreeSet::from(["lanhdao@h44-100.example", TEAM]));
+        ctx.finish().await;
+    }
+}

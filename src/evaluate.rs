@@ -355,14 +355,14 @@ impl Evaluator {
 /// or, when given, per member of the finding's audience (those told of it).
 fn notifications(
     routing: &Routing,
-    audience: Option<&[(String, crate::domain::Language)]>,
+    audience: Option<&[(crate::domain::EmailAddress, crate::domain::Language)]>,
     kind: EventKind,
     unit: &Unit,
     rule: &Rule,
     severity: crate::domain::Severity,
     evidence: &serde_json::Value,
 ) -> Vec<NewNotification> {
-    let to: Vec<(String, crate::domain::Language)> = match audience {
+    let to: Vec<(crate::domain::EmailAddress, crate::domain::Language)> = match audience {
         Some(told) => told.to_vec(),
         None => {
             let section = rule.section.number().to_string();
@@ -373,7 +373,7 @@ fn notifications(
                     unit,
                 })
                 .into_iter()
-                .map(|r| (r.address.as_str().to_owned(), r.language))
+                .map(|r| (r.address, r.language))
                 .collect()
         }
     };

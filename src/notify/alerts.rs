@@ -88,7 +88,7 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
     let mut pending = store.pending_notifications().await?;
     // A finding silenced since its notification was written is not told of
     // (its resolution still is).
-    let mut silenced: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut silenced: BTreeMap<EmailAddress, Vec<i64>> = BTreeMap::new();
     pending.retain(|n| {
         let muted = !matches!(n.kind, EventKind::Resolved | EventKind::ResolvedManually)
             && ctx
@@ -116,7 +116,7 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
     report.source_notices = source_notices(store, ev, &down, &pending, now).await?;
 
     let last_sent = store.alert_recipients().await?;
-    let states: BTreeMap<String, RecipientState> = last_sent
+    let states: BTreeMap<EmailAddress, RecipientState> = last_sent
         .iter()
         .map(|(r, t)| {
             (
@@ -161,7 +161,10 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
                     .filter_map(|id| by_id.get(id).copied())
                     .collect();
                 let language = told.last().map_or(Language::Vi, |n| n.language);
-                let to = recipient_of(&recipient, language)?;
+                let to = Recipient {
+                    address: recipient.clone(),
+                    language,
+                };
                 let evidence: Vec<Evidence> = told
                     .iter()
                     .map(|n| serde_json::from_value(n.evidence.clone()))
@@ -207,10 +210,10 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
 
     // Reminders: findings a recipient was told are open and still are,
     // unless their source is down or something new is on its way anyway.
-    let waiting: HashSet<&str> = pending.iter().map(|n| n.recipient.as_str()).collect();
-    let mut open: BTreeMap<String, Vec<(i64, Language)>> = BTreeMap::new();
+    let waiting: HashSet<&EmailAddress> = pending.iter().map(|n| &n.recipient).collect();
+    let mut open: BTreeMap<EmailAddress, Vec<(i64, Language)>> = BTreeMap::new();
     for t in store.open_told_findings().await? {
-        if down_set.contains(&t.source) || waiting.contains(t.recipient.as_str()) {
+        if down_set.contains(&t.source) || waiting.contains(&t.recipient) {
             continue;
         }
         open.entry(t.recipient)
@@ -228,7 +231,10 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
             continue;
         }
         let language = findings.last().map_or(Language::Vi, |f| f.1);
-        let to = recipient_of(&recipient, language)?;
+        let to = Recipient {
+            address: recipient.clone(),
+            language,
+        };
         let records: Vec<FindingRecord> = findings
             .iter()
             .filter_map(|(id, _)| ctx.findings.get(id).cloned())
@@ -343,17 +349,10 @@ async fn source_notices(
     Ok(queued)
 }
 
-fn recipient_of(address: &str, language: Language) -> anyhow::Result<Recipient> {
-    Ok(Recipient {
-        address: EmailAddress::parse(address)?,
-        language,
-    })
-}
-
 /// A short, stable digest of a recipient and notification ids.
-fn digest(recipient: &str, ids: &[i64]) -> String {
+fn digest(recipient: &EmailAddress, ids: &[i64]) -> String {
     let mut h = Sha256::new();
-    h.update(recipient.as_bytes());
+    h.update(recipient.as_str().as_bytes());
     for id in ids {
         h.update(b",");
         h.update(id.to_string().as_bytes());

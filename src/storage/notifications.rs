@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, json, parse, ts};
 use super::{NewEmail, Result, Store, with_pool};
-use crate::domain::{Language, Severity};
+use crate::domain::{EmailAddress, Language, Severity};
 use crate::findings::EventKind;
 
 /// A notification to write with a finding transition (the finding's id is
@@ -18,7 +18,7 @@ use crate::findings::EventKind;
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewNotification {
     pub kind: EventKind,
-    pub recipient: String,
+    pub recipient: EmailAddress,
     pub language: Language,
     /// The source whose data the finding's rule reads.
     pub source: String,
@@ -32,7 +32,7 @@ pub struct Notification {
     pub id: i64,
     pub finding_id: i64,
     pub kind: EventKind,
-    pub recipient: String,
+    pub recipient: EmailAddress,
     pub language: Language,
     pub source: String,
     pub severity: Severity,
@@ -47,7 +47,7 @@ pub struct Notification {
 /// A finding a recipient was last told is open and that still is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenToldFinding {
-    pub recipient: String,
+    pub recipient: EmailAddress,
     pub language: Language,
     pub finding_id: i64,
     pub source: String,
@@ -59,6 +59,11 @@ pub(super) fn language_of(s: &str) -> Language {
     } else {
         Language::Vi
     }
+}
+
+fn address(s: &str) -> Result<EmailAddress> {
+    EmailAddress::parse(s)
+        .map_err(|e| super::StorageError::Corrupt(format!("column notifications.recipient: {e}")))
 }
 
 fn kind_of(s: &str) -> Result<EventKind> {
@@ -78,7 +83,7 @@ macro_rules! insert_notification_query {
         )
         .bind($finding_id)
         .bind(n.kind.as_str())
-        .bind(n.recipient.clone())
+        .bind(n.recipient.as_str().to_owned())
         .bind(n.language.as_str())
         .bind(n.source.clone())
         .bind(n.severity.as_str())
@@ -102,7 +107,7 @@ macro_rules! notification_from_row {
             id: r.try_get("id")?,
             finding_id: r.try_get("finding_id")?,
             kind: kind_of(&kind)?,
-            recipient: r.try_get("recipient")?,
+            recipient: address(&r.try_get::<String, _>("recipient")?)?,
             language: language_of(&language),
             source: r.try_get("source")?,
             severity: parse("notifications.severity", &severity)?,
@@ -138,13 +143,18 @@ impl Store {
     }
 
     /// When each recipient was last sent an alert e-mail.
-    pub async fn alert_recipients(&self) -> Result<BTreeMap<String, DateTime<Utc>>> {
+    pub async fn alert_recipients(&self) -> Result<BTreeMap<EmailAddress, DateTime<Utc>>> {
         with_pool!(self, |pool| {
             let rows = sqlx::query("SELECT recipient, last_sent_at FROM alert_recipients")
                 .fetch_all(pool)
                 .await?;
             rows.iter()
-                .map(|r| Ok((r.try_get("recipient")?, from_ts(r.try_get("last_sent_at")?))))
+                .map(|r| {
+                    Ok((
+                        address(&r.try_get::<String, _>("recipient")?)?,
+                        from_ts(r.try_get("last_sent_at")?),
+                    ))
+                })
                 .collect()
         })
     }
@@ -179,7 +189,7 @@ impl Store {
                 }
                 let language: String = r.try_get("language")?;
                 out.push(OpenToldFinding {
-                    recipient: r.try_get("recipient")?,
+                    recipient: address(&r.try_get::<String, _>("recipient")?)?,
                     language: language_of(&language),
                     finding_id: r.try_get("finding_id")?,
                     source: r.try_get("source")?,
@@ -191,7 +201,7 @@ impl Store {
 
     /// Who has been told (or is about to be) of each active finding: the
     /// audience its resolution is announced to.
-    pub async fn finding_audiences(&self) -> Result<HashMap<i64, Vec<(String, Language)>>> {
+    pub async fn finding_audiences(&self) -> Result<HashMap<i64, Vec<(EmailAddress, Language)>>> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT n.finding_id, n.recipient, MIN(n.language) AS language
@@ -202,12 +212,13 @@ impl Store {
             )
             .fetch_all(pool)
             .await?;
-            let mut out: HashMap<i64, Vec<(String, Language)>> = HashMap::new();
+            let mut out: HashMap<i64, Vec<(EmailAddress, Language)>> = HashMap::new();
             for r in &rows {
                 let language: String = r.try_get("language")?;
-                out.entry(r.try_get("finding_id")?)
-                    .or_default()
-                    .push((r.try_get("recipient")?, language_of(&language)));
+                out.entry(r.try_get("finding_id")?).or_default().push((
+                    address(&r.try_get::<String, _>("recipient")?)?,
+                    language_of(&language),
+                ));
             }
             Ok(out)
         })
@@ -220,7 +231,7 @@ impl Store {
     /// instance decided it first).
     pub async fn commit_alert_group(
         &self,
-        recipient: &str,
+        recipient: &EmailAddress,
         include: &[i64],
         cancel: &[i64],
         email: Option<&NewEmail>,
@@ -252,7 +263,7 @@ impl Store {
                     .bind(ts(now))
                     .bind(if status == "sent" { email_id } else { None })
                     .bind(*id)
-                    .bind(recipient)
+                    .bind(recipient.as_str())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -267,7 +278,7 @@ impl Store {
                     "INSERT INTO alert_recipients (recipient, last_sent_at) VALUES ($1, $2)
                      ON CONFLICT (recipient) DO UPDATE SET last_sent_at = excluded.last_sent_at",
                 )
-                .bind(recipient)
+                .bind(recipient.as_str())
                 .bind(ts(now))
                 .execute(&mut *tx)
                 .await?;
@@ -282,7 +293,7 @@ impl Store {
     /// nothing, if the last send time was no longer `last_sent_at`.
     pub async fn commit_alert_repeat(
         &self,
-        recipient: &str,
+        recipient: &EmailAddress,
         last_sent_at: DateTime<Utc>,
         email: &NewEmail,
         now: DateTime<Utc>,
@@ -293,7 +304,7 @@ impl Store {
                 "UPDATE alert_recipients SET last_sent_at = $1 WHERE recipient = $2 AND last_sent_at = $3",
             )
             .bind(ts(now))
-            .bind(recipient)
+            .bind(recipient.as_str())
             .bind(ts(last_sent_at))
             .execute(&mut *tx)
             .await?

@@ -39,13 +39,23 @@ pub struct AlertReport {
     pub source_notices: u32,
 }
 
-/// Sources that are down now, with when the outage began: the last poll
-/// failed, or the data is older than the source's staleness limit.
+/// Why a source counts as down, and since when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    pub since: DateTime<Utc>,
+    /// The last poll failed. Otherwise the data is only stale (for example
+    /// right after a restart, before the first poll): alerts are held, but
+    /// no one is told of an outage.
+    pub failing: bool,
+}
+
+/// Sources that are down now: the last poll failed, or the data is older
+/// than the source's staleness limit.
 pub async fn down_sources(
     store: &Store,
     ev: &Evaluator,
     now: DateTime<Utc>,
-) -> anyhow::Result<BTreeMap<String, DateTime<Utc>>> {
+) -> anyhow::Result<BTreeMap<String, Outage>> {
     let mut out = BTreeMap::new();
     for s in store.source_states().await? {
         let Some(settings) = ev.settings.sources.get(&s.source) else {
@@ -72,7 +82,7 @@ pub async fn down_sources(
             s.data_as_of.map(|t| t + stale_after)
         };
         let since = since.or(s.last_attempt_at).unwrap_or(now);
-        out.insert(s.source.clone(), since);
+        out.insert(s.source.clone(), Outage { since, failing });
     }
     Ok(out)
 }
@@ -286,7 +296,7 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
 async fn source_notices(
     store: &Store,
     ev: &Evaluator,
-    down: &BTreeMap<String, DateTime<Utc>>,
+    down: &BTreeMap<String, Outage>,
     pending: &[Notification],
     now: DateTime<Utc>,
 ) -> anyhow::Result<u32> {
@@ -301,10 +311,11 @@ async fn source_notices(
             .or_default()
             .push(r.address.clone());
     }
-    for (source, since) in down {
-        if open.contains_key(source) {
+    for (source, outage) in down {
+        if !outage.failing || open.contains_key(source) {
             continue;
         }
+        let since = &outage.since;
         let held = pending.iter().filter(|n| &n.source == source).count();
         let mut mails = Vec::new();
         for (language, to) in &by_language {

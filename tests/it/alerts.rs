@@ -362,3 +362,29 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+on_both_backends! {
+    async fn stale_data_holds_alerts_without_announcing_an_outage(backend) {
+        // As after a restart that followed a long stop: the data is old
+        // until the first poll, though nothing has failed.
+        let Some(mut ctx) = Ctx::new(backend).await else { return };
+        team(&mut ctx);
+        let (mailer, sink) = Mailer::memory(FROM);
+        let app = ctx.app().await.with_mailer(mailer);
+        let never = CancellationToken::new();
+        app.poll_all(&never).await;
+        app.evaluate().await.unwrap();
+        ctx.clock.advance(Span::hours(1));
+        let stale = app.group_alerts().await.unwrap();
+        assert!(stale.held > 0);
+        assert_eq!((stale.emails, stale.source_notices), (0, 0));
+        app.poll_all(&never).await;
+        let fresh = app.group_alerts().await.unwrap();
+        assert_eq!(fresh.held, 0);
+        assert_eq!(fresh.source_notices, 0);
+        assert_eq!(fresh.notifications_sent, stale.held);
+        app.deliver(&never).await.unwrap();
+        assert!(read(&sink.lock().unwrap()).iter().all(|m| !m.1.contains("Nguồn dữ liệu")));
+        ctx.finish().await;
+    }
+}

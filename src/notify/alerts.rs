@@ -94,8 +94,19 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
     let timing = email.grouping.timing();
     let down = down_sources(store, ev, now).await?;
     let down_set: HashSet<String> = down.keys().cloned().collect();
-    let ctx = Lookup::load(store, ev).await?;
     let mut pending = store.pending_notifications().await?;
+    report.source_notices = source_notices(store, ev, &down, &pending, now).await?;
+    let last_sent = store.alert_recipients().await?;
+    // Most runs have nothing to do: no notification waits and no reminder
+    // is due. They end here, without reading findings and units.
+    if pending.is_empty()
+        && !last_sent
+            .values()
+            .any(|t| now >= *t + timing.repeat_interval)
+    {
+        return Ok(report);
+    }
+    let ctx = Lookup::load(store, ev).await?;
     // A finding silenced since its notification was written is not told of
     // (its resolution still is).
     let mut silenced: BTreeMap<EmailAddress, Vec<i64>> = BTreeMap::new();
@@ -123,9 +134,6 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
         .filter(|n| down_set.contains(&n.source))
         .count() as u32;
 
-    report.source_notices = source_notices(store, ev, &down, &pending, now).await?;
-
-    let last_sent = store.alert_recipients().await?;
     let states: BTreeMap<EmailAddress, RecipientState> = last_sent
         .iter()
         .map(|(r, t)| {

@@ -31,7 +31,7 @@ use crate::health::{Heartbeats, Readiness, with_heartbeat};
 use crate::ingest::{LogProgress, Mode, PollError, PollReport, Progress, poll_source};
 use crate::jobs::{Ticker, Wake, idle, run_job, wake, wake_channel};
 use crate::metrics::{DbSnapshot, Metrics};
-use crate::notify::{Composer, DeliveryReport, Mailer, deliver_due};
+use crate::notify::{AlertReport, Composer, DeliveryReport, Mailer, deliver_due};
 use crate::rules::RuleSet;
 use crate::storage::Store;
 use crate::time::{Month, SharedClock};
@@ -183,7 +183,7 @@ impl App {
         live.indicators = new.indicators;
         live.metrics = new.metrics;
         live.units = new.units;
-        live.email.inspection_team = new.email.inspection_team;
+        live.email.take_reloadable(&new.email);
         let units_retired = sync_configured_units(&self.store, &live, self.clock.now())
             .await
             .map_err(anyhow::Error::from)?;
@@ -382,9 +382,29 @@ impl App {
             opened = report.opened,
             resolved = report.resolved,
             unknown = report.unknown,
-            emails_queued = report.emails_queued,
+            notifications_queued = report.notifications_queued,
             "evaluation complete"
         );
+        Ok(report)
+    }
+
+    /// Runs the grouping worker once: due notifications become grouped
+    /// e-mails in the outbox (queued even when sending is disabled),
+    /// reminders of open findings, and source-outage notices.
+    pub async fn group_alerts(&self) -> anyhow::Result<AlertReport> {
+        let report =
+            crate::notify::alerts::run(&self.store, &self.evaluator(), self.clock.now()).await?;
+        if report != AlertReport::default() {
+            tracing::info!(
+                emails = report.emails,
+                notifications = report.notifications_sent,
+                cancelled = report.cancelled,
+                held = report.held,
+                repeats = report.repeats,
+                source_notices = report.source_notices,
+                "alerts grouped"
+            );
+        }
         Ok(report)
     }
 
@@ -452,6 +472,7 @@ impl App {
 
         let (eval_tx, eval_rx) = wake_channel();
         let (digest_tx, digest_rx) = wake_channel();
+        let (alerts_tx, alerts_rx) = wake_channel();
         let (mail_tx, mail_rx) = wake_channel();
         let (reload_tx, reload_rx) = wake_channel();
         let mut schedules = Vec::new();
@@ -531,16 +552,44 @@ impl App {
             &shutdown,
             None,
             {
-                let (app, mail_tx, digest_tx) = (app.clone(), mail_tx.clone(), digest_tx.clone());
+                let (app, alerts_tx, digest_tx) =
+                    (app.clone(), alerts_tx.clone(), digest_tx.clone());
                 move || {
-                    let (a, mail_tx, digest_tx) = (app.clone(), mail_tx.clone(), digest_tx.clone());
+                    let (a, alerts_tx, digest_tx) =
+                        (app.clone(), alerts_tx.clone(), digest_tx.clone());
                     async move {
                         let m = a.metrics.clone();
                         run_job("evaluate", &m, async move { a.evaluate().await }).await;
-                        wake(&mail_tx);
+                        wake(&alerts_tx);
                         // Whatever digest is due (a catch-up at start-up)
                         // reads the data this cycle has just judged.
                         wake(&digest_tx);
+                    }
+                }
+            },
+        );
+
+        // Grouped alerts fall due as time passes (group wait, interval,
+        // repeats), so the worker also runs every email.poll_interval; a
+        // group wait shorter than that is rounded up to it.
+        wake(&alerts_tx);
+        spawn_loop(
+            &mut tasks,
+            &heartbeats,
+            "alerts",
+            alerts_rx,
+            &shutdown,
+            Some(app.settings.email.poll_interval),
+            {
+                let (app, mail_tx) = (app.clone(), mail_tx.clone());
+                move || {
+                    let (a, mail_tx) = (app.clone(), mail_tx.clone());
+                    async move {
+                        let m = a.metrics.clone();
+                        let r = run_job("alerts", &m, async move { a.group_alerts().await }).await;
+                        if r.is_some_and(|r| r != AlertReport::default()) {
+                            wake(&mail_tx);
+                        }
                     }
                 }
             },

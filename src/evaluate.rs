@@ -1,6 +1,7 @@
 //! One evaluation cycle: stored records → indicators → rules → findings,
-//! with the e-mail for each notifying transition queued in the same
-//! transaction as the transition.
+//! with the notifications of each notifying transition (one per routed
+//! recipient) written in the same transaction as the transition. The
+//! grouping worker (`notify::alerts`) turns them into e-mails.
 //!
 //! This is the I/O shell around the pure modules `indicators`, `rules` and
 //! `findings`; all decisions are made there.
@@ -12,14 +13,15 @@ use chrono::{DateTime, Utc};
 use crate::assess::{self, PeriodFacts};
 use crate::calendar::WorkCalendar;
 use crate::config::Settings;
-use crate::domain::{EmailAddress, Unit, UnitCode};
+use crate::domain::{Unit, UnitCode};
 use crate::findings::{Current, Decision, EventKind, Evidence, LastResult, State, Streak};
 use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, compute, compute_for_units};
 use crate::metrics::Metrics;
-use crate::notify::{Alert, Composer};
+use crate::notify::Composer;
+use crate::notify::routing::{Facts, Routing};
 use crate::periods::Period;
 use crate::rules::{Check, Compare, Freshness, Outcome, Rule, RuleSet};
-use crate::storage::{FindingTransition, Store};
+use crate::storage::{FindingTransition, NewNotification, Store};
 use crate::time::Month;
 
 /// The actor recorded on automatic transitions.
@@ -43,7 +45,7 @@ pub struct EvalReport {
     pub resolved: u32,
     pub other_transitions: u32,
     pub unknown: u32,
-    pub emails_queued: u32,
+    pub notifications_queued: u32,
 }
 
 /// A transition `rules replay` found.
@@ -71,6 +73,13 @@ impl Evaluator {
         let values = self.recompute(store, &units, now).await?;
 
         let unit_by_code: HashMap<&UnitCode, &Unit> = units.iter().map(|u| (&u.code, u)).collect();
+        let email = &self.settings.email;
+        let routing = Routing::new(
+            email.routes.clone(),
+            email.inspection_team.clone(),
+            email.unit_head_language,
+            &units,
+        );
         let silences = store.silences(Some(now)).await?;
         let muted = |rule: &str, unit: &Unit| {
             silences
@@ -81,24 +90,27 @@ impl Evaluator {
         // people hear of it again.
         let expired = store
             .expire_finding_silences(now, |f| {
-                let unit = unit_by_code.get(&UnitCode::parse(&f.unit_code).ok()?)?;
-                let rule = self
-                    .rules
-                    .rules
-                    .iter()
-                    .find(|r| r.id.as_str() == f.rule_id)?;
+                let Some(unit) = UnitCode::parse(&f.unit_code)
+                    .ok()
+                    .and_then(|c| unit_by_code.get(&c).copied())
+                else {
+                    return Vec::new();
+                };
+                let Some(rule) = self.rules.rules.iter().find(|r| r.id.as_str() == f.rule_id)
+                else {
+                    return Vec::new();
+                };
                 if f.last_result != LastResult::Fail || muted(&f.rule_id, unit) {
-                    return None;
+                    return Vec::new();
                 }
-                let evidence: Evidence = serde_json::from_value(f.last_detail.clone()).ok()?;
-                self.compose(
-                    f.id,
+                notifications(
+                    &routing,
+                    None,
                     EventKind::SilenceExpired,
                     unit,
                     rule,
                     f.severity,
-                    &evidence,
-                    now,
+                    &f.last_detail,
                 )
             })
             .await?;
@@ -106,6 +118,8 @@ impl Evaluator {
             tracing::info!(finding = f.id, rule = %f.rule_id, unit = %f.unit_code, "silence expired");
         }
         let findings = store.findings().await?;
+        // A resolution is announced to whoever heard of the finding.
+        let audiences = store.finding_audiences().await?;
         let by_key: HashMap<(&str, &str), _> = findings
             .iter()
             .map(|f| ((f.rule_id.as_str(), f.unit_code.as_str()), f))
@@ -167,19 +181,31 @@ impl Evaluator {
                         note: None,
                     };
                     let previous = existing.map(|f| f.severity);
-                    let mut queued = false;
+                    let mut queued = 0;
                     let applied = store
                         .apply_finding_transition(&t, |finding_id| {
                             if !kind.notifies(previous, severity)
                                 || state == State::Silenced
                                 || muted(rule.id.as_str(), unit)
                             {
-                                return None;
+                                return Vec::new();
                             }
-                            let email =
-                                self.compose(finding_id, kind, unit, rule, severity, evidence, now);
-                            queued = email.is_some();
-                            email
+                            // A resolution is announced to whoever heard of
+                            // the finding.
+                            let audience = (kind == EventKind::Resolved)
+                                .then(|| audiences.get(&finding_id))
+                                .flatten();
+                            let n = notifications(
+                                &routing,
+                                audience.map(Vec::as_slice),
+                                kind,
+                                unit,
+                                rule,
+                                severity,
+                                &t.evidence,
+                            );
+                            queued = n.len() as u32;
+                            n
                         })
                         .await?;
                     let Some(finding_id) = applied else {
@@ -208,9 +234,7 @@ impl Evaluator {
                         EventKind::Resolved => report.resolved += 1,
                         _ => report.other_transitions += 1,
                     }
-                    if queued {
-                        report.emails_queued += 1;
-                    }
+                    report.notifications_queued += queued;
                 }
             }
         }
@@ -220,42 +244,6 @@ impl Evaluator {
         store.save_rule_streaks(&changed_streaks, now).await?;
         store.record_finding_results(&unchanged, now).await?;
         Ok(report)
-    }
-
-    /// The alert e-mail for a transition, to the unit's head and the
-    /// inspection team; `None` when there is no one to tell.
-    #[allow(clippy::too_many_arguments)]
-    fn compose(
-        &self,
-        finding_id: i64,
-        kind: EventKind,
-        unit: &Unit,
-        rule: &Rule,
-        severity: crate::domain::Severity,
-        evidence: &Evidence,
-        now: DateTime<Utc>,
-    ) -> Option<crate::storage::NewEmail> {
-        let recipients = self.recipients(unit);
-        if recipients.is_empty() {
-            tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.inspection_team");
-            return None;
-        }
-        let alert = Alert {
-            finding_id,
-            kind,
-            unit,
-            rule,
-            severity,
-            evidence,
-            at: now,
-        };
-        match self.composer.alert(&alert, &recipients) {
-            Ok(email) => Some(email),
-            Err(e) => {
-                tracing::error!(finding = finding_id, error = %e, "cannot render alert e-mail");
-                None
-            }
-        }
     }
 
     /// Evaluates the rule set month by month against stored history, as
@@ -565,15 +553,45 @@ impl Evaluator {
         }
         Ok(out)
     }
+}
 
-    /// The unit's head and the inspection team, without duplicates.
-    fn recipients(&self, unit: &Unit) -> Vec<EmailAddress> {
-        let mut out: Vec<EmailAddress> = unit.head_email.iter().cloned().collect();
-        for a in &self.settings.email.inspection_team {
-            if !out.contains(a) {
-                out.push(a.clone());
-            }
+/// One notification per recipient that `routing` names for a transition,
+/// or, when given, per member of the finding's audience (those told of it).
+fn notifications(
+    routing: &Routing,
+    audience: Option<&[(crate::domain::EmailAddress, crate::domain::Language)]>,
+    kind: EventKind,
+    unit: &Unit,
+    rule: &Rule,
+    severity: crate::domain::Severity,
+    evidence: &serde_json::Value,
+) -> Vec<NewNotification> {
+    let to: Vec<(crate::domain::EmailAddress, crate::domain::Language)> = match audience {
+        Some(told) => told.to_vec(),
+        None => {
+            let section = rule.section.number().to_string();
+            routing
+                .route(&Facts {
+                    severity,
+                    section: &section,
+                    unit,
+                })
+                .into_iter()
+                .map(|r| (r.address, r.language))
+                .collect()
         }
-        out
+    };
+    if to.is_empty() {
+        tracing::warn!(rule = %rule.id, unit = %unit.code, "no recipient for this alert: set the unit's head_email or email.routes");
     }
+    to.into_iter()
+        .map(|(recipient, language)| NewNotification {
+            kind,
+            recipient,
+            language,
+            source: rule.source().to_owned(),
+            severity,
+            evidence: evidence.clone(),
+        })
+        .collect()
 }

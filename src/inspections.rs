@@ -109,7 +109,7 @@ pub async fn plan(
         .collect();
     // The evaluator carries the configuration in force, reloads included.
     let evaluator = app.evaluator();
-    let recipients = evaluator.settings.email.inspection_team.clone();
+    let recipients = evaluator.settings.email.inspection_team_addresses();
     let composer = &evaluator.composer;
     let id = app
         .store

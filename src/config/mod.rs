@@ -19,12 +19,14 @@ use figment::Figment;
 use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{EmailAddress, UnitCode, UnitKind};
+use crate::domain::{EmailAddress, Language, Recipient, UnitCode, UnitKind};
 
+mod alerts;
 mod digests;
 mod sources;
 mod values;
 
+pub use alerts::{GroupingSettings, Route, RouteTo, default_routes};
 pub use digests::DigestSettings;
 
 pub use sources::{
@@ -319,8 +321,20 @@ pub struct EmailSettings {
     pub from: String,
     /// Where the file transport writes `.eml` files.
     pub file_dir: PathBuf,
-    /// Addresses that receive every alert (the inspection team).
-    pub inspection_team: Vec<EmailAddress>,
+    /// The inspection team: what `to = "inspection_team"` routes to, and
+    /// the only recipients of unannounced-inspection proposals and of
+    /// source-outage notices. Plain addresses (read in Vietnamese) or
+    /// `{ address, language }` tables.
+    #[serde(deserialize_with = "alerts::recipients")]
+    pub inspection_team: Vec<Recipient>,
+    /// The language of e-mails to unit heads (`to = "unit_head"`).
+    pub unit_head_language: Language,
+    /// Who is told of which finding; see config/par-monitor.toml.
+    pub routes: Vec<Route>,
+    /// Timing of grouped alert e-mails.
+    pub grouping: GroupingSettings,
+    /// A link to a finding's evidence, `{id}` replaced by the finding's id.
+    pub evidence_url: Option<String>,
     /// How often the outbox worker looks for due e-mails (it also wakes when one is queued).
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
@@ -332,6 +346,26 @@ pub struct EmailSettings {
     pub smtp: SmtpSettings,
 }
 
+impl EmailSettings {
+    /// Copies what a reload applies (who is told of what, and when) from
+    /// `from`.
+    pub fn take_reloadable(&mut self, from: &EmailSettings) {
+        self.inspection_team.clone_from(&from.inspection_team);
+        self.unit_head_language = from.unit_head_language;
+        self.routes.clone_from(&from.routes);
+        self.grouping.clone_from(&from.grouping);
+        self.evidence_url.clone_from(&from.evidence_url);
+    }
+
+    /// The inspection team's addresses.
+    pub fn inspection_team_addresses(&self) -> Vec<EmailAddress> {
+        self.inspection_team
+            .iter()
+            .map(|r| r.address.clone())
+            .collect()
+    }
+}
+
 impl Default for EmailSettings {
     fn default() -> Self {
         Self {
@@ -340,6 +374,10 @@ impl Default for EmailSettings {
             from: "par-monitor <par-monitor@localhost>".into(),
             file_dir: PathBuf::from("data/outbox"),
             inspection_team: Vec::new(),
+            unit_head_language: Language::Vi,
+            routes: default_routes(),
+            grouping: GroupingSettings::default(),
+            evidence_url: None,
             poll_interval: Duration::from_secs(10),
             max_attempts: 10,
             send_timeout: Duration::from_secs(60),
@@ -613,6 +651,13 @@ impl Settings {
                 "expected a number of units from 1 to 50",
             ));
         }
+        for (key, message) in alerts::check(
+            &self.email.routes,
+            &self.email.grouping,
+            self.email.evidence_url.as_deref(),
+        ) {
+            problems.push(problem(origin, key, message));
+        }
         if self.email.max_attempts == 0 {
             problems.push(problem(origin, "email.max_attempts", "expected at least 1"));
         }
@@ -692,7 +737,9 @@ impl Settings {
     /// The sections that differ between `self` and `new` and that only a
     /// restart applies (their keys, e.g. `database`). Reload applies the
     /// rest: `rules`, `indicators`, `metrics`, `units` and
-    /// `email.inspection_team`. Secrets compare as redacted, so a changed
+    /// who is told of what (`email.inspection_team`, `email.routes`,
+    /// `email.unit_head_language`, `email.grouping`, `email.evidence_url`).
+    /// Secrets compare as redacted, so a changed
     /// password is not reported here; it too needs a restart.
     pub fn changes_needing_restart(&self, new: &Settings) -> Vec<&'static str> {
         fn differ<T: Serialize>(a: &T, b: &T) -> bool {
@@ -727,9 +774,7 @@ impl Settings {
             out.push("digests");
         }
         let mut email = new.email.clone();
-        email
-            .inspection_team
-            .clone_from(&self.email.inspection_team);
+        email.take_reloadable(&self.email);
         if differ(&self.email, &email) {
             out.push("email");
         }

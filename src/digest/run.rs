@@ -37,9 +37,9 @@ pub fn recipients(
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     if d.inspection_team {
-        for a in &settings.email.inspection_team {
-            if seen.insert(a.clone()) {
-                out.push((a.clone(), Language::Vi, Audience::InspectionTeam));
+        for r in &settings.email.inspection_team {
+            if seen.insert(r.address.clone()) {
+                out.push((r.address.clone(), r.language, Audience::InspectionTeam));
             }
         }
     }
@@ -58,7 +58,7 @@ pub fn recipients(
             {
                 out.push((
                     head.clone(),
-                    Language::Vi,
+                    settings.email.unit_head_language,
                     Audience::UnitHead(u.code.clone()),
                 ));
             }
@@ -274,7 +274,11 @@ mod tests {
     fn recipients_by_kind_team_first_each_address_once() {
         let mut s = Settings::from_toml_str("", "test", &BTreeMap::new()).unwrap();
         let a = |x: &str| EmailAddress::parse(x).unwrap();
-        s.email.inspection_team = vec![a("team@x.example"), a("both@x.example")];
+        let vi = |x: &str| Recipient {
+            address: a(x),
+            language: Language::Vi,
+        };
+        s.email.inspection_team = vec![vi("team@x.example"), vi("both@x.example")];
         s.digests.leadership = vec![
             Recipient {
                 address: a("both@x.example"),

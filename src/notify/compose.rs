@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{EmailAddress, Severity, Unit};
+use crate::domain::{EmailAddress, Language, Recipient, Severity, Unit};
 use crate::findings::{EventKind, Evidence};
 use crate::indicators::IndicatorId;
 use crate::rules::Rule;
@@ -16,16 +16,51 @@ use crate::time::format_local;
 /// Subjects longer than this are cut at a character boundary with `…`.
 pub const MAX_SUBJECT_CHARS: usize = 140;
 
-/// One finding transition to tell people about.
+/// One finding transition to tell people about, as one item of a grouped
+/// alert e-mail.
 #[derive(Debug)]
 pub struct Alert<'a> {
     pub finding_id: i64,
     pub kind: EventKind,
     pub unit: &'a Unit,
-    pub rule: &'a Rule,
+    /// The rule, or `None` when it is no longer configured (then its id
+    /// stands for its title).
+    pub rule: Option<&'a Rule>,
+    pub rule_id: &'a str,
     pub severity: Severity,
     pub evidence: &'a Evidence,
     pub at: DateTime<Utc>,
+}
+
+/// Whether a grouped e-mail tells of changes or reminds of what is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupMode {
+    Changes,
+    Reminder,
+}
+
+/// What a template sees of one alert: every text already in the reader's
+/// language.
+#[derive(Debug, serde::Serialize)]
+struct AlertItem {
+    finding_id: i64,
+    kind: &'static str,
+    headline: String,
+    unit_name: String,
+    unit_code: String,
+    rule_title: String,
+    section: String,
+    section_name: &'static str,
+    severity: &'static str,
+    period: String,
+    /// `80/100 hồ sơ`, when the value has parts.
+    parts: Option<String>,
+    value_text: String,
+    threshold_text: String,
+    shortfall: u64,
+    sample: Vec<String>,
+    at_local: String,
+    link: Option<String>,
 }
 
 /// A proposal for unannounced inspection, for its e-mail.
@@ -59,6 +94,12 @@ impl Composer {
         for (name, source) in [
             ("alert.vi.txt", include_str!("templates/alert.vi.txt")),
             ("alert.vi.html", include_str!("templates/alert.vi.html")),
+            ("alert.en.txt", include_str!("templates/alert.en.txt")),
+            ("alert.en.html", include_str!("templates/alert.en.html")),
+            ("source.vi.txt", include_str!("templates/source.vi.txt")),
+            ("source.vi.html", include_str!("templates/source.vi.html")),
+            ("source.en.txt", include_str!("templates/source.en.txt")),
+            ("source.en.html", include_str!("templates/source.en.html")),
             (
                 "inspection.vi.txt",
                 include_str!("templates/inspection.vi.txt"),
@@ -77,46 +118,99 @@ impl Composer {
         }
     }
 
-    /// The alert e-mail for a transition, addressed to `recipients`.
-    pub fn alert(
+    /// One e-mail to one recipient telling of several findings (changes,
+    /// or a reminder of those still open), in the recipient's language.
+    /// `evidence_url` links each finding (`{id}` is replaced).
+    pub fn alert_group(
         &self,
-        a: &Alert<'_>,
-        recipients: &[EmailAddress],
+        alerts: &[Alert<'_>],
+        mode: GroupMode,
+        to: &Recipient,
+        dedup_key: String,
+        evidence_url: Option<&str>,
+        now: DateTime<Utc>,
     ) -> Result<NewEmail, minijinja::Error> {
-        let subject = truncate_chars(&alert_subject(a), MAX_SUBJECT_CHARS);
+        let lang = to.language;
+        let items: Vec<AlertItem> = alerts
+            .iter()
+            .map(|a| item(a, lang, mode, evidence_url))
+            .collect();
+        let subject = truncate_chars(&group_subject(alerts, mode, lang), MAX_SUBJECT_CHARS);
         let ctx = context! {
             subject => &subject,
-            kind => a.kind.as_str(),
-            unit => a.unit,
-            rule => a.rule,
-            section_vi => a.rule.section.name_vi(),
-            severity => a.severity.as_str(),
-            severity_vi => a.severity.name_vi(),
-            period => &a.evidence.period,
-            evidence => a.evidence,
-            record_noun => record_noun_vi(a.evidence),
-            shortfall => shortfall(a.evidence),
-            value_text => value_text_vi(a.evidence),
-            threshold_text => threshold_text_vi(a.evidence),
-            at_local => format_local(a.at),
-            finding_id => a.finding_id,
+            reminder => mode == GroupMode::Reminder,
+            items => &items,
+            count => items.len(),
+            at_local => format_local(now),
         };
-        let body_text = self.env.get_template("alert.vi.txt")?.render(&ctx)?;
-        let body_html = self.env.get_template("alert.vi.html")?.render(&ctx)?;
-        let dedup_key = format!(
-            "alert:{}:{}:{}",
-            a.finding_id,
-            a.kind.as_str(),
-            a.at.timestamp()
-        );
+        let l = lang.as_str();
+        let body_text = self
+            .env
+            .get_template(&format!("alert.{l}.txt"))?
+            .render(&ctx)?;
+        let body_html = self
+            .env
+            .get_template(&format!("alert.{l}.html"))?
+            .render(&ctx)?;
         Ok(NewEmail {
             message_id: self.message_id(&dedup_key),
             dedup_key,
             kind: "alert".into(),
-            recipients: recipients.iter().map(|r| r.as_str().to_owned()).collect(),
+            recipients: vec![to.address.as_str().to_owned()],
             subject,
             body_text,
             body_html,
+        })
+    }
+
+    /// The notice to the inspection team that a source is down (alerts that
+    /// read it are held meanwhile) or back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn source_notice(
+        &self,
+        source: &str,
+        back: bool,
+        down_since: DateTime<Utc>,
+        held: usize,
+        language: Language,
+        to: &[EmailAddress],
+        dedup_key: String,
+        now: DateTime<Utc>,
+    ) -> Result<NewEmail, minijinja::Error> {
+        let subject = match (language, back) {
+            (Language::Vi, false) => {
+                format!("[par-monitor] Nguồn dữ liệu {source} không truy cập được")
+            }
+            (Language::Vi, true) => {
+                format!("[par-monitor] Nguồn dữ liệu {source} đã hoạt động lại")
+            }
+            (Language::En, false) => format!("[par-monitor] Source {source} is down"),
+            (Language::En, true) => format!("[par-monitor] Source {source} is back"),
+        };
+        let subject = truncate_chars(&subject, MAX_SUBJECT_CHARS);
+        let ctx = context! {
+            subject => &subject,
+            source => source,
+            back => back,
+            held => held,
+            down_since_local => format_local(down_since),
+            at_local => format_local(now),
+        };
+        let l = language.as_str();
+        Ok(NewEmail {
+            message_id: self.message_id(&dedup_key),
+            dedup_key,
+            kind: if back { "source_back" } else { "source_down" }.into(),
+            recipients: to.iter().map(|r| r.as_str().to_owned()).collect(),
+            body_text: self
+                .env
+                .get_template(&format!("source.{l}.txt"))?
+                .render(&ctx)?,
+            body_html: self
+                .env
+                .get_template(&format!("source.{l}.html"))?
+                .render(&ctx)?,
+            subject,
         })
     }
 
@@ -161,25 +255,142 @@ impl Composer {
     }
 }
 
-fn alert_subject(a: &Alert<'_>) -> String {
-    let tag = match a.kind {
-        EventKind::Resolved => "Đã khắc phục".to_owned(),
-        EventKind::Reopened => format!("Tái diễn ({})", a.severity.name_vi()),
-        EventKind::SilenceExpired => format!("Nhắc lại ({})", a.severity.name_vi()),
-        _ => match a.severity {
-            Severity::Critical => "Nghiêm trọng".to_owned(),
-            Severity::Warning => "Cảnh báo".to_owned(),
-            Severity::Info => "Thông tin".to_owned(),
+fn severity_label(s: Severity, lang: Language) -> &'static str {
+    match lang {
+        Language::Vi => s.name_vi(),
+        Language::En => match s {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
         },
-    };
-    let value = match (a.evidence.value, a.evidence.rule_kind.as_str()) {
-        (None, _) => String::new(),
-        (Some(v), "threshold") => format!(" (đạt {})", percent_vi(v)),
-        (Some(_), _) => format!(" ({})", value_text_vi(a.evidence)),
-    };
-    // Names from upstreams may carry line breaks; a header must not.
-    let unit: String = a.unit.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("[par-monitor] {tag}: {unit} – {}{value}", a.rule.title_vi)
+    }
+}
+
+fn section_name(n: u8, lang: Language) -> &'static str {
+    match lang {
+        Language::Vi => crate::rules::PlanSection::new(n)
+            .map(|s| s.name_vi())
+            .unwrap_or("Nhiệm vụ khác"),
+        Language::En => match n {
+            1 => "Leadership and direction",
+            2 => "One-stop-shop results (receiving, resolving, returning; petitions)",
+            3 => "IT in administration",
+            4 => "Civil servants' conduct",
+            _ => "Other tasks",
+        },
+    }
+}
+
+/// The short tag of an alert: what happened, at what severity.
+fn tag(a: &Alert<'_>, lang: Language, mode: GroupMode) -> String {
+    let sev = severity_label(a.severity, lang);
+    let mut cap = sev.chars();
+    let sev_cap: String = cap
+        .next()
+        .map(|c| c.to_uppercase().chain(cap).collect())
+        .unwrap_or_default();
+    if mode == GroupMode::Reminder {
+        return match lang {
+            Language::Vi => format!("Chưa khắc phục ({sev})"),
+            Language::En => format!("Still open ({sev})"),
+        };
+    }
+    match (lang, a.kind) {
+        (Language::Vi, EventKind::Resolved | EventKind::ResolvedManually) => "Đã khắc phục".into(),
+        (Language::Vi, EventKind::Reopened) => format!("Tái diễn ({sev})"),
+        (Language::Vi, EventKind::SilenceExpired) => format!("Nhắc lại ({sev})"),
+        (Language::Vi, EventKind::SeverityChanged) => format!("Mức độ tăng lên {sev}"),
+        (Language::En, EventKind::Resolved | EventKind::ResolvedManually) => "Resolved".into(),
+        (Language::En, EventKind::Reopened) => format!("Recurred ({sev})"),
+        (Language::En, EventKind::SilenceExpired) => format!("Silence over, still failing ({sev})"),
+        (Language::En, EventKind::SeverityChanged) => format!("Escalated to {sev}"),
+        _ => sev_cap,
+    }
+}
+
+/// Text from upstreams may carry line breaks; a header must not.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn rule_title(a: &Alert<'_>, lang: Language) -> String {
+    match (a.rule, lang) {
+        (Some(r), Language::Vi) => r.title_vi.clone(),
+        (Some(r), Language::En) => r.title_en.clone(),
+        (None, _) => a.rule_id.to_owned(),
+    }
+}
+
+fn percent(v: f64, lang: Language) -> String {
+    match lang {
+        Language::Vi => percent_vi(v),
+        Language::En => format!("{:.1}%", v * 100.0),
+    }
+}
+
+fn group_subject(alerts: &[Alert<'_>], mode: GroupMode, lang: Language) -> String {
+    if let [a] = alerts {
+        let value = a
+            .evidence
+            .value
+            .map(|v| match lang {
+                Language::Vi => format!(" (đạt {})", percent(v, lang)),
+                Language::En => format!(" ({})", percent(v, lang)),
+            })
+            .unwrap_or_default();
+        return format!(
+            "[par-monitor] {}: {} – {}{value}",
+            tag(a, lang, mode),
+            one_line(&a.unit.name),
+            one_line(&rule_title(a, lang))
+        );
+    }
+    let mut units: Vec<String> = Vec::new();
+    for a in alerts {
+        let name = one_line(&a.unit.name);
+        if !units.contains(&name) {
+            units.push(name);
+        }
+    }
+    let n = alerts.len();
+    let units = units.join(", ");
+    match (lang, mode) {
+        (Language::Vi, GroupMode::Changes) => format!("[par-monitor] {n} thông báo: {units}"),
+        (Language::Vi, GroupMode::Reminder) => {
+            format!("[par-monitor] Nhắc lại: {n} phát hiện chưa khắc phục: {units}")
+        }
+        (Language::En, GroupMode::Changes) => format!("[par-monitor] {n} alerts: {units}"),
+        (Language::En, GroupMode::Reminder) => {
+            format!("[par-monitor] Reminder: {n} findings still open: {units}")
+        }
+    }
+}
+
+fn item(a: &Alert<'_>, lang: Language, mode: GroupMode, evidence_url: Option<&str>) -> AlertItem {
+    let e = a.evidence;
+    let section = a.rule.map_or(5, |r| r.section.number());
+    AlertItem {
+        finding_id: a.finding_id,
+        kind: a.kind.as_str(),
+        headline: tag(a, lang, mode),
+        unit_name: a.unit.name.clone(),
+        unit_code: a.unit.code.to_string(),
+        rule_title: rule_title(a, lang),
+        section: section.to_string(),
+        section_name: section_name(section, lang),
+        severity: a.severity.as_str(),
+        period: e.period.clone(),
+        parts: match (e.numerator, e.denominator) {
+            (Some(n), Some(d)) => Some(format!("{n}/{d} {}", record_noun(e, lang))),
+            _ => None,
+        },
+        value_text: value_text(e, lang),
+        threshold_text: threshold_text(e, lang),
+        shortfall: shortfall(e),
+        sample: e.sample.clone(),
+        at_local: format_local(a.at),
+        link: evidence_url.map(|u| u.replace("{id}", &a.finding_id.to_string())),
+    }
 }
 
 /// `0.9123` → `91,2%`, the Vietnamese way (decimal comma).
@@ -187,54 +398,75 @@ pub fn percent_vi(v: f64) -> String {
     format!("{:.1}%", v * 100.0).replace('.', ",")
 }
 
-/// A number with a decimal comma: `72.5` → `72,50`.
-fn decimal_vi(v: f64, places: usize) -> String {
-    format!("{v:.places$}").replace('.', ",")
+/// A number with a decimal separator the reader's way: `72.5` → `72,50`
+/// in Vietnamese.
+fn decimal(v: f64, places: usize, lang: Language) -> String {
+    let s = format!("{v:.places$}");
+    match lang {
+        Language::Vi => s.replace('.', ","),
+        Language::En => s,
+    }
 }
 
 /// A duration in seconds, in words: `7500` → `2 giờ 5 phút`.
-fn duration_vi(secs: f64) -> String {
+fn duration(secs: f64, lang: Language) -> String {
     if !secs.is_finite() {
-        return "chưa từng có dữ liệu".into();
+        return match lang {
+            Language::Vi => "chưa từng có dữ liệu",
+            Language::En => "never had data",
+        }
+        .into();
     }
     let mins = (secs / 60.0).round() as i64;
     let (d, h, m) = (mins / 1440, mins / 60 % 24, mins % 60);
+    let (dn, hn, mn) = match lang {
+        Language::Vi => ("ngày", "giờ", "phút"),
+        Language::En => ("d", "h", "min"),
+    };
     let mut parts = Vec::new();
     if d > 0 {
-        parts.push(format!("{d} ngày"));
+        parts.push(format!("{d} {dn}"));
     }
     if h > 0 {
-        parts.push(format!("{h} giờ"));
+        parts.push(format!("{h} {hn}"));
     }
     if m > 0 || parts.is_empty() {
-        parts.push(format!("{m} phút"));
+        parts.push(format!("{m} {mn}"));
     }
     parts.join(" ")
 }
 
-/// A value or level in the evidence's units, in Vietnamese.
-fn amount_vi(e: &Evidence, v: f64) -> String {
+/// A value or level in the evidence's units.
+fn amount(e: &Evidence, v: f64, lang: Language) -> String {
+    let (points_pct, points) = match lang {
+        Language::Vi => ("điểm %", "điểm"),
+        Language::En => ("percentage points", "points"),
+    };
     match e.unit_of_value.as_str() {
-        "ratio" if e.rule_kind == "threshold" => percent_vi(v),
+        "ratio" if e.rule_kind == "threshold" => percent(v, lang),
         // Drops and gaps are differences of rates: percentage points.
-        "ratio" => format!("{} điểm %", decimal_vi(v * 100.0, 1)),
+        "ratio" => format!("{} {points_pct}", decimal(v * 100.0, 1, lang)),
         "count" => format!("{v:.0}"),
-        "seconds" => duration_vi(v),
-        "points" => format!("{} điểm", decimal_vi(v, 2)),
-        _ => decimal_vi(v, 2),
+        "seconds" => duration(v, lang),
+        "points" => format!("{} {points}", decimal(v, 2, lang)),
+        _ => decimal(v, 2, lang),
     }
 }
 
 /// What the records behind an indicator are called.
-fn record_noun_vi(e: &Evidence) -> &'static str {
-    match e
+fn record_noun(e: &Evidence, lang: Language) -> &'static str {
+    let source = e
         .indicator
         .as_deref()
         .and_then(|i| i.parse::<IndicatorId>().ok())
-    {
-        Some(i) if i.source() == "documents" => "văn bản",
-        Some(i) if i.source() == "reports" => "báo cáo",
-        _ => "hồ sơ",
+        .map(|i| i.source());
+    match (source, lang) {
+        (Some("documents"), Language::Vi) => "văn bản",
+        (Some("reports"), Language::Vi) => "báo cáo",
+        (_, Language::Vi) => "hồ sơ",
+        (Some("documents"), Language::En) => "documents",
+        (Some("reports"), Language::En) => "reports",
+        (_, Language::En) => "dossiers",
     }
 }
 
@@ -254,45 +486,68 @@ fn shortfall(e: &Evidence) -> u64 {
 }
 
 /// The judged value, in words.
-pub fn value_text_vi(e: &Evidence) -> String {
+pub fn value_text(e: &Evidence, lang: Language) -> String {
     let Some(v) = e.value else {
+        let unknown = match lang {
+            Language::Vi => "không xác định",
+            Language::En => "unknown",
+        };
         return match &e.reason {
-            Some(r) => format!("không xác định ({r})"),
-            None => "không xác định".into(),
+            Some(r) => format!("{unknown} ({r})"),
+            None => unknown.into(),
         };
     };
-    match (e.rule_kind.as_str(), e.reference) {
-        ("trend", Some(r)) => format!(
-            "giảm {} so với kỳ so sánh ({})",
-            amount_vi(e, v),
-            percent_vi(r)
+    let a = amount(e, v, lang);
+    match (e.rule_kind.as_str(), e.reference, lang) {
+        ("trend", Some(r), Language::Vi) => {
+            format!("giảm {a} so với kỳ so sánh ({})", percent(r, lang))
+        }
+        ("trend", Some(r), Language::En) => {
+            format!("down {a} against the earlier period ({})", percent(r, lang))
+        }
+        ("peer_outlier", Some(r), Language::Vi) => format!(
+            "thấp hơn trung vị đơn vị cùng loại {a} (trung vị {})",
+            percent(r, lang)
         ),
-        ("peer_outlier", Some(r)) => format!(
-            "thấp hơn trung vị đơn vị cùng loại {} (trung vị {})",
-            amount_vi(e, v),
-            percent_vi(r)
+        ("peer_outlier", Some(r), Language::En) => format!(
+            "{a} below the median of units of the same kind ({})",
+            percent(r, lang)
         ),
-        ("staleness", _) => format!("dữ liệu cũ {}", amount_vi(e, v)),
-        _ => amount_vi(e, v),
+        ("staleness", _, Language::Vi) => format!("dữ liệu cũ {a}"),
+        ("staleness", _, Language::En) => format!("data {a} old"),
+        _ => a,
     }
 }
 
 /// The levels, in words: `cảnh báo dưới 95,0%, nghiêm trọng dưới 90,0%`.
-pub fn threshold_text_vi(e: &Evidence) -> String {
-    let side = if e.bound == "below" {
-        "dưới"
-    } else {
-        "trên"
+pub fn threshold_text(e: &Evidence, lang: Language) -> String {
+    let below = e.bound == "below";
+    let (side, names) = match lang {
+        Language::Vi => (
+            if below { "dưới" } else { "trên" },
+            ["thông tin", "cảnh báo", "nghiêm trọng"],
+        ),
+        Language::En => (
+            if below { "below" } else { "above" },
+            ["info", "warning", "critical"],
+        ),
     };
-    [
-        ("thông tin", e.info),
-        ("cảnh báo", e.warning),
-        ("nghiêm trọng", e.critical),
-    ]
-    .into_iter()
-    .filter_map(|(name, level)| level.map(|l| format!("{name} {side} {}", amount_vi(e, l))))
-    .collect::<Vec<_>>()
-    .join(", ")
+    names
+        .into_iter()
+        .zip([e.info, e.warning, e.critical])
+        .filter_map(|(name, level)| level.map(|l| format!("{name} {side} {}", amount(e, l, lang))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`value_text`] in Vietnamese.
+pub fn value_text_vi(e: &Evidence) -> String {
+    value_text(e, Language::Vi)
+}
+
+/// [`threshold_text`] in Vietnamese.
+pub fn threshold_text_vi(e: &Evidence) -> String {
+    threshold_text(e, Language::Vi)
 }
 
 pub fn truncate_chars(s: &str, max: usize) -> String {
@@ -422,6 +677,23 @@ critical_below = 0.90
             assert_eq!(value_text_vi(&e), value, "{}", e.rule_kind);
             assert_eq!(threshold_text_vi(&e), threshold, "{}", e.rule_kind);
         }
+        let en = Evidence {
+            rule_kind: "trend".into(),
+            value: Some(0.07),
+            reference: Some(0.97),
+            bound: "above".into(),
+            warning: Some(0.05),
+            critical: None,
+            ..base.clone()
+        };
+        assert_eq!(
+            value_text(&en, Language::En),
+            "down 7.0 percentage points against the earlier period (97.0%)"
+        );
+        assert_eq!(
+            threshold_text(&en, Language::En),
+            "warning above 5.0 percentage points"
+        );
         let unknown = Evidence {
             value: None,
             reason: Some("insufficient sample (2 < 5 records)".into()),
@@ -433,27 +705,56 @@ critical_below = 0.90
         );
     }
 
-    fn compose(unit_name: &str) -> NewEmail {
-        let unit = Unit {
+    fn unit(name: &str) -> Unit {
+        Unit {
             code: UnitCode::parse("H44.100").unwrap(),
-            name: unit_name.into(),
+            name: name.into(),
             kind: None,
             parent: None,
             head_email: None,
-        };
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap()
+    }
+
+    fn compose_for(units: &[Unit], kinds: &[EventKind], language: Language) -> NewEmail {
         let rule = rule();
         let evidence = evidence();
-        let alert = Alert {
-            finding_id: 7,
-            kind: EventKind::Opened,
-            unit: &unit,
-            rule: &rule,
-            severity: Severity::Critical,
-            evidence: &evidence,
-            at: Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap(),
+        let alerts: Vec<Alert<'_>> = units
+            .iter()
+            .zip(kinds)
+            .enumerate()
+            .map(|(i, (unit, kind))| Alert {
+                finding_id: 7 + i as i64,
+                kind: *kind,
+                unit,
+                rule: Some(&rule),
+                rule_id: "on-time-resolution",
+                severity: Severity::Critical,
+                evidence: &evidence,
+                at: at(),
+            })
+            .collect();
+        let to = Recipient {
+            address: EmailAddress::parse("lanhdao@h44-100.example").unwrap(),
+            language,
         };
-        let to = [EmailAddress::parse("lanhdao@h44-100.example").unwrap()];
-        Composer::new("vpubnd.example").alert(&alert, &to).unwrap()
+        Composer::new("vpubnd.example")
+            .alert_group(
+                &alerts,
+                GroupMode::Changes,
+                &to,
+                "alert-group:test".into(),
+                Some("https://par.example/findings/{id}"),
+                at(),
+            )
+            .unwrap()
+    }
+
+    fn compose(unit_name: &str) -> NewEmail {
+        compose_for(&[unit(unit_name)], &[EventKind::Opened], Language::Vi)
     }
 
     #[test]
@@ -471,21 +772,75 @@ critical_below = 0.90
         assert!(e.body_text.contains("H44.100-260803-00001"));
         assert!(e.body_text.contains("20/08/2026 10:00"), "{}", e.body_text);
         assert!(e.body_html.contains("<strong>80,0%</strong>"));
+        assert!(
+            e.body_html
+                .contains(r#"<a href="https:&#x2f;&#x2f;par.example&#x2f;findings&#x2f;7">#7</a>"#),
+            "{}",
+            e.body_html
+        );
         assert!(e.message_id.ends_with("@vpubnd.example>"));
         assert_eq!(e.recipients, vec!["lanhdao@h44-100.example".to_string()]);
     }
 
     #[test]
+    fn a_group_lists_every_finding_and_reads_in_english_when_asked() {
+        let units = [unit("UBND phường Hồng Bàng"), unit("UBND phường Hồng Bàng")];
+        let e = compose_for(
+            &units,
+            &[EventKind::Opened, EventKind::Resolved],
+            Language::En,
+        );
+        assert_eq!(e.subject, "[par-monitor] 2 alerts: UBND phường Hồng Bàng");
+        assert!(
+            e.body_text
+                .contains("== CRITICAL: UBND phường Hồng Bàng (H44.100)"),
+            "{}",
+            e.body_text
+        );
+        assert!(
+            e.body_text.contains("== RESOLVED: UBND phường Hồng Bàng"),
+            "{}",
+            e.body_text
+        );
+        assert!(e.body_text.contains("Rule: On-time resolution below 95%"));
+        assert!(e.body_text.contains("Result: 80.0% (80/100 dossiers)"));
+        assert!(e.body_text.contains("https://par.example/findings/8"));
+        assert!(
+            e.body_html
+                .contains("Threshold</th><td>warning below 95.0%, critical below 90.0%")
+        );
+        let vi = compose_for(
+            &units,
+            &[EventKind::Opened, EventKind::Resolved],
+            Language::Vi,
+        );
+        assert_eq!(
+            vi.subject,
+            "[par-monitor] 2 thông báo: UBND phường Hồng Bàng"
+        );
+    }
+
+    #[test]
     fn hostile_unit_names_are_escaped_and_subjects_bounded() {
+        // A snapshot: the exact subject and HTML heading of an alert about a
+        // unit whose name (from an upstream) is markup plus 300 characters.
         let hostile = format!(
-            "<script>alert(\"x\")</script>\r\nBcc: a@b {}",
-            "Ủy ban ".repeat(40)
+            "<script>alert(1)</script>\"'\r\nBcc: a@b {}",
+            "Ủy".repeat(150)
         );
         let e = compose(&hostile);
-        assert!(!e.body_html.contains("<script>"), "{}", e.body_html);
-        assert!(e.body_html.contains("&lt;script&gt;"));
-        assert!(e.subject.chars().count() <= MAX_SUBJECT_CHARS);
-        assert!(e.subject.ends_with('…'));
+        let expected_subject = format!(
+            "[par-monitor] Nghiêm trọng: <script>alert(1)</script>\"' Bcc: a@b {}…",
+            "Ủy".repeat(37)
+        );
+        assert_eq!(e.subject, expected_subject);
+        assert_eq!(e.subject.chars().count(), MAX_SUBJECT_CHARS);
+        let expected_heading = format!(
+            "Nghiêm trọng: &lt;script&gt;alert(1)&lt;&#x2f;script&gt;&quot;&#x27;\r\nBcc: a@b {} (H44.100)",
+            "Ủy".repeat(150)
+        );
+        assert!(e.body_html.contains(&expected_heading), "{}", e.body_html);
+        assert!(!e.body_html.contains("<script>"));
         assert!(!e.subject.contains('\n') && !e.subject.contains('\r'));
     }
 

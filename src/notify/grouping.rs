@@ -13,13 +13,14 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::EmailAddress;
 use crate::findings::EventKind;
 
 /// A notification waiting to be sent: one transition for one recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub id: i64,
-    pub recipient: String,
+    pub recipient: EmailAddress,
     pub finding_id: i64,
     pub kind: EventKind,
     /// The source whose data the finding's rule reads.
@@ -46,12 +47,15 @@ pub struct Timing {
 pub enum Step {
     /// Send one e-mail with these notifications (ids), in order.
     Send {
-        recipient: String,
+        recipient: EmailAddress,
         include: Vec<i64>,
         cancel: Vec<i64>,
     },
     /// Drop these without sending (they cancelled each other out).
-    Cancel { recipient: String, cancel: Vec<i64> },
+    Cancel {
+        recipient: EmailAddress,
+        cancel: Vec<i64>,
+    },
 }
 
 fn opens(kind: EventKind) -> bool {
@@ -62,17 +66,14 @@ fn opens(kind: EventKind) -> bool {
 /// now. Recipients are handled in address order, notifications in id order.
 pub fn plan(
     pending: &[Pending],
-    recipients: &BTreeMap<String, RecipientState>,
+    recipients: &BTreeMap<EmailAddress, RecipientState>,
     down_sources: &HashSet<String>,
     t: &Timing,
     now: DateTime<Utc>,
 ) -> Vec<Step> {
-    let mut by_recipient: BTreeMap<&str, Vec<&Pending>> = BTreeMap::new();
+    let mut by_recipient: BTreeMap<&EmailAddress, Vec<&Pending>> = BTreeMap::new();
     for p in pending {
-        by_recipient
-            .entry(p.recipient.as_str())
-            .or_default()
-            .push(p);
+        by_recipient.entry(&p.recipient).or_default().push(p);
     }
     let mut steps = Vec::new();
     for (recipient, mut items) in by_recipient {
@@ -114,7 +115,7 @@ pub fn plan(
         }
         include.sort_unstable();
         cancel.sort_unstable();
-        let recipient = recipient.to_owned();
+        let recipient = recipient.clone();
         if include.is_empty() {
             steps.push(Step::Cancel { recipient, cancel });
         } else {
@@ -145,6 +146,10 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 8, 20, 3, 0, 0).unwrap()
     }
 
+    fn addr(a: &str) -> EmailAddress {
+        EmailAddress::parse(a).unwrap()
+    }
+
     fn timing() -> Timing {
         Timing {
             group_wait: Duration::seconds(30),
@@ -156,7 +161,7 @@ mod tests {
     fn p(id: i64, to: &str, finding: i64, kind: EventKind, secs: i64) -> Pending {
         Pending {
             id,
-            recipient: to.into(),
+            recipient: addr(to),
             finding_id: finding,
             kind,
             source: "procedures".into(),
@@ -171,11 +176,11 @@ mod tests {
         now_secs: i64,
         expected: Vec<Step>,
     ) {
-        let states: BTreeMap<String, RecipientState> = ["a@x.example", "b@x.example"]
+        let states: BTreeMap<EmailAddress, RecipientState> = ["a@x.example", "b@x.example"]
             .into_iter()
             .map(|r| {
                 (
-                    r.to_owned(),
+                    addr(r),
                     RecipientState {
                         last_sent_at: last_sent.map(|s| t0() + Duration::seconds(s)),
                     },
@@ -195,7 +200,7 @@ mod tests {
 
     fn send(to: &str, include: &[i64], cancel: &[i64]) -> Step {
         Step::Send {
-            recipient: to.into(),
+            recipient: addr(to),
             include: include.to_vec(),
             cancel: cancel.to_vec(),
         }
@@ -269,7 +274,7 @@ mod tests {
             &[],
             40,
             vec![Step::Cancel {
-                recipient: "a@x.example".into(),
+                recipient: addr("a@x.example"),
                 cancel: vec![1, 2],
             }],
         );

@@ -1,13 +1,19 @@
 //! Notifications: composing e-mails, and delivering the outbox.
 //!
-//! E-mails are never sent from where they are caused. The cause writes an
-//! outbox row in its own transaction; [`deliver_due`] later claims due rows
+//! E-mails are never sent from where they are caused. A finding transition
+//! writes notification rows (one per recipient `routing` names) in its own
+//! transaction; the grouping worker (`alerts`, around the pure `grouping`)
+//! turns them into one outbox row per recipient and group, in one
+//! transaction; other causes (proposals, digests) write their outbox row
+//! directly; [`deliver_due`] later claims due rows
 //! and sends them outside any transaction, with retries, backoff and a dead
 //! letter. Logs carry a recipient's domain, never the full address.
 
+pub mod alerts;
 pub mod compose;
 pub mod grouping;
 pub mod mailer;
+pub mod routing;
 
 use std::time::Duration;
 
@@ -20,7 +26,8 @@ use crate::metrics::Metrics;
 use crate::storage::Store;
 use crate::time::Clock;
 
-pub use compose::{Alert, Composer};
+pub use alerts::AlertReport;
+pub use compose::{Alert, Composer, GroupMode};
 pub use mailer::{Mailer, SendError};
 
 /// What one delivery round did.

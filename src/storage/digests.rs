@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::codec::ts;
-use super::{InlinePart, NewEmail, Result, Store, with_pool};
+use super::{BeginWrite, InlinePart, NewEmail, Result, Store, with_pool};
 
 /// One digest e-mail to queue, with the parts its HTML shows inline.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<usize> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut queued = 0;
             for e in emails {
                 let id: Option<i64> = sqlx::query_scalar(

@@ -1,5 +1,5 @@
-//! Findings, their append-only audit trail, and the transactional outbox
-//! write that goes with every notifying transition.
+//! Findings, their append-only audit trail, and the notification rows
+//! written in the same transaction as every notifying transition.
 
 use std::collections::HashMap;
 
@@ -173,17 +173,16 @@ impl Store {
         })
     }
 
-    /// Applies a transition, writes its audit event and, when `compose`
-    /// returns an e-mail for the finding's id, queues it: all in one
-    /// transaction. Returns the finding id, or `None` when the finding was
+    /// Applies a transition, writes its audit event and the notifications
+    /// `notify` returns for the finding's id: all in one transaction. Returns the finding id, or `None` when the finding was
     /// no longer what the caller expected (another instance got there first).
     pub async fn apply_finding_transition<F>(
         &self,
         t: &FindingTransition,
-        compose: F,
+        notify: F,
     ) -> Result<Option<i64>>
     where
-        F: FnOnce(i64) -> Option<NewEmail>,
+        F: FnOnce(i64) -> Vec<super::NewNotification>,
     {
         let detail = t.evidence.to_string();
         let at = ts(t.at);
@@ -254,8 +253,8 @@ impl Store {
             .bind(&detail)
             .execute(&mut *tx)
             .await?;
-            if let Some(email) = compose(id) {
-                super::outbox::enqueue_query!(&email, t.at)
+            for n in notify(id) {
+                super::notifications::insert_notification_query!(id, &n, t.at)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -461,16 +460,16 @@ impl Store {
     }
 
     /// Ends the silences of findings whose time is up: each returns to the
-    /// state it had before, with a `silence_expired` event and, when
-    /// `compose` returns one, its e-mail in the same transaction. Returns the
+    /// state it had before, with a `silence_expired` event and the
+    /// notifications `notify` returns, in the same transaction. Returns the
     /// findings whose silence ended.
     pub async fn expire_finding_silences<F>(
         &self,
         now: DateTime<Utc>,
-        compose: F,
+        notify: F,
     ) -> Result<Vec<FindingRecord>>
     where
-        F: Fn(&FindingRecord) -> Option<NewEmail>,
+        F: Fn(&FindingRecord) -> Vec<super::NewNotification>,
     {
         let due: Vec<FindingRecord> = self
             .findings()
@@ -519,8 +518,10 @@ impl Store {
                     silenced_until: None,
                     ..f.clone()
                 };
-                if let Some(email) = compose(&restored) {
-                    super::outbox::enqueue_query!(&email, now).execute(&mut *tx).await?;
+                for n in notify(&restored) {
+                    super::notifications::insert_notification_query!(f.id, &n, now)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
                 Ok(Some(restored))

@@ -9,8 +9,9 @@
 //!
 //! Invariants kept here:
 //! - times are stored as UTC unix seconds in BIGINT/INTEGER columns;
-//! - a finding change, its audit event and the e-mail it causes commit in
-//!   one transaction;
+//! - a finding change, its audit event and its notification rows commit in
+//!   one transaction; a group of notifications and the e-mail that tells
+//!   them commit in one transaction;
 //! - `finding_events` is append-only (database triggers refuse edits).
 
 mod digests;
@@ -19,6 +20,7 @@ mod feeds;
 mod findings;
 mod indicators;
 mod inspections;
+mod notifications;
 mod outbox;
 mod records;
 mod sources;
@@ -37,6 +39,7 @@ pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
 };
 pub use inspections::InspectionPlan;
+pub use notifications::{NewNotification, Notification, OpenToldFinding};
 pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats};
 pub use records::{RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};

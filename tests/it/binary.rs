@@ -145,7 +145,8 @@ pub(crate) fn write_config(
          [sources.units]\nbase_url = \"{sim}\"\n\
          [rules]\nfile = \"{}\"\n\
          [indicators]\nholidays_file = \"{}\"\n\
-         [email]\nfile_dir = \"{}\"\nfrom = \"par-monitor <par-monitor@vpubnd.example>\"\npoll_interval = \"1s\"\n{extra}\n",
+         [email]\nfile_dir = \"{}\"\nfrom = \"par-monitor <par-monitor@vpubnd.example>\"\npoll_interval = \"1s\"\n{extra}\n\
+         [email.grouping]\ngroup_wait = \"0s\"\n",
         root.join("tests/fixtures/on-time.rules.toml").display(),
         root.join("config/holidays.toml").display(),
         outbox.display(),

@@ -239,7 +239,7 @@ on_both_backends! {
     async fn unit_heads_read_only_their_unit_and_only_the_team_reads_proposals(backend) {
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         leadership(&mut ctx, &[DigestKind::Monthly]);
-        ctx.settings.email.inspection_team = vec![address(TEAM)];
+        ctx.settings.email.inspection_team = vec![par_monitor::domain::Recipient { address: address(TEAM), language: par_monitor::domain::Language::Vi }];
         let app = ctx.app().await;
         let never = CancellationToken::new();
         app.poll_all(&never).await;

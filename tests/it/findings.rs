@@ -51,6 +51,8 @@ on_both_backends! {
         let never = CancellationToken::new();
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
+        app.deliver(&never).await.unwrap();
         let id = app.store.findings().await.unwrap().into_iter().find(|f| f.unit_code == "H44.100").unwrap().id;
 
         let now = ctx.clock.now();
@@ -64,14 +66,18 @@ on_both_backends! {
 
         // Two hours later the silence has run out and the finding still fails.
         ctx.clock.advance(Span::hours(2));
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
         let before = sink.lock().unwrap().len();
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
         let f = app.store.finding(id).await.unwrap().unwrap();
         assert_eq!(f.state, State::Acknowledged, "back to the state before the silence");
         assert_eq!(sink.lock().unwrap().len(), before + 1, "one reminder that it still fails");
+        let reminder = String::from_utf8_lossy(sink.lock().unwrap().last().unwrap()).into_owned();
+        assert!(reminder.contains("lanhdao@h44-100.example"), "{reminder}");
 
         // The commune fixes its data: resolved. Then it slips again: reopened.
         let late = ctx.sim.sim.late_dossiers(par_monitor::time::Month::containing(sim_now()), ctx.clock.now());
@@ -132,6 +138,7 @@ on_both_backends! {
             .unwrap();
         app.poll_all(&never).await;
         let eval = app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
         let findings = app.store.findings().await.unwrap();
         assert!(findings.iter().any(|f| f.unit_code == "H44.100"), "the finding is still recorded");
@@ -142,8 +149,8 @@ on_both_backends! {
             .map(|m| String::from_utf8_lossy(m).into_owned())
             .collect();
         assert!(to.iter().all(|m| !m.contains("h44-100.example")), "no mail for the silenced unit");
-        assert_eq!(to.len() as u32, eval.emails_queued);
-        assert_eq!(eval.emails_queued as usize, findings.len() - 1, "the others are told");
+        assert_eq!(to.len() as u32, eval.notifications_queued);
+        assert_eq!(eval.notifications_queued as usize, findings.len() - 1, "the others are told");
         ctx.finish().await;
     }
 }

@@ -145,6 +145,10 @@ pub fn settings(db_url: &str, sim: &SimServer, outbox_dir: &Path) -> Settings {
         set(&format!("SOURCES__{source}__ENABLED"), "true".into());
     }
     set("HTTP__LISTEN", "\"127.0.0.1:0\"".into());
+    // Alerts go out at the next grouping run; tests about the timing set
+    // their own.
+    set("EMAIL__GROUPING__GROUP_WAIT", "\"0s\"".into());
+    set("EMAIL__GROUPING__GROUP_INTERVAL", "\"0s\"".into());
     set("EMAIL__FILE_DIR", format!("\"{}\"", outbox_dir.display()));
     set(
         "EMAIL__FROM",

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod alerts;
 mod binary;
 mod digests;
 mod findings;

@@ -34,6 +34,7 @@ on_both_backends! {
         assert_eq!(report.rejected(), 0);
         assert!(polls.iter().all(|(_, r)| r.is_ok()), "every source polls: {polls:?}");
         let eval = app.evaluate().await.unwrap();
+        let grouped = app.group_alerts().await.unwrap();
         let sent = app.deliver(&never).await.unwrap();
 
         // Expected findings, from the simulator's own ground truth.
@@ -66,7 +67,8 @@ on_both_backends! {
         assert_eq!(events[0].kind, "opened");
 
         // One alert per finding, to the unit's head, readable in Vietnamese.
-        assert_eq!(eval.emails_queued as usize, expected.len());
+        assert_eq!(eval.notifications_queued as usize, expected.len());
+        assert_eq!(grouped.emails as usize, expected.len());
         assert_eq!(sent.sent as usize, expected.len());
         let messages = sink.lock().unwrap().clone();
         assert_eq!(messages.len(), expected.len());
@@ -93,6 +95,7 @@ on_both_backends! {
         let never = CancellationToken::new();
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
         let findings_before = app.store.findings().await.unwrap();
         let outbox_before = app.store.outbox().await.unwrap();
@@ -108,6 +111,7 @@ on_both_backends! {
         assert_eq!(again.unchanged as usize, ctx.sim.sim.dossiers().len());
         assert_eq!((again.inserted, again.updated), (0, 0));
         app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
 
         assert_eq!(app.store.dossier_counts_by_unit().await.unwrap(), counts_before);
@@ -133,6 +137,7 @@ on_both_backends! {
         let never = CancellationToken::new();
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
         let opened = sink.lock().unwrap().len();
 
@@ -156,6 +161,7 @@ on_both_backends! {
         assert!(polls[0].1.as_ref().unwrap().counts().updated > 0);
         let eval = app.evaluate().await.unwrap();
         assert_eq!(eval.resolved, 1);
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
 
         let f = app.store.findings().await.unwrap().into_iter().find(|f| f.unit_code == "H44.100").unwrap();
@@ -178,6 +184,7 @@ on_both_backends! {
         let never = CancellationToken::new();
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
+        app.group_alerts().await.unwrap();
         app.deliver(&never).await.unwrap();
         let mails = sink.lock().unwrap().len();
 
@@ -192,6 +199,8 @@ on_both_backends! {
         let eval = app.evaluate().await.unwrap();
         assert_eq!(eval.resolved, 0);
         assert_eq!(eval.unknown, eval.evaluated);
+        let grouped = app.group_alerts().await.unwrap();
+        assert_eq!(grouped.emails, 0);
         app.deliver(&never).await.unwrap();
 
         for f in app.store.findings().await.unwrap() {

@@ -24,12 +24,13 @@ async fn alerts_arrive_over_smtp_as_valid_mime_with_vietnamese_subjects() {
     let app = ctx.app().await;
     let never = CancellationToken::new();
     app.poll_all(&never).await;
-    let eval = app.evaluate().await.unwrap();
+    app.evaluate().await.unwrap();
+    let grouped = app.group_alerts().await.unwrap();
     let report = app.deliver(&never).await.unwrap();
-    assert_eq!(report.sent, eval.emails_queued);
+    assert_eq!(report.sent, grouped.emails);
 
     let messages = server.messages();
-    assert_eq!(messages.len() as u32, eval.emails_queued);
+    assert_eq!(messages.len() as u32, grouped.emails);
     let parsed: Vec<_> = messages
         .iter()
         .map(|m| MessageParser::default().parse(m).expect("valid MIME"))
@@ -75,14 +76,15 @@ async fn queued_alerts_survive_an_smtp_outage_and_arrive_once() {
     let app = ctx.app().await;
     let never = CancellationToken::new();
     app.poll_all(&never).await;
-    let eval = app.evaluate().await.unwrap();
-    assert!(eval.emails_queued > 0);
+    app.evaluate().await.unwrap();
+    let eval = app.group_alerts().await.unwrap();
+    assert!(eval.emails > 0);
 
     // No server: every attempt fails transiently and is rescheduled.
     let first = app.deliver(&never).await.unwrap();
-    assert_eq!((first.sent, first.retried), (0, eval.emails_queued));
+    assert_eq!((first.sent, first.retried), (0, eval.emails));
     let stats = app.store.outbox_stats().await.unwrap();
-    assert_eq!(stats.pending as u32, eval.emails_queued);
+    assert_eq!(stats.pending as u32, eval.emails);
 
     // The server comes up; once the backoff has passed, each goes out once.
     let server = SmtpServer::start_on(port, tempfile::tempdir().unwrap()).await;
@@ -90,10 +92,10 @@ async fn queued_alerts_survive_an_smtp_outage_and_arrive_once() {
     assert_eq!(early.sent, 0, "not before the backoff");
     ctx.clock.advance(Duration::minutes(2));
     let second = app.deliver(&never).await.unwrap();
-    assert_eq!(second.sent, eval.emails_queued);
+    assert_eq!(second.sent, eval.emails);
     ctx.clock.advance(Duration::hours(2));
     assert_eq!(app.deliver(&never).await.unwrap().sent, 0);
-    assert_eq!(server.messages().len() as u32, eval.emails_queued);
+    assert_eq!(server.messages().len() as u32, eval.emails);
     let rows = app.store.outbox().await.unwrap();
     assert!(
         rows.iter().all(|r| r.status == "sent" && r.attempts == 2),

@@ -65,7 +65,9 @@ impl<'de> Deserialize<'de> for UnitCode {
 
 /// The language an e-mail is written in. Vietnamese unless a recipient
 /// asks for English.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     #[default]

@@ -8,6 +8,7 @@
 pub mod compose;
 pub mod grouping;
 pub mod mailer;
+pub mod outbox_view;
 mod smtp;
 
 use std::time::Duration;

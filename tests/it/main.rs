@@ -5,6 +5,7 @@ mod findings;
 mod helpers;
 mod indicators;
 mod ops;
+mod outbox;
 mod pipeline;
 mod smtp;
 mod sources;

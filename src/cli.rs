@@ -1300,7 +1300,10 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> ExitCode {
                 }
                 Requeue::Go(email) => match store.requeue_email(email, now).await {
                     Ok(true) => {
-                        println!("{}", outbox_view::requeued_text(email, settings.email.poll_interval));
+                        println!(
+                            "{}",
+                            outbox_view::requeued_text(email, settings.email.poll_interval)
+                        );
                         ExitCode::SUCCESS
                     }
                     Ok(false) => {

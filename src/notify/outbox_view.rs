@@ -183,7 +183,14 @@ mod tests {
             ("pending", 3, Some("timeout"), at(4, 0), true, ""),
             ("pending", 2, None, at(1, 0), true, ""),
             ("pending", 1, None, at(3, 1), false, "being sent right now"),
-            ("sent", 1, None, at(1, 0), false, "already sent at 26/11/2026 09:00"),
+            (
+                "sent",
+                1,
+                None,
+                at(1, 0),
+                false,
+                "already sent at 26/11/2026 09:00",
+            ),
         ];
         for (status, attempts, error, next, allowed, why) in table {
             let e = email(status, attempts, error, next);
@@ -195,19 +202,29 @@ mod tests {
                 }
             }
         }
-        assert!(matches!(requeue_verdict(None, now), Requeue::Refuse(m) if m.contains("no such e-mail")));
+        assert!(
+            matches!(requeue_verdict(None, now), Requeue::Refuse(m) if m.contains("no such e-mail"))
+        );
     }
 
     #[test]
     fn the_list_shows_domains_unless_asked_and_local_times() {
         let now = at(3, 0);
-        let dead = email("dead", 1, Some("recipient refused @h44-100.example"), at(1, 0));
+        let dead = email(
+            "dead",
+            1,
+            Some("recipient refused @h44-100.example"),
+            at(1, 0),
+        );
         let item = Item::of(&dead, now, false);
         let text = item.text();
         assert!(text.contains("h44-100.example, vpubnd.example"), "{text}");
         assert!(!text.contains("lanhdao@"), "{text}");
         assert!(text.contains("no further attempt"), "{text}");
-        assert!(text.contains("last error: recipient refused @h44-100.example"), "{text}");
+        assert!(
+            text.contains("last error: recipient refused @h44-100.example"),
+            "{text}"
+        );
         let json = serde_json::to_value(&item).unwrap();
         assert!(json.get("recipients").is_none(), "{json}");
         assert_eq!(json["recipient_domains"][0], "h44-100.example");
@@ -221,7 +238,11 @@ mod tests {
         );
 
         let pending = Item::of(&email("pending", 2, Some("timeout"), at(3, 30)), now, false);
-        assert!(pending.text().contains("next 26/11/2026 10:30"), "{}", pending.text());
+        assert!(
+            pending.text().contains("next 26/11/2026 10:30"),
+            "{}",
+            pending.text()
+        );
         assert_eq!(
             pending.next_attempt_at.as_deref(),
             Some("2026-11-26T10:30:00+07:00")
@@ -230,14 +251,26 @@ mod tests {
         assert!(flying.in_flight);
         assert!(flying.text().contains("đang gửi"), "{}", flying.text());
         let sent = Item::of(&email("sent", 1, None, at(1, 0)), now, false);
-        assert!(sent.text().contains("sent 26/11/2026 09:00"), "{}", sent.text());
+        assert!(
+            sent.text().contains("sent 26/11/2026 09:00"),
+            "{}",
+            sent.text()
+        );
     }
 
     #[test]
     fn requeueing_says_what_it_did() {
-        let e = email("dead", 1, Some("recipient refused @h44-100.example"), at(1, 0));
+        let e = email(
+            "dead",
+            1,
+            Some("recipient refused @h44-100.example"),
+            at(1, 0),
+        );
         let t = requeued_text(&e, Duration::from_secs(10));
-        assert!(t.starts_with("e-mail #7 requeued: was dead after 1 attempt(s)"), "{t}");
+        assert!(
+            t.starts_with("e-mail #7 requeued: was dead after 1 attempt(s)"),
+            "{t}"
+        );
         assert!(t.contains("within 10s"), "{t}");
     }
 }

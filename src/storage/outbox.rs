@@ -253,9 +253,8 @@ impl Store {
 
     pub async fn outbox_email(&self, id: i64) -> Result<Option<OutboxEmail>> {
         with_pool!(self, |pool| {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1"
-            ));
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1"));
             let row = sqlx::query(sql).bind(id).fetch_optional(pool).await?;
             row.map(|r| outbox_from_row!(r)).transpose()
         })

@@ -34,6 +34,16 @@ use crate::config::{EmailSettings, SmtpTls};
 /// commonly drop idle clients after a few minutes.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a connection being closed waits for the answer to `QUIT`, so
+/// that a server that stopped answering cannot turn a classified failure
+/// into a timeout.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Says `QUIT` (briefly) and closes the socket.
+async fn close(mut conn: AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(QUIT_TIMEOUT, conn.abort()).await;
+}
+
 /// Where in the SMTP exchange a failure happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stage {
@@ -179,7 +189,7 @@ impl SmtpSender {
                 Ok(())
             }
             Err(e) => {
-                conn.abort().await;
+                close(conn).await;
                 Err(e)
             }
         }
@@ -192,10 +202,14 @@ impl SmtpSender {
             let Some((mut conn, since)) = parked else {
                 break;
             };
-            if since.elapsed() < IDLE_TIMEOUT && conn.test_connected().await {
+            if since.elapsed() < IDLE_TIMEOUT
+                && tokio::time::timeout(QUIT_TIMEOUT, conn.test_connected())
+                    .await
+                    .unwrap_or(false)
+            {
                 return Ok(conn);
             }
-            conn.abort().await;
+            close(conn).await;
         }
         self.connect().await
     }

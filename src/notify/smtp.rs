@@ -390,7 +390,8 @@ mod tests {
     }
 
     /// A scripted SMTP server on loopback: `reply` answers each command
-    /// line (and `.` for the end of the content); `None` means hang.
+    /// line (and `.` for the end of the content); `None` means hang, an
+    /// empty answer means hang up.
     struct FakeServer {
         port: u16,
         connections: Arc<AtomicUsize>,
@@ -439,6 +440,8 @@ mod tests {
                             in_data = true;
                         }
                         match answer {
+                            // An empty answer: the server hangs up.
+                            Some("") => return,
                             Some(a) => {
                                 if write.write_all(a.as_bytes()).await.is_err() {
                                     return;
@@ -647,6 +650,35 @@ mod tests {
         }
         assert_eq!(server.messages.load(Ordering::SeqCst), 3);
         assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn pool_size_0_opens_a_connection_per_e_mail() {
+        let server = fake_server("220 fake\r\n", accept_all).await;
+        let mut s = settings(server.port, SmtpTls::None);
+        s.smtp.pool_size = 0;
+        let sender = SmtpSender::from_settings(&s).unwrap();
+        for _ in 0..3 {
+            sender.send(&message(&["a@h44.example"])).await.unwrap();
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_pooled_connection_the_server_dropped_is_replaced() {
+        fn reply(cmd: &str) -> Option<&'static str> {
+            if cmd == "NOOP" {
+                Some("")
+            } else {
+                accept_all(cmd)
+            }
+        }
+        let server = fake_server("220 fake\r\n", reply).await;
+        let sender = SmtpSender::from_settings(&settings(server.port, SmtpTls::None)).unwrap();
+        sender.send(&message(&["a@h44.example"])).await.unwrap();
+        sender.send(&message(&["b@h44.example"])).await.unwrap();
+        assert_eq!(server.messages.load(Ordering::SeqCst), 2);
+        assert_eq!(server.connections.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

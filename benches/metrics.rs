@@ -68,6 +68,7 @@ fn province() -> DbSnapshot {
             last_error: None,
         }],
         digests: Vec::new(),
+        online_services: HashMap::new(),
     }
 }
 

@@ -284,6 +284,16 @@ impl App {
             outbox: self.store.outbox_stats().await?,
             sources: self.store.source_states().await?,
             digests: self.store.last_digests_sent().await?,
+            online_services: self
+                .store
+                .portal_scores(&period)
+                .await?
+                .into_iter()
+                .filter_map(|p| {
+                    let online = p.groups.get("ONLINE_SERVICES").copied().flatten()?;
+                    Some((p.unit_code.as_str().to_owned(), online))
+                })
+                .collect(),
         };
         self.metrics.apply(&snapshot, &live.settings.metrics);
         Ok(())

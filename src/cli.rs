@@ -157,6 +157,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// The e-mail outbox: list what is queued, sent or dead; requeue one.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Run the simulator and the daemon together on embedded defaults.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -340,6 +345,43 @@ pub enum SilencesCommand {
     End { id: i64 },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// E-mails, newest first. Recipients are shown by domain only unless
+    /// --show-recipients is given (text and JSON alike).
+    List {
+        #[arg(long, value_enum)]
+        status: Option<OutboxStatus>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Show full recipient addresses, not only their domains.
+        #[arg(long)]
+        show_recipients: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Requeue a dead (or pending) e-mail: attempts reset, due now. Refused
+    /// for an e-mail already sent or being sent right now.
+    Retry { id: i64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutboxStatus {
+    Pending,
+    Sent,
+    Dead,
+}
+
+impl OutboxStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+}
+
 fn parse_state(s: &str) -> Result<crate::findings::State, String> {
     s.parse()
 }
@@ -512,6 +554,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             crate::telemetry::init("warn", settings.log.format, &settings.service);
             rules_replay(settings, from, to, format).await
+        }
+        Command::Outbox { command } => {
+            let Some(settings) = load_settings(&cli.config) else {
+                return ExitCode::from(2);
+            };
+            crate::telemetry::init("warn", settings.log.format, &settings.service);
+            outbox(settings, command).await
         }
         Command::Demo { seed } => {
             let Some(settings) = load_settings(&cli.config) else {
@@ -1455,6 +1504,79 @@ async fn silences(settings: Settings, command: SilencesCommand) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+async fn outbox(settings: Settings, command: OutboxCommand) -> ExitCode {
+    use crate::notify::outbox_view::{self, Requeue};
+    let store = match open_store(&settings).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let now = chrono::Utc::now();
+    let failed = |e: crate::storage::StorageError| {
+        eprintln!("error: {e}");
+        ExitCode::FAILURE
+    };
+    match command {
+        OutboxCommand::List {
+            status,
+            limit,
+            show_recipients,
+            format,
+        } => {
+            let rows = match store
+                .outbox_page(status.map(OutboxStatus::as_str), i64::from(limit))
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => return failed(e),
+            };
+            let items: Vec<_> = rows
+                .iter()
+                .map(|e| outbox_view::Item::of(e, now, show_recipients))
+                .collect();
+            match format {
+                Format::Json => print_json(&items),
+                Format::Text => {
+                    if items.is_empty() {
+                        println!("Hộp thư đi trống (no e-mails match).");
+                    }
+                    for item in &items {
+                        println!("{}", item.text());
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        OutboxCommand::Retry { id } => {
+            let email = match store.outbox_email(id).await {
+                Ok(e) => e,
+                Err(e) => return failed(e),
+            };
+            match outbox_view::requeue_verdict(email.as_ref(), now) {
+                Requeue::Refuse(why) => {
+                    eprintln!("error: {why}");
+                    ExitCode::from(2)
+                }
+                Requeue::Go(email) => match store.requeue_email(email, now).await {
+                    Ok(true) => {
+                        println!(
+                            "{}",
+                            outbox_view::requeued_text(email, settings.email.poll_interval)
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Ok(false) => {
+                        eprintln!(
+                            "error: e-mail #{id} changed while it was being requeued (a worker claimed or finished it); look again with `outbox list`"
+                        );
+                        ExitCode::FAILURE
+                    }
+                    Err(e) => failed(e),
+                },
+            }
+        }
     }
 }
 

@@ -25,6 +25,8 @@ use prometheus::{
 
 use crate::config::MetricsSettings;
 use crate::domain::Severity;
+use crate::indicators::{IndicatorId, counts_766_from_ratios};
+use crate::score766::{Bands, score_unit};
 use crate::storage::{OutboxStats, SourceState};
 
 /// Buckets for polls, evaluations and jobs: from 10 ms to 10 minutes.
@@ -63,6 +65,9 @@ pub struct Metrics {
     unit_info: Replaced<prometheus::core::AtomicI64>,
     section_findings_active: Replaced<prometheus::core::AtomicI64>,
     last_digest_sent_timestamp_seconds: Replaced<prometheus::core::AtomicI64>,
+    score766_points: Replaced<prometheus::core::AtomicF64>,
+    score766_group_points: Replaced<prometheus::core::AtomicF64>,
+    unit_score766_points: Replaced<prometheus::core::AtomicF64>,
 }
 
 /// A gauge family whose whole set of series is replaced at once: series
@@ -130,6 +135,9 @@ pub struct DbSnapshot {
     pub sources: Vec<SourceState>,
     /// The last digest sent of each kind.
     pub digests: Vec<(String, DateTime<Utc>)>,
+    /// The national portal's ONLINE_SERVICES group score of the current
+    /// month, by unit, where imported (the index takes it as given).
+    pub online_services: HashMap<String, f64>,
 }
 
 /// The health states a source can be in.
@@ -355,6 +363,36 @@ impl Metrics {
                 )
                 .expect("valid metric"),
             ),
+            score766_points: Replaced::new(
+                GaugeVec::new(
+                    opts(
+                        "score766_points",
+                        "The province's Decision 766 index for the current month so far, 0 to 100, from all units' counts (absent before any count).",
+                    ),
+                    &[],
+                )
+                .expect("valid metric"),
+            ),
+            score766_group_points: Replaced::new(
+                GaugeVec::new(
+                    opts(
+                        "score766_group_points",
+                        "The province's Decision 766 score of a group for the current month so far (absent when the group has no score).",
+                    ),
+                    &["group"],
+                )
+                .expect("valid metric"),
+            ),
+            unit_score766_points: Replaced::new(
+                GaugeVec::new(
+                    opts(
+                        "unit_score766_points",
+                        "A unit's Decision 766 index for the current month so far, 0 to 100 (absent when the unit has no count).",
+                    ),
+                    &["unit"],
+                )
+                .expect("valid metric"),
+            ),
             registry,
         };
         let build_info = IntGaugeVec::new(
@@ -395,6 +433,9 @@ impl Metrics {
             Box::new(m.unit_info.vec.clone()),
             Box::new(m.section_findings_active.vec.clone()),
             Box::new(m.last_digest_sent_timestamp_seconds.vec.clone()),
+            Box::new(m.score766_points.vec.clone()),
+            Box::new(m.score766_group_points.vec.clone()),
+            Box::new(m.unit_score766_points.vec.clone()),
         ];
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
@@ -468,6 +509,7 @@ impl Metrics {
         );
         self.indicator_denominator
             .replace(exported.map(|(u, i, _, d)| (vec![u.clone(), i.clone()], *d)));
+        self.apply_score766(snap, &live, cfg.per_unit_score766);
 
         let mut by_severity: BTreeMap<Severity, i64> =
             Severity::ALL.iter().map(|s| (*s, 0)).collect();
@@ -512,7 +554,7 @@ impl Metrics {
                         })
                     }),
             );
-        let directory = per_unit || !per_unit_indicators.is_empty();
+        let directory = per_unit || !per_unit_indicators.is_empty() || cfg.per_unit_score766;
         self.unit_info
             .replace(
                 snap.units
@@ -550,6 +592,51 @@ impl Metrics {
         );
     }
 
+    /// The Decision 766 index from the stored counts: the province's total
+    /// and groups (from every live unit's counts summed), and each unit's
+    /// total when `per_unit` is on.
+    fn apply_score766(&self, snap: &DbSnapshot, live: &HashSet<&str>, per_unit: bool) {
+        let mut by_unit: BTreeMap<&str, Vec<(IndicatorId, u64, u64)>> = BTreeMap::new();
+        for (unit, indicator, n, d) in &snap.indicators {
+            let (Ok(id), Ok(n), Ok(d)) = (
+                indicator.parse::<IndicatorId>(),
+                u64::try_from(*n),
+                u64::try_from(*d),
+            ) else {
+                continue;
+            };
+            if live.contains(unit.as_str()) {
+                by_unit.entry(unit.as_str()).or_default().push((id, n, d));
+            }
+        }
+        let bands = Bands::default();
+        let score = |unit: &str, ratios: Vec<(IndicatorId, u64, u64)>| {
+            let online = snap.online_services.get(unit).copied();
+            score_unit(&counts_766_from_ratios(ratios, online), &bands)
+        };
+        let province_code = snap
+            .units
+            .iter()
+            .find(|(_, _, kind)| kind.as_deref() == Some("province"))
+            .map(|(code, ..)| code.as_str());
+        let all: Vec<_> = by_unit.values().flatten().copied().collect();
+        let province = (!all.is_empty()).then(|| score(province_code.unwrap_or(""), all));
+        self.score766_points
+            .replace(province.iter().map(|s| (Vec::new(), s.total)));
+        self.score766_group_points
+            .replace(province.iter().flat_map(|s| {
+                s.groups
+                    .iter()
+                    .filter_map(|(g, v)| v.map(|v| (vec![g.code().to_owned()], v)))
+            }));
+        self.unit_score766_points.replace(
+            by_unit
+                .into_iter()
+                .filter(|_| per_unit)
+                .map(|(unit, ratios)| (vec![unit.to_owned()], score(unit, ratios).total)),
+        );
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
@@ -564,5 +651,107 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score766::UnitCounts;
+
+    fn snapshot() -> DbSnapshot {
+        let unit = |code: &str, kind: &str| {
+            (
+                code.to_owned(),
+                format!("Đơn vị {code}"),
+                Some(kind.to_owned()),
+            )
+        };
+        let on_time = |unit: &str, n: i64, d: i64| (unit.to_owned(), "on_time".to_owned(), n, d);
+        DbSnapshot {
+            units: vec![
+                unit("H44", "province"),
+                unit("H44.07", "so_nganh"),
+                unit("H44.100", "xa"),
+            ],
+            indicators: vec![
+                on_time("H44.07", 10, 10),
+                on_time("H44.100", 5, 10),
+                // A retired unit's values count for nobody.
+                on_time("H44.999", 0, 50),
+            ],
+            online_services: HashMap::from([("H44".to_owned(), 9.5)]),
+            ..DbSnapshot::default()
+        }
+    }
+
+    fn value(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn the_766_index_is_exported_for_the_province_and_per_unit() {
+        let m = Metrics::new();
+        m.apply(&snapshot(), &MetricsSettings::default());
+        let text = m.render();
+        // The province sums its units' counts (15 of 20 on time) and takes
+        // the portal's ONLINE_SERVICES score as given.
+        let score = |counts: UnitCounts| score_unit(&counts, &Bands::default());
+        let province = score(counts_766_from_ratios(
+            [(IndicatorId::OnTime, 15, 20)],
+            Some(9.5),
+        ));
+        assert_eq!(
+            value(&text, "par_monitor_score766_points"),
+            Some(province.total)
+        );
+        assert_eq!(
+            value(
+                &text,
+                r#"par_monitor_score766_group_points{group="ONLINE_SERVICES"}"#
+            ),
+            Some(9.5)
+        );
+        let progress = province.groups[&crate::score766::Group::Progress].unwrap();
+        assert_eq!(
+            value(
+                &text,
+                r#"par_monitor_score766_group_points{group="PROGRESS"}"#
+            ),
+            Some(progress)
+        );
+        assert!(
+            !text.contains(r#"group="TRANSPARENCY""#),
+            "no score, no series"
+        );
+        let unit = score(counts_766_from_ratios([(IndicatorId::OnTime, 5, 10)], None));
+        assert_eq!(
+            value(&text, r#"par_monitor_unit_score766_points{unit="H44.100"}"#),
+            Some(unit.total)
+        );
+        assert!(!text.contains(r#"unit="H44.999""#));
+
+        m.apply(
+            &snapshot(),
+            &MetricsSettings {
+                per_unit_score766: false,
+                ..MetricsSettings::default()
+            },
+        );
+        let text = m.render();
+        assert!(
+            !text.contains("par_monitor_unit_score766_points{"),
+            "{text}"
+        );
+        assert!(text.contains("par_monitor_score766_points "));
+
+        m.apply(&DbSnapshot::default(), &MetricsSettings::default());
+        assert!(
+            !m.render().contains("par_monitor_score766_points "),
+            "no counts, no index"
+        );
     }
 }

@@ -117,6 +117,10 @@ pub struct MetricsSettings {
     /// (`par_monitor_unit_findings_active{unit,severity}`) and the unit
     /// directory (`par_monitor_unit_info`).
     pub per_unit_findings: bool,
+    /// Export each unit's Decision 766 index of the current month
+    /// (`par_monitor_unit_score766_points{unit}`); the province's total and
+    /// groups are always exported.
+    pub per_unit_score766: bool,
     /// How often the database-derived series are refreshed between
     /// evaluation cycles (they are also refreshed after each cycle).
     #[serde(with = "humantime_serde")]
@@ -128,6 +132,7 @@ impl Default for MetricsSettings {
         Self {
             per_unit_indicators: vec![crate::indicators::IndicatorId::OnTime],
             per_unit_findings: true,
+            per_unit_score766: true,
             refresh_interval: Duration::from_secs(15),
         }
     }

@@ -57,15 +57,29 @@ pub fn counts_766<'v>(
     values: impl IntoIterator<Item = &'v IndicatorValue>,
     online_services: Option<f64>,
 ) -> UnitCounts {
+    counts_766_from_ratios(
+        values
+            .into_iter()
+            .map(|v| (v.indicator, v.ratio.numerator, v.ratio.denominator)),
+        online_services,
+    )
+}
+
+/// [`counts_766`] from bare `(indicator, numerator, denominator)` triples,
+/// as stored (the metrics refresh scores every unit from them).
+pub fn counts_766_from_ratios(
+    ratios: impl IntoIterator<Item = (IndicatorId, u64, u64)>,
+    online_services: Option<f64>,
+) -> UnitCounts {
     let mut counts = UnitCounts {
         online_services,
         ..UnitCounts::default()
     };
-    for value in values {
-        for &(code, _) in SOURCES.iter().filter(|(_, id)| *id == value.indicator) {
+    for (indicator, numerator, denominator) in ratios {
+        for &(code, _) in SOURCES.iter().filter(|(_, id)| *id == indicator) {
             let count = counts.counts.entry(code).or_insert(Count::new(0, 0));
-            count.numerator += value.ratio.numerator;
-            count.denominator += value.ratio.denominator;
+            count.numerator += numerator;
+            count.denominator += denominator;
         }
     }
     counts

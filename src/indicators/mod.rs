@@ -47,7 +47,7 @@ mod reports;
 mod tally;
 
 pub use aggregate::{aggregate, aggregate_periods};
-pub use counts766::counts_766;
+pub use counts766::{counts_766, counts_766_from_ratios};
 pub use id::IndicatorId;
 pub use on_time::{DeadlineRules, LateReason, OnTime, judge_on_time};
 pub use petitions::PETITION_ANSWER_DAYS;

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{EmailSettings, SmtpTls, TransportKind};
+use super::smtp::SmtpSender;
+use crate::config::{EmailSettings, TransportKind};
 use crate::storage::OutboxEmail;
 
 /// How a send failed: a transient failure is retried, a permanent one
@@ -26,7 +25,7 @@ pub enum SendError {
 
 #[derive(Clone)]
 enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpSender>),
     File(PathBuf),
     Memory(Arc<Mutex<Vec<Vec<u8>>>>),
 }
@@ -54,28 +53,9 @@ impl Mailer {
         let from: Mailbox = s.from.parse()?;
         let transport = match s.transport {
             TransportKind::File => Transport::File(s.file_dir.clone()),
-            TransportKind::Smtp => {
-                let host = s.smtp.host.as_deref().unwrap_or("localhost");
-                let mut b = match s.smtp.tls {
-                    SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-                    SmtpTls::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?
-                    }
-                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
-                };
-                if let Some(port) = s.smtp.port {
-                    b = b.port(port);
-                }
-                if let (Some(user), Some(pw)) = (&s.smtp.username, &s.smtp.password) {
-                    b = b.credentials(Credentials::new(user.clone(), pw.expose().to_owned()));
-                }
-                // lettre's timeout covers each network operation; the whole
-                // send is also bounded in `send`.
-                b = b
-                    .timeout(Some(s.send_timeout))
-                    .pool_config(PoolConfig::new().max_size(s.smtp.pool_size.max(1)));
-                Transport::Smtp(b.build())
-            }
+            // Every exchange (connect, TLS, login, the transaction) runs
+            // inside `send`'s timeout; see `notify::smtp` for the pool.
+            TransportKind::Smtp => Transport::Smtp(Arc::new(SmtpSender::from_settings(s)?)),
         };
         Ok(Mailer {
             from,
@@ -141,7 +121,7 @@ impl Mailer {
 
     async fn deliver(&self, message: Message, e: &OutboxEmail) -> Result<(), SendError> {
         match &self.transport {
-            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(classify),
+            Transport::Smtp(t) => t.send(&message).await,
             Transport::File(dir) => write_eml(dir, &file_stem(&e.message_id), &message.formatted())
                 .await
                 .map_err(|err| {
@@ -189,14 +169,6 @@ fn body(e: &OutboxEmail) -> Result<MultiPart, SendError> {
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(e.body_text.clone()))
         .multipart(related))
-}
-
-fn classify(e: lettre::transport::smtp::Error) -> SendError {
-    if e.is_permanent() {
-        SendError::Permanent(e.to_string())
-    } else {
-        SendError::Transient(e.to_string())
-    }
 }
 
 pub(crate) fn domain_of(address: &str) -> &str {

@@ -13,7 +13,9 @@ pub mod alerts;
 pub mod compose;
 pub mod grouping;
 pub mod mailer;
+pub mod outbox_view;
 pub mod routing;
+mod smtp;
 
 use std::time::Duration;
 

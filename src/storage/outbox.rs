@@ -4,8 +4,10 @@
 //! The worker *claims* due rows by pushing their `next_attempt_at` one lease
 //! into the future (and counting the attempt) before sending outside any
 //! transaction; a worker that dies mid-send leaves the row to be retried
-//! once the lease runs out. Nothing is deleted: sent and dead rows stay as
-//! the record of what was sent.
+//! once the lease runs out. The claim clears `last_error`, so a pending row
+//! with attempts, no error and a future `next_attempt_at` is one being sent
+//! right now ([`OutboxEmail::in_flight`]). Nothing is deleted: sent and dead
+//! rows stay as the record of what was sent.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -65,6 +67,18 @@ impl Serialize for InlinePart {
         st.serialize_field("mime", &self.mime)?;
         st.serialize_field("size", &self.bytes.len())?;
         st.end()
+    }
+}
+
+impl OutboxEmail {
+    /// Claimed by a worker whose send has not finished (or whose worker
+    /// died and whose lease has not yet run out): a retry now could send it
+    /// twice.
+    pub fn in_flight(&self, now: DateTime<Utc>) -> bool {
+        self.status == "pending"
+            && self.attempts > 0
+            && self.last_error.is_none()
+            && self.next_attempt_at > now
     }
 }
 
@@ -158,7 +172,7 @@ impl Store {
                 Backend::Sqlite => "",
             };
             let sql = sqlx::AssertSqlSafe(format!(
-                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1
+                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1, last_error = NULL
                  WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
                               ORDER BY next_attempt_at, id LIMIT $3 {lock})
                  RETURNING {OUTBOX_COLUMNS}"
@@ -304,6 +318,54 @@ impl Store {
                 e.parts = parts.remove(&e.id).unwrap_or_default();
             }
             Ok(out)
+        })
+    }
+
+    /// The newest `limit` outbox rows, of one status or all (for `outbox
+    /// list`).
+    pub async fn outbox_page(&self, status: Option<&str>, limit: i64) -> Result<Vec<OutboxEmail>> {
+        with_pool!(self, |pool| {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL OR status = $1)
+                 ORDER BY id DESC LIMIT $2"
+            ));
+            let rows = sqlx::query(sql)
+                .bind(status)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| outbox_from_row!(r)).collect()
+        })
+    }
+
+    pub async fn outbox_email(&self, id: i64) -> Result<Option<OutboxEmail>> {
+        with_pool!(self, |pool| {
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1"));
+            let row = sqlx::query(sql).bind(id).fetch_optional(pool).await?;
+            row.map(|r| outbox_from_row!(r)).transpose()
+        })
+    }
+
+    /// Requeues an e-mail as `seen` was read (compare-and-set on its
+    /// status, attempts and next attempt): pending, no attempts, due at
+    /// `now`. The last error stays until the next attempt ends. False when
+    /// the row changed meanwhile (a worker claimed or finished it).
+    pub async fn requeue_email(&self, seen: &OutboxEmail, now: DateTime<Utc>) -> Result<bool> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1
+                 WHERE id = $2 AND status = $3 AND attempts = $4 AND next_attempt_at = $5
+                   AND status <> 'sent'",
+            )
+            .bind(ts(now))
+            .bind(seen.id)
+            .bind(seen.status.clone())
+            .bind(seen.attempts)
+            .bind(ts(seen.next_attempt_at))
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
         })
     }
 

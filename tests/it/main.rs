@@ -7,6 +7,7 @@ mod findings;
 mod helpers;
 mod indicators;
 mod ops;
+mod outbox;
 mod pipeline;
 mod rules;
 mod smtp;

@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use crate::domain::{PortalScore, Unit, UnitCode, UnitKind};
 use crate::findings::{Current, Decision, Evidence, Streak, decide};
 use crate::indicators::{IndicatorId, IndicatorValue, counts_766};
-use crate::rules::{Bound, Check, Evaluation, Facts, Freshness, Observed, Outcome, Rule, evaluate};
+use crate::rules::{
+    Bound, Check, Compare, Evaluation, Facts, Freshness, Observed, Outcome, Rule, evaluate,
+};
 use crate::score766::{Bands, Score766, score_unit};
 
 /// One unit's indicator values for one period.
@@ -78,6 +80,14 @@ pub struct Judgement<'a> {
     pub unit: &'a Unit,
     pub evaluation: Evaluation,
     pub evidence: Evidence,
+}
+
+/// Whether any rule compares with an earlier period of this kind (so that
+/// its values must be loaded).
+pub fn compares_with(rules: &[Rule], compare: Compare) -> bool {
+    rules
+        .iter()
+        .any(|r| matches!(r.check, Check::Trend { compare: c, .. } if c == compare))
 }
 
 /// The unit that holds province-wide findings (data staleness): the unit

@@ -270,11 +270,7 @@ impl Evaluator {
             .filter(|r| !r.is_province_wide())
             .cloned()
             .collect();
-        let needs = |compare: Compare| {
-            rules
-                .iter()
-                .any(|r| matches!(r.check, Check::Trend { compare: c, .. } if c == compare))
-        };
+        let needs = |compare| assess::compares_with(&rules, compare);
         let mut state: HashMap<(String, String), (Option<Current>, Streak)> = HashMap::new();
         let mut out = Vec::new();
         let mut month = from;
@@ -483,11 +479,7 @@ impl Evaluator {
         now: DateTime<Utc>,
     ) -> anyhow::Result<PeriodFacts> {
         let rules = &self.rules.rules;
-        let needs = |compare: Compare| {
-            rules
-                .iter()
-                .any(|r| matches!(r.check, Check::Trend { compare: c, .. } if c == compare))
-        };
+        let needs = |compare| assess::compares_with(rules, compare);
         let stored = |month: Month| async move {
             anyhow::Ok(assess::by_unit(
                 &store.stored_indicator_values(&[month.to_string()]).await?,

@@ -434,45 +434,39 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Migrate => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             migrate(&settings).await
         }
         Command::Run => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             run_daemon(settings, Some(cli.config)).await
         }
         Command::Check { format } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             check(settings, format).await
         }
         Command::Sources { format } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             sources(settings, format).await
         }
         Command::Poll { source, full } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             poll(settings, source.as_deref(), full).await
         }
         Command::Quarantine { feed, format } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             quarantine(settings, feed.as_deref(), format).await
         }
         Command::Score766 { counts, format } => score766(&counts, format),
@@ -481,10 +475,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             period,
             format,
         } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             indicators(settings, unit.as_deref(), period.as_deref(), format).await
         }
         Command::Digest {
@@ -496,24 +489,21 @@ pub async fn run(cli: Cli) -> ExitCode {
                     to,
                 },
         } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             digest_preview(settings, kind, unit.as_deref(), lang, to.as_deref()).await
         }
         Command::Findings { command } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             findings(settings, command).await
         }
         Command::Inspections { command } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             inspections(settings, command).await
         }
         Command::Api {
@@ -528,10 +518,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Silences { command } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             silences(settings, command).await
         }
         Command::Rules {
@@ -546,27 +535,24 @@ pub async fn run(cli: Cli) -> ExitCode {
                     format,
                 },
         } => {
-            let Some(mut settings) = load_settings(&cli.config) else {
+            let Some(mut settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
             if let Some(file) = rules {
                 settings.rules.file = file;
             }
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             rules_replay(settings, from, to, format).await
         }
         Command::Outbox { command } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Quiet) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init("warn", settings.log.format, &settings.service);
             outbox(settings, command).await
         }
         Command::Demo { seed } => {
-            let Some(settings) = load_settings(&cli.config) else {
+            let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
             };
-            crate::telemetry::init(&settings.log.level, settings.log.format, &settings.service);
             demo(settings, seed).await
         }
     }
@@ -673,6 +659,27 @@ async fn rules_replay(
         }
     }
     ExitCode::SUCCESS
+}
+
+/// How much a command logs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Logs {
+    /// At the configured level: the daemon and the commands that poll.
+    Configured,
+    /// Warnings only: the tools whose output is a table or a document.
+    Quiet,
+}
+
+/// Loads the configuration (printing why not, for exit status 2) and starts
+/// logging.
+fn configured(path: &std::path::Path, logs: Logs) -> Option<Settings> {
+    let settings = load_settings(path)?;
+    let level = match logs {
+        Logs::Configured => settings.log.level.as_str(),
+        Logs::Quiet => "warn",
+    };
+    crate::telemetry::init(level, settings.log.format, &settings.service);
+    Some(settings)
 }
 
 fn load_settings(path: &std::path::Path) -> Option<Settings> {

@@ -1190,6 +1190,19 @@ async fn digest_preview(
         LangArg::Vi => Language::Vi,
         LangArg::En => Language::En,
     };
+    if let Some(code) = unit {
+        match app.store.units().await {
+            Ok(units) if units.iter().any(|u| u.code.as_str() == code) => {}
+            Ok(_) => {
+                eprintln!("error: --unit {code}: no such unit in the unit directory");
+                return ExitCode::from(2);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let html = match crate::digest::run::preview(&app, kind, unit, lang, app.clock.now()).await {
         Ok(html) => html,
         Err(e) => {

@@ -349,6 +349,12 @@ async fn digest_preview_writes_html_with_the_chart_embedded_and_sends_nothing() 
             "the chart is embedded"
         );
         assert!(!html.contains("cid:"));
+        let (code, _, stderr) = run_to_end(
+            &["digest", "preview", "--unit", "H44.999", "--config", cfg],
+            &cwd,
+        );
+        assert_eq!(code, 2, "an unknown unit is a usage error: {stderr}");
+        assert!(stderr.contains("H44.999"), "{stderr}");
         run_to_end(
             &[
                 "digest", "preview", "--kind", "weekly", "--unit", "H44.100", "--lang", "en",

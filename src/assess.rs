@@ -169,14 +169,31 @@ pub fn judge<'a>(
     out
 }
 
-/// The finding's decision after one more evaluation, and the new streak.
+/// The finding's decision after one more evaluation, and the streak to
+/// keep. Only the count that can still matter is kept: failures while no
+/// finding is active (towards opening), passes while one is (towards
+/// resolving). So a pair that steadily passes, or steadily fails with its
+/// finding open, keeps a zero streak and costs no write.
 pub fn step(current: Option<Current>, streak: Streak, j: &Judgement<'_>) -> (Decision, Streak) {
     let e = &j.evaluation;
     let streak = streak.after(&e.outcome, e.clear);
-    (
-        decide(current, &e.outcome, streak, &j.rule.hysteresis),
-        streak,
-    )
+    let decision = decide(current, &e.outcome, streak, &j.rule.hysteresis);
+    let active = match decision {
+        Decision::Transition { state, .. } => state.is_active(),
+        Decision::Record | Decision::Nothing => current.is_some_and(|c| c.state.is_active()),
+    };
+    let kept = if active {
+        Streak {
+            fails: 0,
+            passes: streak.passes,
+        }
+    } else {
+        Streak {
+            fails: streak.fails,
+            passes: 0,
+        }
+    };
+    (decision, kept)
 }
 
 /// The evidence snapshot of an evaluation.
@@ -356,5 +373,81 @@ warning_after = "1h"
             Some(0.975),
             "median of 99, 98, 97, 80"
         );
+    }
+
+    #[test]
+    fn only_the_streak_that_can_still_matter_is_kept() {
+        use crate::domain::Severity;
+        use crate::findings::{LastResult, State};
+        use crate::rules::Unknown;
+        let rule = RuleSet::parse(
+            "[[rule]]\nid = \"r\"\ntitle_vi = \"Quy tắc\"\ntitle_en = \"Rule\"\nsection = 2\n\
+             kind = \"threshold\"\nindicator = \"on_time\"\nwarning_below = 0.95\n\
+             breaches_to_open = 2\npasses_to_resolve = 2\n",
+            "rules.toml",
+        )
+        .unwrap()
+        .rules
+        .remove(0);
+        let u = unit("XA.1", UnitKind::Xa);
+        let judged = |outcome: Outcome, clear: bool| {
+            let evaluation = Evaluation {
+                outcome,
+                clear,
+                value: None,
+                reference: None,
+                ratio: None,
+                sample: vec![],
+            };
+            Judgement {
+                rule: &rule,
+                unit: &u,
+                evidence: evidence(&rule, "2026-08", &evaluation),
+                evaluation,
+            }
+        };
+        let fail = || {
+            let severity = Severity::Warning;
+            judged(Outcome::Fail { severity }, false)
+        };
+        let open = Some(Current {
+            state: State::Open,
+            severity: Severity::Warning,
+            last_result: LastResult::Fail,
+        });
+        let zero = Streak::default();
+        // Steady passes without a finding, steady failures with one open:
+        // nothing to count, nothing to store.
+        assert_eq!(step(None, zero, &judged(Outcome::Pass, true)).1, zero);
+        assert_eq!(step(open, zero, &fail()).1, zero);
+        // Counting towards opening, then towards resolving.
+        let (d, s) = step(None, zero, &fail());
+        assert_eq!(
+            (d, s),
+            (
+                Decision::Nothing,
+                Streak {
+                    fails: 1,
+                    passes: 0
+                }
+            )
+        );
+        let (d, s) = step(None, s, &fail());
+        assert!(
+            matches!(d, Decision::Transition { .. }),
+            "opens at the second"
+        );
+        assert_eq!(s, zero, "an open finding does not count failures");
+        let (_, s) = step(open, zero, &judged(Outcome::Pass, true));
+        assert_eq!(
+            s,
+            Streak {
+                fails: 0,
+                passes: 1
+            }
+        );
+        // Unknown keeps the count.
+        let stale = Outcome::Unknown(Unknown::NoComparison);
+        assert_eq!(step(open, s, &judged(stale, false)).1, s);
     }
 }

@@ -91,12 +91,10 @@ pub async fn plan(
     anyhow::ensure!(!reason.trim().is_empty(), "--reason is required: say why");
     let seed = seed.unwrap_or_else(rand::random);
     let risks = risks(app, now).await?;
-    let names: HashMap<String, String> = app
-        .store
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.code.to_string(), u.name))
+    let directory = app.store.units().await?;
+    let names: HashMap<String, String> = directory
+        .iter()
+        .map(|u| (u.code.to_string(), u.name.clone()))
         .collect();
     let units: Vec<PlanUnit> = propose(&risks, count, &app.settings.risk, seed)
         .into_iter()
@@ -109,7 +107,13 @@ pub async fn plan(
         .collect();
     // The evaluator carries the configuration in force, reloads included.
     let evaluator = app.evaluator();
-    let recipients = evaluator.settings.email.inspection_team_addresses();
+    let recipients: Vec<_> = crate::notify::routing::confidential_recipients(
+        &evaluator.settings.email.inspection_team,
+        &directory,
+    )
+    .into_iter()
+    .map(|r| r.address)
+    .collect();
     let composer = &evaluator.composer;
     let id = app
         .store

@@ -37,7 +37,10 @@ pub fn recipients(
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     if d.inspection_team {
-        for r in &settings.email.inspection_team {
+        // The team's digest carries the proposal: never to a unit head.
+        let team =
+            crate::notify::routing::confidential_recipients(&settings.email.inspection_team, units);
+        for r in &team {
             if seen.insert(r.address.clone()) {
                 out.push((r.address.clone(), r.language, Audience::InspectionTeam));
             }

@@ -10,6 +10,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{Route, RouteTo};
 use crate::domain::{EmailAddress, Language, Recipient, Severity, Unit, UnitCode};
 
+/// The inspection team's members to whom confidential mail (proposals for
+/// unannounced inspection) may go: a member who is also the head of a unit
+/// is left out, so that no unit can learn it is to be inspected. Each one
+/// left out is logged (by domain) so that the configuration gets fixed.
+pub fn confidential_recipients(team: &[Recipient], units: &[Unit]) -> Vec<Recipient> {
+    let heads: BTreeSet<&EmailAddress> =
+        units.iter().filter_map(|u| u.head_email.as_ref()).collect();
+    team.iter()
+        .filter(|r| {
+            let heads_a_unit = heads.contains(&r.address);
+            if heads_a_unit {
+                tracing::warn!(
+                    to = r.address.domain(),
+                    "an inspection-team address is also a unit head's; it gets no confidential mail"
+                );
+            }
+            !heads_a_unit
+        })
+        .cloned()
+        .collect()
+}
+
 /// What routing needs to know of a finding.
 #[derive(Clone, Copy, Debug)]
 pub struct Facts<'a> {
@@ -101,6 +123,23 @@ mod tests {
     use super::*;
     use crate::config::default_routes;
     use crate::domain::UnitKind;
+
+    #[test]
+    fn no_unit_head_is_a_confidential_recipient_even_on_the_team() {
+        let r = |a: &str| Recipient {
+            address: EmailAddress::parse(a).unwrap(),
+            language: Language::Vi,
+        };
+        let units = [
+            unit("H44.100", UnitKind::Xa, Some("lanhdao@h44-100.example")),
+            unit("H44.07", UnitKind::SoNganh, None),
+        ];
+        let team = [r("thanhtra@vpubnd.example"), r("lanhdao@h44-100.example")];
+        assert_eq!(
+            confidential_recipients(&team, &units),
+            vec![r("thanhtra@vpubnd.example")]
+        );
+    }
 
     fn unit(code: &str, kind: UnitKind, head: Option<&str>) -> Unit {
         Unit {

@@ -18,10 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit};
 use crate::metrics::Metrics;
-use crate::storage::{NewQuarantine, Store, UpsertCounts};
+use crate::storage::{NewQuarantine, Prepared, Store, UpsertCounts};
 use crate::time::Clock;
 use crate::upstream::mapping::FeedKind;
-use crate::upstream::{Batch, Feed, PageQuery, PageToken, Rejected, Source, UpstreamError};
+use crate::upstream::{Batch, Feed, Page, PageQuery, PageToken, Rejected, Source, UpstreamError};
 
 /// Incremental polls fetch what changed since the cursor; a full poll
 /// fetches everything and reconciles deletions.
@@ -331,10 +331,10 @@ async fn poll_feed(
             source_name: source,
         })
     };
-    let mut page = tokio::select! {
+    let (mut page, mut prepared) = tokio::select! {
         biased;
         _ = shutdown.cancelled() => return Err(cancelled()),
-        page = feed.fetch_page(&query) => page?,
+        page = fetch(feed, &query) => page?,
     };
     loop {
         // The next page is fetched (and mapped) while this one is stored:
@@ -345,20 +345,15 @@ async fn poll_feed(
         });
         let fetch_next = async {
             match &next_query {
-                Some(q) => Some(feed.fetch_page(q).await),
+                Some(q) => Some(fetch(feed, q).await),
                 None => None,
             }
         };
         let store_this = async {
             quarantine(store, &qualified, &page.rejects, clock.now()).await?;
-            let now = clock.now();
-            match &page.batch {
-                Batch::Dossiers(v) => store.upsert_records(v, now, run).await,
-                Batch::Petitions(v) => store.upsert_records(v, now, run).await,
-                Batch::Documents(v) => store.upsert_records(v, now, run).await,
-                Batch::Reports(v) => store.upsert_records(v, now, run).await,
-                Batch::Scores(v) => store.upsert_records(v, now, run).await,
-                Batch::Units(_) => Ok(UpsertCounts::default()),
+            match prepared {
+                Some(p) => store.upsert_prepared(p, clock.now(), run).await,
+                None => Ok(UpsertCounts::default()),
             }
         };
         let (next, counts) = tokio::select! {
@@ -395,7 +390,7 @@ async fn poll_feed(
         );
         crate::health::progress();
         match next {
-            Some(next) => page = next?,
+            Some(next) => (page, prepared) = next?,
             None => break,
         }
     }
@@ -428,6 +423,25 @@ async fn poll_feed(
         .await
         .map_err(storage_err)?;
     Ok(report)
+}
+
+/// Fetches a page and prepares its records for storage, the CPU part on
+/// the blocking pool (see [`crate::jobs::cpu`]). The unit directory is not
+/// stored as records (`None`).
+async fn fetch(feed: &dyn Feed, q: &PageQuery) -> Result<(Page, Option<Prepared>), UpstreamError> {
+    let page = feed.fetch_page(q).await?;
+    Ok(crate::jobs::cpu(move || {
+        let prepared = match &page.batch {
+            Batch::Dossiers(v) => Some(Prepared::new(v)),
+            Batch::Petitions(v) => Some(Prepared::new(v)),
+            Batch::Documents(v) => Some(Prepared::new(v)),
+            Batch::Reports(v) => Some(Prepared::new(v)),
+            Batch::Scores(v) => Some(Prepared::new(v)),
+            Batch::Units(_) => None,
+        };
+        (page, prepared)
+    })
+    .await)
 }
 
 async fn quarantine(

@@ -68,6 +68,27 @@ where
     value
 }
 
+/// Runs a CPU-heavy step (parsing and mapping a page of thousands of
+/// records, preparing it for storage) on tokio's blocking pool, so that it
+/// runs beside the async work (HTTP, database round trips) instead of
+/// stalling it. A panic in `work` is resumed in the caller, so [`run_job`]
+/// reports it as the job's panic.
+pub async fn cpu<T, F>(work: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(v) => v,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only a runtime shutting down cancels a blocking task, and then
+            // nothing is left to await this.
+            Err(e) => panic!("blocking work cancelled: {e}"),
+        },
+    }
+}
+
 /// A wake-up channel for one job. Capacity one: ticks that arrive while a
 /// run is pending or in progress coalesce into a single run, which is all a
 /// job that reads its work from the database needs.

@@ -11,7 +11,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Row};
 
@@ -103,7 +102,7 @@ impl From<Option<f64>> for Bind {
 }
 
 /// A record kind with its table.
-pub(crate) trait StoredRecord: Serialize {
+pub(crate) trait StoredRecord {
     const TABLE: &'static str;
     /// The primary-key column.
     const KEY: &'static str;
@@ -147,9 +146,115 @@ macro_rules! mark_dirty {
 /// below SQLite's 32,766 parameters (PostgreSQL allows 65,535).
 const CHUNK: usize = 400;
 
-fn content_hash<R: Serialize>(r: &R) -> String {
-    let canonical = serde_json::to_vec(r).unwrap_or_default();
-    format!("{:x}", Sha256::digest(&canonical))
+/// Where a record kind is stored: its [`StoredRecord`] constants.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    table: &'static str,
+    key: &'static str,
+    columns: &'static [&'static str],
+    feed: &'static str,
+    instant_columns: &'static [&'static str],
+}
+
+/// Records made ready to store: one row per key (the last copy of a key in
+/// the page wins: the upstream listed the record twice and the later one is
+/// the newer), each with its column values and content hash. Preparing is
+/// pure CPU, apart from the database, so ingestion prepares the next page on
+/// the blocking pool while this one is written.
+#[derive(Debug)]
+pub struct Prepared {
+    layout: Layout,
+    /// Sorted by key, so a chunk's inserts walk the key index in order.
+    rows: Vec<PreparedRow>,
+}
+
+#[derive(Debug)]
+struct PreparedRow {
+    key: String,
+    unit: String,
+    /// The [`Layout::columns`] values; taken when the row is written.
+    binds: Vec<Bind>,
+    hash: String,
+    /// The record's (unit, month) pairs whose indicators it feeds.
+    months: Vec<String>,
+}
+
+impl Prepared {
+    pub(crate) fn new<R: StoredRecord>(records: &[R]) -> Prepared {
+        let mut order: Vec<(String, usize)> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key(), i))
+            .collect();
+        // Stable: among copies of a key the later stays later, and is kept.
+        order.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut rows: Vec<PreparedRow> = Vec::with_capacity(order.len());
+        for (key, i) in order {
+            let r = &records[i];
+            let binds = r.binds();
+            let row = PreparedRow {
+                hash: content_hash(&binds),
+                unit: r.unit().as_str().to_owned(),
+                months: r
+                    .instants()
+                    .into_iter()
+                    .map(|t| Month::containing(t).to_string())
+                    .collect(),
+                binds,
+                key,
+            };
+            match rows.last_mut() {
+                Some(last) if last.key == row.key => *last = row,
+                _ => rows.push(row),
+            }
+        }
+        Prepared {
+            layout: Layout {
+                table: R::TABLE,
+                key: R::KEY,
+                columns: R::COLUMNS,
+                feed: R::FEED,
+                instant_columns: R::INSTANT_COLUMNS,
+            },
+            rows,
+        }
+    }
+
+    /// Distinct records.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// SHA-256 over the stored column values, each tagged with its type and
+/// (text) length so that no two different rows encode alike. Hashing what
+/// is stored, not a serialisation of the record, means the hash changes
+/// exactly when the row would.
+fn content_hash(binds: &[Bind]) -> String {
+    let mut h = Sha256::new();
+    for b in binds {
+        match b {
+            Bind::Int(None) | Bind::Text(None) | Bind::Real(None) => h.update([0u8]),
+            Bind::Int(Some(v)) => {
+                h.update([1u8]);
+                h.update(v.to_le_bytes());
+            }
+            Bind::Text(Some(v)) => {
+                h.update([2u8]);
+                h.update((v.len() as u64).to_le_bytes());
+                h.update(v.as_bytes());
+            }
+            Bind::Real(Some(v)) => {
+                h.update([3u8]);
+                h.update(v.to_bits().to_le_bytes());
+            }
+        }
+    }
+    format!("{:x}", h.finalize())
 }
 
 macro_rules! push_bind {
@@ -171,26 +276,31 @@ impl Store {
         now: DateTime<Utc>,
         run: Option<i64>,
     ) -> Result<UpsertCounts> {
-        if records.is_empty() {
+        self.upsert_prepared(Prepared::new(records), now, run).await
+    }
+
+    /// Stores prepared records in one transaction (see the module docs).
+    /// `run` is the full reconciliation in progress, if any.
+    pub async fn upsert_prepared(
+        &self,
+        mut prepared: Prepared,
+        now: DateTime<Utc>,
+        run: Option<i64>,
+    ) -> Result<UpsertCounts> {
+        if prepared.rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
-        // The last copy of a key within one page wins: the upstream listed
-        // the record twice and the later one is the newer.
-        let mut by_key: HashMap<String, &R> = HashMap::with_capacity(records.len());
-        for r in records {
-            by_key.insert(r.key(), r);
-        }
-        let rows: Vec<(String, &R, String)> = by_key
-            .into_iter()
-            .map(|(k, r)| {
-                let h = content_hash(r);
-                (k, r, h)
-            })
-            .collect();
-        let units: BTreeSet<&UnitCode> = rows.iter().map(|(_, r, _)| r.unit()).collect();
+        let Layout {
+            table,
+            key: key_col,
+            columns,
+            feed,
+            instant_columns,
+        } = prepared.layout;
+        let rows = &mut prepared.rows;
+        let units: BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
+        let units: Vec<String> = units.into_iter().map(str::to_owned).collect();
         let now_s = ts(now);
-        let key_col = R::KEY;
-        let table = R::TABLE;
 
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -200,8 +310,8 @@ impl Store {
                 "INSERT INTO units (code, name, origin, created_at, updated_at) ",
             );
             q.push_values(&units, |mut b, code| {
-                b.push_bind(code.as_str().to_owned())
-                    .push_bind(code.as_str().to_owned())
+                b.push_bind(code.clone())
+                    .push_bind(code.clone())
                     .push_bind("inferred")
                     .push_bind(now_s)
                     .push_bind(now_s);
@@ -215,24 +325,21 @@ impl Store {
             // (unit, instant) of the stored versions, whose months are dirty
             // too if the record changes (a corrected date moves it).
             let mut old_instants: HashMap<String, Vec<(String, i64)>> = HashMap::new();
-            let instant_cols: String = R::INSTANT_COLUMNS
-                .iter()
-                .map(|c| format!(", {c}"))
-                .collect();
+            let instant_cols: String = instant_columns.iter().map(|c| format!(", {c}")).collect();
             for chunk in rows.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(format!(
                     "SELECT {key_col} AS k, content_hash, unit_code{instant_cols} FROM {table} WHERE deleted_at IS NULL AND {key_col} IN ("
                 ));
                 let mut sep = q.separated(", ");
-                for (k, _, _) in chunk {
-                    sep.push_bind(k.clone());
+                for r in chunk {
+                    sep.push_bind(r.key.clone());
                 }
                 q.push(")");
                 for row in q.build().fetch_all(&mut *tx).await? {
                     let k: String = row.try_get("k")?;
                     let unit: String = row.try_get("unit_code")?;
                     let mut at = Vec::new();
-                    for c in R::INSTANT_COLUMNS {
+                    for c in instant_columns {
                         if let Some(t) = row.try_get::<Option<i64>, _>(*c)? {
                             at.push((unit.clone(), t));
                         }
@@ -242,27 +349,27 @@ impl Store {
                 }
             }
 
-            let mut changed = Vec::new();
+            let mut changed: Vec<&mut PreparedRow> = Vec::new();
             let mut unchanged = Vec::new();
-            for row in &rows {
-                match existing.get(&row.0) {
+            for row in rows.iter_mut() {
+                match existing.get(&row.key) {
                     None => {
                         counts.inserted += 1;
                         changed.push(row);
                     }
-                    Some(h) if *h != row.2 => {
+                    Some(h) if *h != row.hash => {
                         counts.updated += 1;
                         changed.push(row);
                     }
                     Some(_) => {
                         counts.unchanged += 1;
-                        unchanged.push(row.0.clone());
+                        unchanged.push(row.key.clone());
                     }
                 }
             }
 
-            let columns = R::COLUMNS.join(", ");
-            let updates: Vec<String> = R::COLUMNS
+            let column_list = columns.join(", ");
+            let updates: Vec<String> = columns
                 .iter()
                 .map(|c| format!("{c} = excluded.{c}"))
                 .collect();
@@ -271,16 +378,16 @@ impl Store {
                  changed_at = excluded.changed_at, seen_run = COALESCE(excluded.seen_run, {table}.seen_run), deleted_at = NULL",
                 updates.join(", ")
             );
-            for chunk in changed.chunks(CHUNK) {
+            for chunk in changed.chunks_mut(CHUNK) {
                 let mut q = QueryBuilder::new(format!(
-                    "INSERT INTO {table} ({key_col}, {columns}, content_hash, first_seen_at, changed_at, seen_run) "
+                    "INSERT INTO {table} ({key_col}, {column_list}, content_hash, first_seen_at, changed_at, seen_run) "
                 ));
-                q.push_values(chunk, |mut b, (k, r, h)| {
-                    b.push_bind(k.clone());
-                    for v in r.binds() {
+                q.push_values(chunk.iter_mut(), |mut b, r| {
+                    b.push_bind(r.key.clone());
+                    for v in std::mem::take(&mut r.binds) {
                         push_bind!(b, v);
                     }
-                    b.push_bind(h.clone())
+                    b.push_bind(r.hash.clone())
                         .push_bind(now_s)
                         .push_bind(now_s)
                         .push_bind(run);
@@ -290,14 +397,11 @@ impl Store {
             }
 
             let mut dirty: BTreeSet<(String, String)> = BTreeSet::new();
-            for (k, r, _) in &changed {
-                for t in r.instants() {
-                    dirty.insert((
-                        r.unit().as_str().to_owned(),
-                        Month::containing(t).to_string(),
-                    ));
+            for r in &changed {
+                for month in &r.months {
+                    dirty.insert((r.unit.clone(), month.clone()));
                 }
-                for (unit, t) in old_instants.get(k).into_iter().flatten() {
+                for (unit, t) in old_instants.get(&r.key).into_iter().flatten() {
                     dirty.insert((unit.clone(), Month::containing(from_ts(*t)).to_string()));
                 }
             }
@@ -317,14 +421,21 @@ impl Store {
                 }
             }
 
-            // A record that now maps cleanly leaves quarantine.
-            for chunk in rows.chunks(CHUNK) {
+            // A record that now maps cleanly leaves quarantine. Mostly the
+            // feed has nothing there, and one probe saves a lookup per row.
+            let quarantined: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM quarantine WHERE feed = $1 LIMIT 1) q",
+            )
+            .bind(feed)
+            .fetch_one(&mut *tx)
+            .await?;
+            for chunk in rows.chunks(CHUNK).filter(|_| quarantined > 0) {
                 let mut q = QueryBuilder::new("DELETE FROM quarantine WHERE feed = ");
-                q.push_bind(R::FEED);
+                q.push_bind(feed);
                 q.push(" AND record_key IN (");
                 let mut sep = q.separated(", ");
-                for (k, _, _) in chunk {
-                    sep.push_bind(k.clone());
+                for r in chunk {
+                    sep.push_bind(r.key.clone());
                 }
                 q.push(")");
                 q.build().execute(&mut *tx).await?;

@@ -73,7 +73,7 @@ pub fn map_document(r: &mut Reader<'_>) -> Result<Document, Reject> {
 mod tests {
     use super::*;
     use crate::config::FeedMapping;
-    use crate::upstream::mapping::{FeedKind, FeedSpec};
+    use crate::upstream::mapping::{FeedKind, FeedSpec, wire};
     use serde_json::json;
 
     #[test]
@@ -85,13 +85,13 @@ mod tests {
             "TrangThaiLienThong": "done", "CoChuKySo": true, "ChuKySoHopLe": null,
             "DaLapHoSoCongViec": false, "NgayCapNhat": "20260803090000"
         });
-        let d = map_document(&mut spec.reader(&v)).unwrap();
+        let d = map_document(&mut spec.reader(&wire(&v))).unwrap();
         assert_eq!(d.direction, Direction::Outgoing);
         assert_eq!(d.axis_status, Some(AxisStatus::Done));
         assert!(d.signed && d.electronic && !d.filed_electronically);
         assert_eq!(d.signature_verified, None);
         let bad = json!({"MaVanBan": "VB-2", "DonVi": "H44.07", "LoaiVanBan": "sideways"});
-        let e = map_document(&mut spec.reader(&bad)).unwrap_err();
+        let e = map_document(&mut spec.reader(&wire(&bad))).unwrap_err();
         assert_eq!(
             (e.record_id.as_deref(), e.field.as_str()),
             (Some("VB-2"), "LoaiVanBan")

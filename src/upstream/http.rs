@@ -172,7 +172,7 @@ impl SourceClient {
     }
 
     /// GETs `url` and parses the body as JSON, retrying transient failures.
-    pub async fn get_json(&self, url: &Url) -> Result<Value, UpstreamError> {
+    pub async fn get_json(&self, url: &Url) -> Result<sonic_rs::Value, UpstreamError> {
         let _permit = self
             .in_flight
             .acquire()
@@ -216,7 +216,7 @@ impl SourceClient {
         }
     }
 
-    async fn try_once(&self, url: &Url) -> Result<Value, UpstreamError> {
+    async fn try_once(&self, url: &Url) -> Result<sonic_rs::Value, UpstreamError> {
         let mut req = self.client.get(url.clone());
         match &self.auth {
             Auth::None => {}
@@ -235,10 +235,19 @@ impl SourceClient {
             .and_then(parse_retry_after);
         let body = self.read_body(url, resp).await?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed {
+            // A page of thousands of records takes milliseconds to parse:
+            // off the async workers, beside the database writes. sonic-rs
+            // builds the tree several times faster than serde_json's `Value`
+            // (measured on simulator pages of 2,000 dossiers).
+            return crate::jobs::cpu(move || {
+                sonic_rs::from_slice(&body)
+                    .map_err(|e| format!("{e}; body starts: {}", excerpt(&body)))
+            })
+            .await
+            .map_err(|detail| UpstreamError::Malformed {
                 source_name: self.source,
                 path: url.path().to_owned(),
-                detail: format!("{e}; body starts: {}", excerpt(&body)),
+                detail,
             });
         }
         let path = url.path().to_owned();

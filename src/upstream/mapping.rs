@@ -8,11 +8,12 @@
 //! becomes a [`Reject`] naming the record, the field and what was expected.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde_json::Value;
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
 use super::Reject;
 use crate::config::{FeedMapping, PaginationSettings, PaginationStyle};
@@ -172,10 +173,19 @@ impl JsonPath {
 
     /// The value at the path; JSON null counts as absent.
     pub fn get<'a>(&self, v: &'a Value) -> Option<&'a Value> {
+        self.walk(&self.0, v)
+    }
+
+    /// The value at the path, `v` being what its first segment reached.
+    fn get_after_first<'a>(&self, v: &'a Value) -> Option<&'a Value> {
+        self.walk(self.0.get(1..).unwrap_or_default(), v)
+    }
+
+    fn walk<'a>(&self, segments: &[Segment], v: &'a Value) -> Option<&'a Value> {
         let mut cur = v;
-        for seg in &self.0 {
+        for seg in segments {
             cur = match seg {
-                Segment::Key(k) => cur.get(k)?,
+                Segment::Key(k) => cur.get(k.as_str())?,
                 Segment::Index(i) => cur.get(*i)?,
             };
         }
@@ -193,6 +203,9 @@ pub enum DateCodec {
         items: Vec<chrono::format::Item<'static>>,
         tz: Tz,
         with_offset: bool,
+        /// The default `yyyyMMddHHmmss`, read without chrono's general
+        /// parser (see [`compact_date`]).
+        compact: bool,
     },
     Rfc3339,
     Unix,
@@ -228,6 +241,7 @@ impl DateCodec {
             .map(|i| i.to_owned())
             .collect();
         Ok(DateCodec::Pattern {
+            compact: format == "%Y%m%d%H%M%S",
             format,
             items,
             tz,
@@ -252,12 +266,20 @@ impl DateCodec {
                 items,
                 tz,
                 with_offset,
+                compact,
                 ..
             } => {
+                let text = v.as_str()?.trim();
+                if *compact && let Some(naive) = compact_date(text) {
+                    return tz
+                        .from_local_datetime(&naive)
+                        .earliest()
+                        .map(|t| t.with_timezone(&Utc));
+                }
                 // The format was parsed once, when the mapping was resolved:
                 // parsing it again for every date costs more than the date.
                 let mut parsed = chrono::format::Parsed::new();
-                chrono::format::parse(&mut parsed, v.as_str()?.trim(), items.iter()).ok()?;
+                chrono::format::parse(&mut parsed, text, items.iter()).ok()?;
                 if *with_offset {
                     parsed.to_datetime().ok().map(|t| t.with_timezone(&Utc))
                 } else {
@@ -287,6 +309,28 @@ impl DateCodec {
             DateCodec::Pattern { format, .. } => format!("a date as `{format}`"),
         }
     }
+}
+
+/// Reads exactly 14 ASCII digits as `yyyyMMddHHmmss`, the format of every
+/// default feed and of most Vietnamese one-stop-shop systems: every dossier
+/// carries a dozen such dates, and chrono's general parser costs several
+/// times more. Anything else (or an impossible date) returns `None`, and the
+/// general parser decides, so the two always agree.
+fn compact_date(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() != 14 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |from: usize, to: usize| {
+        b[from..to]
+            .iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(n(0, 4)).ok()?, n(4, 6), n(6, 8))?.and_hms_opt(
+        n(8, 10),
+        n(10, 12),
+        n(12, 14),
+    )
 }
 
 /// Converts a Java/.NET-style date pattern to strftime.
@@ -352,9 +396,22 @@ pub struct FeedSpec {
     pub since: Option<(String, DateCodec)>,
     pub pagination: Pagination,
     pub query: BTreeMap<String, String>,
-    fields: HashMap<&'static str, Option<JsonPath>>,
-    codes: HashMap<&'static str, HashMap<String, String>>,
+    /// Each schema field's path, in schema order ([`FieldIndex`]).
+    fields: Vec<Option<JsonPath>>,
+    /// Each field's wire path as written in messages.
+    wire_names: Vec<String>,
+    field_index: FoldMap<&'static str, usize>,
+    /// Fields by the first key of their path, so that a reader walks its
+    /// object once instead of searching it for every field.
+    by_first_key: FoldMap<String, Vec<usize>>,
+    /// Fields whose path does not start with a key: looked up whole.
+    other_paths: Vec<usize>,
+    codes: FoldMap<&'static str, FoldMap<String, String>>,
 }
+
+/// Lookups on the mapping path, done for every field of every record: a
+/// fast hash (keys are our own names and the upstream's field names).
+type FoldMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 fn path_of(problems: &mut Vec<(String, String)>, key: &str, s: &str) -> Option<JsonPath> {
     match JsonPath::parse(s) {
@@ -406,7 +463,7 @@ impl FeedSpec {
             )
             .unwrap_or(JsonPath(Vec::new())),
         };
-        let mut fields = HashMap::new();
+        let mut fields = Vec::with_capacity(schema.fields.len());
         for f in schema.fields {
             let text = m
                 .fields
@@ -420,12 +477,9 @@ impl FeedSpec {
                         "this field is required and cannot be empty".into(),
                     ));
                 }
-                fields.insert(f.name, None);
+                fields.push(None);
             } else {
-                fields.insert(
-                    f.name,
-                    path_of(&mut problems, &format!("fields.{}", f.name), text),
-                );
+                fields.push(path_of(&mut problems, &format!("fields.{}", f.name), text));
             }
         }
         for name in m.fields.keys() {
@@ -437,9 +491,9 @@ impl FeedSpec {
                 ));
             }
         }
-        let mut codes = HashMap::new();
+        let mut codes = FoldMap::default();
         for table in schema.codes {
-            let mut map: HashMap<String, String> = table
+            let mut map: FoldMap<String, String> = table
                 .defaults
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -498,6 +552,28 @@ impl FeedSpec {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let mut by_first_key: FoldMap<String, Vec<usize>> = FoldMap::default();
+        let mut other_paths = Vec::new();
+        for (i, path) in fields.iter().enumerate() {
+            match path.as_ref().and_then(|p| p.0.first()) {
+                Some(Segment::Key(k)) => by_first_key.entry(k.clone()).or_default().push(i),
+                Some(Segment::Index(_)) => other_paths.push(i),
+                // No path, or the whole value: nothing to read by key.
+                None => other_paths.extend(path.as_ref().map(|_| i)),
+            }
+        }
+        let wire_names = schema
+            .fields
+            .iter()
+            .zip(&fields)
+            .map(|(f, p)| p.as_ref().map_or_else(|| f.default.to_owned(), render_path))
+            .collect();
+        let field_index = schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name, i))
+            .collect();
         Ok(FeedSpec {
             kind,
             path: m
@@ -510,17 +586,40 @@ impl FeedSpec {
             pagination,
             query: m.query.clone(),
             fields,
+            wire_names,
+            field_index,
+            by_first_key,
+            other_paths,
             codes,
         })
     }
 
     /// A reader for one record.
     pub fn reader<'a>(&'a self, record: &'a Value) -> Reader<'a> {
-        Reader {
-            spec: self,
-            record,
-            id: None,
-            prefix: String::new(),
+        Reader::new(self, record, None, None)
+    }
+}
+
+/// Where a list element sits in its record, for messages: the list field
+/// (within its own parent) and the element's index (`None` for a single
+/// object read as a list of one). Rendered only when a record is rejected.
+#[derive(Debug)]
+struct ListAt {
+    parent: Option<(Rc<ListAt>, Option<usize>)>,
+    field: usize,
+}
+
+fn render_prefix(spec: &FeedSpec, at: &Option<(Rc<ListAt>, Option<usize>)>) -> String {
+    match at {
+        None => String::new(),
+        Some((list, index)) => {
+            let mut out = render_prefix(spec, &list.parent);
+            out.push_str(&spec.wire_names[list.field]);
+            match index {
+                Some(i) => out.push_str(&format!("[{i}].")),
+                None => out.push('.'),
+            }
+            out
         }
     }
 }
@@ -528,45 +627,74 @@ impl FeedSpec {
 /// Reads the fields of one record (or of one element of a list in it).
 pub struct Reader<'a> {
     spec: &'a FeedSpec,
-    record: &'a Value,
-    id: Option<String>,
-    /// For list elements: `DanhSachHoSoBoSung[2].`, so errors name the element.
-    prefix: String,
+    /// Each field's value here, by field index (`None`: absent or null).
+    slots: Vec<Option<&'a Value>>,
+    id: Option<Rc<str>>,
+    /// For list elements, where they sit, so errors name the element.
+    at: Option<(Rc<ListAt>, Option<usize>)>,
 }
 
 impl<'a> Reader<'a> {
+    fn new(
+        spec: &'a FeedSpec,
+        value: &'a Value,
+        id: Option<Rc<str>>,
+        at: Option<(Rc<ListAt>, Option<usize>)>,
+    ) -> Reader<'a> {
+        let mut slots = vec![None; spec.fields.len()];
+        // One walk over the object's keys; a repeated key's last copy wins.
+        if let Some(obj) = value.as_object() {
+            for (key, v) in obj.iter() {
+                if let Some(fields) = spec.by_first_key.get(key) {
+                    for &i in fields {
+                        if let Some(path) = &spec.fields[i] {
+                            slots[i] = path.get_after_first(v);
+                        }
+                    }
+                }
+            }
+        }
+        for &i in &spec.other_paths {
+            if let Some(path) = &spec.fields[i] {
+                slots[i] = path.get(value);
+            }
+        }
+        Reader {
+            spec,
+            slots,
+            id,
+            at,
+        }
+    }
+
     /// Names the record in later rejects.
     pub fn identify(&mut self, id: &str) {
-        self.id = Some(id.to_owned());
+        self.id = Some(Rc::from(id));
     }
 
     pub fn reject(&self, field: &str, problem: impl Into<String>) -> Reject {
         Reject {
-            record_id: self.id.clone(),
-            field: format!("{}{}", self.prefix, self.wire_name(field)),
+            record_id: self.id.as_deref().map(str::to_owned),
+            field: format!(
+                "{}{}",
+                render_prefix(self.spec, &self.at),
+                self.wire_name(field)
+            ),
             problem: problem.into(),
         }
     }
 
     /// The wire path of a field, for messages.
     fn wire_name(&self, field: &str) -> String {
-        let default = self
-            .spec
-            .kind
-            .schema()
-            .fields
-            .iter()
-            .find(|f| f.name == field)
-            .map(|f| f.default)
-            .unwrap_or(field);
-        match self.spec.fields.get(field) {
-            Some(Some(p)) => render_path(p),
-            _ => default.to_owned(),
+        match self.spec.field_index.get(field) {
+            Some(&i) => self.spec.wire_names[i].clone(),
+            None => field.to_owned(),
         }
     }
 
     pub fn value(&self, field: &str) -> Option<&'a Value> {
-        self.spec.fields.get(field)?.as_ref()?.get(self.record)
+        let i = *self.spec.field_index.get(field)?;
+        self.slots[i]
     }
 
     pub fn string(&self, field: &str) -> Result<String, Reject> {
@@ -577,13 +705,12 @@ impl<'a> Reader<'a> {
     pub fn opt_string(&self, field: &str) -> Result<Option<String>, Reject> {
         match self.value(field) {
             None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(other) => Err(self.reject(
-                field,
-                format!("expected a string, found {}", excerpt(other)),
-            )),
+            Some(v) => match (v.as_str(), v.as_number()) {
+                (Some(s), _) if s.trim().is_empty() => Ok(None),
+                (Some(s), _) => Ok(Some(s.trim().to_owned())),
+                (None, Some(n)) => Ok(Some(n.to_string())),
+                _ => Err(self.reject(field, format!("expected a string, found {}", excerpt(v)))),
+            },
         }
     }
 
@@ -595,13 +722,13 @@ impl<'a> Reader<'a> {
     pub fn opt_flag(&self, field: &str) -> Result<Option<bool>, Reject> {
         match self.value(field) {
             None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::Number(n)) if n.as_u64() == Some(0) => Ok(Some(false)),
-            Some(Value::Number(n)) if n.as_u64() == Some(1) => Ok(Some(true)),
-            Some(Value::String(s)) => match s.trim() {
+            Some(v) if v.is_boolean() => Ok(v.as_bool()),
+            Some(v) if v.is_number() && v.as_u64() == Some(0) => Ok(Some(false)),
+            Some(v) if v.is_number() && v.as_u64() == Some(1) => Ok(Some(true)),
+            Some(v) if v.is_str() => match v.as_str().unwrap_or_default().trim() {
                 "true" | "1" => Ok(Some(true)),
                 "false" | "0" => Ok(Some(false)),
-                _ => Err(self.reject(field, format!("expected true or false, found \"{s}\""))),
+                s => Err(self.reject(field, format!("expected true or false, found \"{s}\""))),
             },
             Some(other) => Err(self.reject(
                 field,
@@ -613,13 +740,15 @@ impl<'a> Reader<'a> {
     pub fn number(&self, field: &str) -> Result<Option<f64>, Reject> {
         match self.value(field) {
             None => Ok(None),
-            Some(Value::Number(n)) => Ok(n.as_f64()),
-            Some(Value::String(s)) => s
-                .trim()
-                .replace(',', ".")
-                .parse()
-                .map(Some)
-                .map_err(|_| self.reject(field, format!("expected a number, found \"{s}\""))),
+            Some(v) if v.is_number() => Ok(v.as_f64()),
+            Some(v) if v.is_str() => {
+                let s = v.as_str().unwrap_or_default();
+                s.trim()
+                    .replace(',', ".")
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| self.reject(field, format!("expected a number, found \"{s}\"")))
+            }
             Some(other) => Err(self.reject(
                 field,
                 format!("expected a number, found {}", excerpt(other)),
@@ -630,7 +759,7 @@ impl<'a> Reader<'a> {
     pub fn date(&self, field: &str) -> Result<Option<DateTime<Utc>>, Reject> {
         match self.value(field) {
             None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(v) if v.as_str().is_some_and(|s| s.trim().is_empty()) => Ok(None),
             Some(v) => self.spec.dates.decode(v).map(Some).ok_or_else(|| {
                 self.reject(
                     field,
@@ -653,9 +782,8 @@ impl<'a> Reader<'a> {
     pub fn code<T: FromStr>(&self, field: &str, table: &str) -> Result<Option<T>, Reject> {
         let raw = match self.value(field) {
             None => return Ok(None),
-            Some(Value::String(s)) => s.trim().to_owned(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::Bool(b)) => b.to_string(),
+            Some(v) if v.is_str() => v.as_str().unwrap_or_default().trim().to_owned(),
+            Some(v) if v.is_number() || v.is_boolean() => v.to_string(),
             Some(other) => {
                 return Err(
                     self.reject(field, format!("expected a code, found {}", excerpt(other)))
@@ -688,28 +816,43 @@ impl<'a> Reader<'a> {
 
     /// The elements of a list field (absent: none), each with its own reader.
     pub fn list(&self, field: &str) -> Result<Vec<Reader<'a>>, Reject> {
-        match self.value(field) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => Ok(items
+        let Some(v) = self.value(field) else {
+            return Ok(Vec::new());
+        };
+        let at = |index| {
+            let list = ListAt {
+                parent: self.at.clone(),
+                field: self.spec.field_index.get(field).copied().unwrap_or(0),
+            };
+            (Rc::new(list), index)
+        };
+        if let Some(items) = v.as_array() {
+            if items.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (list, _) = at(None);
+            Ok(items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| Reader {
-                    spec: self.spec,
-                    record: item,
-                    id: self.id.clone(),
-                    prefix: format!("{}{}[{i}].", self.prefix, self.wire_name(field)),
+                .map(|(i, item)| {
+                    Reader::new(
+                        self.spec,
+                        item,
+                        self.id.clone(),
+                        Some((list.clone(), Some(i))),
+                    )
                 })
-                .collect()),
+                .collect())
+        } else if v.is_object() {
             // A single object where a list is expected is read as a list of one.
-            Some(obj @ Value::Object(_)) => Ok(vec![Reader {
-                spec: self.spec,
-                record: obj,
-                id: self.id.clone(),
-                prefix: format!("{}{}.", self.prefix, self.wire_name(field)),
-            }]),
-            Some(other) => {
-                Err(self.reject(field, format!("expected a list, found {}", excerpt(other))))
-            }
+            Ok(vec![Reader::new(
+                self.spec,
+                v,
+                self.id.clone(),
+                Some(at(None)),
+            )])
+        } else {
+            Err(self.reject(field, format!("expected a list, found {}", excerpt(v))))
         }
     }
 }
@@ -750,6 +893,13 @@ pub fn excerpt(v: &Value) -> String {
     }
 }
 
+/// The same JSON as read from the wire, for tests that build records with
+/// `serde_json::json!` and edit them in place.
+#[cfg(test)]
+pub(crate) fn wire(v: &serde_json::Value) -> Value {
+    sonic_rs::to_value(v).expect("any serde_json value converts")
+}
+
 /// Checks a code-table target name against an enum's names.
 pub fn check_name<T: FromStr<Err = String>>(name: &str) -> Result<(), String> {
     T::from_str(name).map(|_| ())
@@ -758,7 +908,7 @@ pub fn check_name<T: FromStr<Err = String>>(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use sonic_rs::json;
 
     #[test]
     fn json_paths_reach_nested_values_and_treat_null_as_absent() {
@@ -813,12 +963,38 @@ mod tests {
                 .unwrap_or_else(|| panic!("{pattern} {input}"));
             assert_eq!(t.to_rfc3339(), expected, "{pattern}");
             assert_eq!(
-                codec.decode(&codec.encode(t).into()),
+                codec.decode(&Value::from(codec.encode(t).as_str())),
                 Some(t),
                 "{pattern} round trip"
             );
         }
         assert!(DateCodec::parse("yyyy-QQ", tz).is_err());
+        // The fast path for the default format agrees with chrono's parser,
+        // on good dates and on impossible ones.
+        let fast = DateCodec::parse("yyyyMMddHHmmss", tz).unwrap();
+        let mut slow = fast.clone();
+        if let DateCodec::Pattern { compact, .. } = &mut slow {
+            *compact = false;
+        }
+        assert_ne!(fast, slow);
+        assert!(fast.decode(&json!("20240229235959")).is_some());
+        for text in [
+            "20260803090000",
+            "20240229235959",
+            "20250229000000",
+            "20261301000000",
+            "20260803240000",
+            "20260803086000",
+            "00010101000000",
+            "2026080309000",
+            "2026-08-03 09:0",
+        ] {
+            assert_eq!(
+                fast.decode(&json!(text)),
+                slow.decode(&json!(text)),
+                "{text}"
+            );
+        }
         let c = DateCodec::parse("yyyyMMddHHmmss", tz).unwrap();
         assert_eq!(c.decode(&json!("2026-08-03")), None);
     }

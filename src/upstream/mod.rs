@@ -26,7 +26,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 use url::Url;
 
 use crate::config::{BaseUrl, PaginationStyle, Settings};
@@ -260,7 +260,7 @@ const RAW_EXCERPT: usize = 2000;
 pub struct HttpFeed {
     client: Arc<SourceClient>,
     base: BaseUrl,
-    spec: FeedSpec,
+    spec: Arc<FeedSpec>,
     page_size: u32,
 }
 
@@ -274,7 +274,7 @@ impl HttpFeed {
         HttpFeed {
             client,
             base,
-            spec,
+            spec: Arc::new(spec),
             page_size,
         }
     }
@@ -358,7 +358,7 @@ impl HttpFeed {
                     .total_pages
                     .as_ref()
                     .and_then(|p| p.get(body))
-                    .and_then(Value::as_u64);
+                    .and_then(|v| v.as_u64());
                 let more = match total {
                     Some(t) => u64::from(current + 1 - pg.params.first_page) < t,
                     None => full_page,
@@ -382,9 +382,9 @@ impl HttpFeed {
                 let next = pg
                     .next_cursor
                     .get(body)
-                    .and_then(|v| match v {
-                        Value::String(s) if !s.is_empty() => Some(s.clone()),
-                        Value::Number(n) => Some(n.to_string()),
+                    .and_then(|v| match (v.as_str(), v.as_number()) {
+                        (Some(s), _) if !s.is_empty() => Some(s.to_owned()),
+                        (None, Some(n)) => Some(n.to_string()),
                         _ => None,
                     })
                     // A cursor that does not move would loop forever.
@@ -395,7 +395,7 @@ impl HttpFeed {
                 let next = pg
                     .next_link
                     .get(body)
-                    .and_then(Value::as_str)
+                    .and_then(|v| v.as_str())
                     .and_then(|s| self.base.url().join(s).ok());
                 (next.filter(|_| count > 0).map(PageToken::Link), None)
             }
@@ -416,30 +416,17 @@ impl Feed for HttpFeed {
     async fn fetch_page(&self, q: &PageQuery) -> Result<Page, UpstreamError> {
         let url = self.url(q)?;
         let body = self.client.get_json(&url).await?;
-        let Some(Value::Array(items)) = self.spec.records.get(&body) else {
+        let Some(items) = self.spec.records.get(&body).and_then(|v| v.as_array()) else {
             return Err(self.bad_payload(format!(
                 "expected a list of records at `{}` (mapping.{}.records)",
                 self.spec.records,
                 self.spec.kind.name()
             )));
         };
-        let mut batch = Batch::empty(self.spec.kind);
-        let mut rejects = Vec::new();
-        for item in items {
-            if let Err(reject) = batch.push(&mut self.spec.reader(item)) {
-                let mut raw = item.to_string();
-                if raw.len() > RAW_EXCERPT {
-                    let cut = (0..=RAW_EXCERPT)
-                        .rev()
-                        .find(|i| raw.is_char_boundary(*i))
-                        .unwrap_or(0);
-                    raw.truncate(cut);
-                    raw.push('…');
-                }
-                rejects.push(Rejected { reject, raw });
-            }
-        }
         let (next, total_pages) = self.next(q, &body, items.len());
+        // Mapping thousands of records is CPU work: off the async workers.
+        let spec = self.spec.clone();
+        let (batch, rejects) = crate::jobs::cpu(move || map_records(&spec, &body)).await;
         Ok(Page {
             batch,
             rejects,
@@ -447,6 +434,31 @@ impl Feed for HttpFeed {
             total_pages,
         })
     }
+}
+
+/// Maps the records of a page body (whose record list the caller checked);
+/// a record that cannot be mapped is set aside with an excerpt of itself.
+fn map_records(spec: &FeedSpec, body: &Value) -> (Batch, Vec<Rejected>) {
+    let mut batch = Batch::empty(spec.kind);
+    let mut rejects = Vec::new();
+    let Some(items) = spec.records.get(body).and_then(|v| v.as_array()) else {
+        return (batch, rejects);
+    };
+    for item in items.iter() {
+        if let Err(reject) = batch.push(&mut spec.reader(item)) {
+            let mut raw = item.to_string();
+            if raw.len() > RAW_EXCERPT {
+                let cut = (0..=RAW_EXCERPT)
+                    .rev()
+                    .find(|i| raw.is_char_boundary(*i))
+                    .unwrap_or(0);
+                raw.truncate(cut);
+                raw.push('…');
+            }
+            rejects.push(Rejected { reject, raw });
+        }
+    }
+    (batch, rejects)
 }
 
 /// One enabled source with its feeds.

@@ -242,7 +242,7 @@ pub fn map_petition(r: &mut Reader<'_>) -> Result<Petition, Reject> {
 mod tests {
     use super::*;
     use crate::config::FeedMapping;
-    use crate::upstream::mapping::{FeedKind, FeedSpec};
+    use crate::upstream::mapping::{FeedKind, FeedSpec, wire};
     use serde_json::{Value, json};
 
     fn record() -> Value {
@@ -276,7 +276,7 @@ mod tests {
 
     fn map(mapping: &FeedMapping, v: &Value) -> Result<Dossier, Reject> {
         let spec = FeedSpec::resolve(FeedKind::Dossiers, mapping).unwrap();
-        map_dossier(&mut spec.reader(v))
+        map_dossier(&mut spec.reader(&wire(v)))
     }
 
     #[test]

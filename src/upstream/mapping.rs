@@ -396,7 +396,8 @@ pub struct FeedSpec {
     pub since: Option<(String, DateCodec)>,
     pub pagination: Pagination,
     pub query: BTreeMap<String, String>,
-    /// Each schema field's path, in schema order ([`FieldIndex`]).
+    /// Each schema field's path, in schema order (`field_index` maps a
+    /// field's name to its place).
     fields: Vec<Option<JsonPath>>,
     /// Each field's wire path as written in messages.
     wire_names: Vec<String>,

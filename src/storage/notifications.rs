@@ -344,27 +344,8 @@ impl Store {
         emails: &[NewEmail],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let n = sqlx::query(
-                "INSERT INTO source_outages (source, down_since) VALUES ($1, $2)
-                 ON CONFLICT (source, down_since) DO NOTHING",
-            )
-            .bind(source)
-            .bind(ts(down_since))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                for e in emails {
-                    super::outbox::enqueue_query!(e, now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+        self.record_outage_step(OutageStep::Down, source, down_since, emails, now)
+            .await
     }
 
     /// Records that an outage is over and queues its notices, once.
@@ -375,19 +356,39 @@ impl Store {
         emails: &[NewEmail],
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.record_outage_step(OutageStep::Back, source, down_since, emails, now)
+            .await
+    }
+
+    /// Records one step of an outage and, in the same transaction, queues
+    /// its e-mails, only if this call recorded it: a repeat is a no-op.
+    async fn record_outage_step(
+        &self,
+        step: OutageStep,
+        source: &str,
+        down_since: DateTime<Utc>,
+        emails: &[NewEmail],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let n = sqlx::query(
-                "UPDATE source_outages SET back_at = $1
-                 WHERE source = $2 AND down_since = $3 AND back_at IS NULL",
-            )
-            .bind(ts(now))
-            .bind(source)
-            .bind(ts(down_since))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
+            let sql = match step {
+                OutageStep::Down => {
+                    "INSERT INTO source_outages (source, down_since) VALUES ($1, $2)
+                     ON CONFLICT (source, down_since) DO NOTHING"
+                }
+                OutageStep::Back => {
+                    "UPDATE source_outages SET back_at = $3
+                     WHERE source = $1 AND down_since = $2 AND back_at IS NULL"
+                }
+            };
+            let statement = sqlx::query(sql).bind(source).bind(ts(down_since));
+            let statement = match step {
+                OutageStep::Down => statement,
+                OutageStep::Back => statement.bind(ts(now)),
+            };
+            let recorded = statement.execute(&mut *tx).await?.rows_affected() == 1;
+            if recorded {
                 for e in emails {
                     super::outbox::enqueue_query!(e, now)
                         .execute(&mut *tx)
@@ -398,4 +399,11 @@ impl Store {
         });
         Ok(())
     }
+}
+
+/// The two steps of a source outage.
+#[derive(Clone, Copy, Debug)]
+enum OutageStep {
+    Down,
+    Back,
 }

@@ -26,6 +26,11 @@ use par_monitor::time::SystemClock;
 use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 
+/// The daemon's allocator (see `src/main.rs`), so the child syncs as the
+/// daemon does.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const BIN: &str = env!("CARGO_BIN_EXE_par-monitor");
 
 struct Quiet;

@@ -13,6 +13,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +22,9 @@ use crate::metrics::Metrics;
 use crate::storage::{NewQuarantine, Prepared, Store, UpsertCounts};
 use crate::time::Clock;
 use crate::upstream::mapping::FeedKind;
-use crate::upstream::{Batch, Feed, Page, PageQuery, PageToken, Rejected, Source, UpstreamError};
+use crate::upstream::{
+    Batch, Feed, Fetched, PageQuery, PageToken, Rejected, Source, UpstreamError,
+};
 
 /// Incremental polls fetch what changed since the cursor; a full poll
 /// fetches everything and reconciles deletions.
@@ -331,68 +334,75 @@ async fn poll_feed(
             source_name: source,
         })
     };
-    let (mut page, mut prepared) = tokio::select! {
+    // Pages are fetched, mapped and prepared ahead of the one being stored,
+    // so the upstream, the mapping and the database work at the same time:
+    // the next page is requested as soon as this one has arrived, and two
+    // pages are mapped at once on the blocking pool. The channel bounds how
+    // far ahead, and so the memory.
+    let mut pages = futures_util::stream::try_unfold(Some(query), move |q| async move {
+        let Some(q) = q else { return Ok(None) };
+        let fetched = feed.fetch(&q).await?;
+        let next = fetched.next.clone().map(|token| PageQuery { token, ..q });
+        Ok::<_, UpstreamError>(Some((fetched, next)))
+    })
+    .map_ok(|fetched| crate::jobs::cpu(move || Ready::of(fetched)).map(Ok))
+    .try_buffered(PAGES_MAPPED_AT_ONCE)
+    .boxed();
+    let (ahead, mut ready) = tokio::sync::mpsc::channel::<Ready>(1);
+    let produce = async move {
+        while let Some(page) = pages.try_next().await? {
+            if ahead.send(page).await.is_err() {
+                break; // storing failed; its error is the one reported
+            }
+        }
+        Ok::<_, PollError>(())
+    };
+    let consume = async {
+        while let Some(page) = ready.recv().await {
+            quarantine(store, &qualified, &page.rejects, clock.now())
+                .await
+                .map_err(storage_err)?;
+            let counts = match page.prepared {
+                Some(p) => store
+                    .upsert_prepared(p, clock.now(), run)
+                    .await
+                    .map_err(storage_err)?,
+                None => UpsertCounts::default(),
+            };
+            report.rejected += page.rejects.len() as u64;
+            metrics
+                .records_rejected_total
+                .with_label_values(&[source])
+                .inc_by(page.rejects.len() as u64);
+            newest = newest.max(page.newest);
+            records += page.records;
+            directory.extend(page.units);
+            if counts.new_units > 0 {
+                tracing::info!(feed = %qualified, units = counts.new_units, "records name units not yet known");
+            }
+            metrics
+                .records_ingested_total
+                .with_label_values(&[source])
+                .inc_by(counts.inserted + counts.updated);
+            report.counts += counts;
+            report.pages += 1;
+            progress.page(
+                &qualified,
+                report.pages,
+                page.total_pages,
+                records,
+                started.elapsed(),
+            );
+            crate::health::progress();
+        }
+        Ok::<_, PollError>(())
+    };
+    // The first error ends both sides: a failed fetch drops the page being
+    // stored (its transaction rolls back), a failed store the fetch.
+    tokio::select! {
         biased;
         _ = shutdown.cancelled() => return Err(cancelled()),
-        page = fetch(feed, &query) => page?,
-    };
-    loop {
-        // The next page is fetched (and mapped) while this one is stored:
-        // the upstream, the mapping and the database work at the same time.
-        let next_query = page.next.clone().map(|token| PageQuery {
-            token,
-            ..query.clone()
-        });
-        let fetch_next = async {
-            match &next_query {
-                Some(q) => Some(fetch(feed, q).await),
-                None => None,
-            }
-        };
-        let store_this = async {
-            quarantine(store, &qualified, &page.rejects, clock.now()).await?;
-            match prepared {
-                Some(p) => store.upsert_prepared(p, clock.now(), run).await,
-                None => Ok(UpsertCounts::default()),
-            }
-        };
-        let (next, counts) = tokio::select! {
-            biased;
-            _ = shutdown.cancelled() => return Err(cancelled()),
-            both = async { tokio::join!(fetch_next, store_this) } => both,
-        };
-        let counts = counts.map_err(storage_err)?;
-        report.rejected += page.rejects.len() as u64;
-        metrics
-            .records_rejected_total
-            .with_label_values(&[source])
-            .inc_by(page.rejects.len() as u64);
-        newest = newest.max(page.batch.newest_change());
-        records += page.batch.len() as u64;
-        if let Batch::Units(v) = page.batch {
-            directory.extend(v);
-        }
-        if counts.new_units > 0 {
-            tracing::info!(feed = %qualified, units = counts.new_units, "records name units not yet known");
-        }
-        metrics
-            .records_ingested_total
-            .with_label_values(&[source])
-            .inc_by(counts.inserted + counts.updated);
-        report.counts += counts;
-        report.pages += 1;
-        progress.page(
-            &qualified,
-            report.pages,
-            page.total_pages,
-            records,
-            started.elapsed(),
-        );
-        crate::health::progress();
-        match next {
-            Some(next) => (page, prepared) = next?,
-            None => break,
-        }
+        done = async { tokio::try_join!(produce, consume) } => { done?; }
     }
     let now = clock.now();
     if kind == FeedKind::Units {
@@ -425,12 +435,29 @@ async fn poll_feed(
     Ok(report)
 }
 
-/// Fetches a page and prepares its records for storage, the CPU part on
-/// the blocking pool (see [`crate::jobs::cpu`]). The unit directory is not
-/// stored as records (`None`).
-async fn fetch(feed: &dyn Feed, q: &PageQuery) -> Result<(Page, Option<Prepared>), UpstreamError> {
-    let page = feed.fetch_page(q).await?;
-    Ok(crate::jobs::cpu(move || {
+/// Pages mapped and prepared at once on the blocking pool, while the next
+/// is fetched and the one before is stored. Each is a few megabytes at the
+/// default page size.
+const PAGES_MAPPED_AT_ONCE: usize = 2;
+
+/// A fetched page made ready to store: its records prepared, with what the
+/// poll reports of it. The mapped records themselves are not kept.
+struct Ready {
+    /// `None` for the unit directory, which is not stored as records.
+    prepared: Option<Prepared>,
+    /// The unit directory's entries, applied whole once all have arrived.
+    units: Vec<Unit>,
+    rejects: Vec<Rejected>,
+    newest: Option<DateTime<Utc>>,
+    records: u64,
+    total_pages: Option<u64>,
+}
+
+impl Ready {
+    /// Maps a fetched page and prepares its records: CPU work, for the
+    /// blocking pool (see [`crate::jobs::cpu`]).
+    fn of(fetched: Fetched) -> Ready {
+        let page = fetched.map();
         let prepared = match &page.batch {
             Batch::Dossiers(v) => Some(Prepared::new(v)),
             Batch::Petitions(v) => Some(Prepared::new(v)),
@@ -439,9 +466,18 @@ async fn fetch(feed: &dyn Feed, q: &PageQuery) -> Result<(Page, Option<Prepared>
             Batch::Scores(v) => Some(Prepared::new(v)),
             Batch::Units(_) => None,
         };
-        (page, prepared)
-    })
-    .await)
+        Ready {
+            prepared,
+            newest: page.batch.newest_change(),
+            records: page.batch.len() as u64,
+            units: match page.batch {
+                Batch::Units(v) => v,
+                _ => Vec::new(),
+            },
+            rejects: page.rejects,
+            total_pages: page.total_pages,
+        }
+    }
 }
 
 async fn quarantine(

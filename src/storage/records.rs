@@ -159,8 +159,8 @@ struct Layout {
 /// Records made ready to store: one row per key (the last copy of a key in
 /// the page wins: the upstream listed the record twice and the later one is
 /// the newer), each with its column values and content hash. Preparing is
-/// pure CPU, apart from the database, so ingestion prepares the next page on
-/// the blocking pool while this one is written.
+/// pure CPU, apart from the database, so ingestion prepares the next pages
+/// on the blocking pool while this one is written.
 #[derive(Debug)]
 pub struct Prepared {
     layout: Layout,

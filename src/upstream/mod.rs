@@ -252,12 +252,6 @@ pub trait Feed: Send + Sync + std::fmt::Debug {
     /// Fetches one page; mapping its records is left to the caller
     /// ([`Fetched::map`]), because it is CPU work that the caller schedules.
     async fn fetch(&self, query: &PageQuery) -> Result<Fetched, UpstreamError>;
-
-    /// Fetches one page and maps its records on the blocking pool.
-    async fn fetch_page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
-        let fetched = self.fetch(query).await?;
-        Ok(crate::jobs::cpu(move || fetched.map()).await)
-    }
 }
 
 /// A page as fetched: its body, checked to hold a record list, not yet

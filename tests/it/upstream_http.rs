@@ -94,8 +94,8 @@ async fn bearer_api_key_and_basic_credentials_are_sent() {
             .with_priority(10)
             .mount(&server)
             .await;
-        let page = feed(&settings(&server, auth)).fetch_page(&first()).await;
-        assert_eq!(page.unwrap().batch.len(), 1, "{name}");
+        let page = feed(&settings(&server, auth)).fetch(&first()).await;
+        assert_eq!(page.unwrap().map().batch.len(), 1, "{name}");
     }
 }
 
@@ -150,7 +150,7 @@ async fn oauth2_tokens_are_fetched_cached_and_renewed_after_a_401() {
     };
     let f = feed(&settings(&server, auth));
     for _ in 0..3 {
-        f.fetch_page(&first()).await.unwrap();
+        f.fetch(&first()).await.unwrap();
     }
     let token_calls = server
         .received_requests()
@@ -177,7 +177,7 @@ async fn refused_credentials_are_a_misconfiguration_not_retried() {
         token_file: None,
     };
     let err = feed(&settings(&server, auth))
-        .fetch_page(&first())
+        .fetch(&first())
         .await
         .unwrap_err();
     assert!(
@@ -211,7 +211,7 @@ async fn transient_failures_are_retried_and_permanent_ones_are_not() {
             .mount(&server)
             .await;
         let result = feed(&settings(&server, AuthSettings::None))
-            .fetch_page(&first())
+            .fetch(&first())
             .await;
         assert_eq!(result.is_ok(), expect_ok, "HTTP {status}: {result:?}");
         assert_eq!(requests(&server).await, expected_requests, "HTTP {status}");
@@ -243,7 +243,7 @@ async fn a_429_retry_after_is_honoured() {
         .await;
     let started = Instant::now();
     feed(&settings(&server, AuthSettings::None))
-        .fetch_page(&first())
+        .fetch(&first())
         .await
         .unwrap();
     assert!(
@@ -262,7 +262,7 @@ async fn a_429_retry_after_is_honoured() {
         .await;
     let started = Instant::now();
     let err = feed(&settings(&server, AuthSettings::None))
-        .fetch_page(&first())
+        .fetch(&first())
         .await
         .unwrap_err();
     assert!(
@@ -282,7 +282,7 @@ async fn oversized_and_malformed_bodies_are_refused_clearly() {
         .await;
     let mut s = settings(&server, AuthSettings::None);
     s.max_response_bytes = 1000;
-    let err = feed(&s).fetch_page(&first()).await.unwrap_err();
+    let err = feed(&s).fetch(&first()).await.unwrap_err();
     assert!(err.to_string().contains("larger than 1000 bytes"), "{err}");
 
     let server = MockServer::start().await;
@@ -291,7 +291,7 @@ async fn oversized_and_malformed_bodies_are_refused_clearly() {
         .mount(&server)
         .await;
     let err = feed(&settings(&server, AuthSettings::None))
-        .fetch_page(&first())
+        .fetch(&first())
         .await
         .unwrap_err();
     assert!(matches!(err, UpstreamError::Malformed { .. }), "{err}");
@@ -303,7 +303,7 @@ async fn oversized_and_malformed_bodies_are_refused_clearly() {
         .mount(&server)
         .await;
     let err = feed(&settings(&server, AuthSettings::None))
-        .fetch_page(&first())
+        .fetch(&first())
         .await
         .unwrap_err();
     assert!(err.is_misconfiguration(), "{err}");
@@ -325,10 +325,10 @@ async fn next_links_may_not_leave_the_source_host() {
     let mut mapping = FeedMapping::default();
     mapping.pagination.style = PaginationStyle::NextLink;
     let f = feed_with(&settings(&server, AuthSettings::None), &mapping);
-    let page = f.fetch_page(&first()).await.unwrap();
+    let page = f.fetch(&first()).await.unwrap();
     let next = page.next.expect("a next link");
     let err = f
-        .fetch_page(&PageQuery {
+        .fetch(&PageQuery {
             updated_since: None,
             token: next,
         })

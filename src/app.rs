@@ -41,6 +41,9 @@ use crate::upstream::{Source, build_sources};
 /// the scheduler's own stop this keeps the whole exit under ten seconds.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
+/// How often digests that are due but waiting for data are looked at again.
+const DIGEST_RECHECK: Duration = Duration::from_secs(60);
+
 /// Why the daemon could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -62,6 +65,8 @@ pub struct App {
     pub store: Store,
     pub metrics: Metrics,
     pub clock: SharedClock,
+    /// When this run began: data polled since then is this run's.
+    pub started_at: chrono::DateTime<chrono::Utc>,
     /// Rules, calendar and the reloadable settings; replaced whole by a reload.
     evaluator: ArcSwap<Evaluator>,
     pub mailer: Mailer,
@@ -103,7 +108,26 @@ pub fn load_rules_and_calendar(
 }
 
 impl App {
+    /// The daemon's parts: also writes the configured units into the
+    /// database (and retires those no longer configured), as the daemon
+    /// and `check` do.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<App, BuildError> {
+        Self::assemble(settings, clock, true).await
+    }
+
+    /// The parts a one-off command reads with: the same, but the units are
+    /// the database's as the daemon left them, so that a tool run beside a
+    /// daemon (with another configuration file, or none of its units)
+    /// changes nothing it does.
+    pub async fn open(settings: Settings, clock: SharedClock) -> Result<App, BuildError> {
+        Self::assemble(settings, clock, false).await
+    }
+
+    async fn assemble(
+        settings: Settings,
+        clock: SharedClock,
+        sync_units: bool,
+    ) -> Result<App, BuildError> {
         let (rules, calendar) = load_rules_and_calendar(&settings)?;
         let mailer = Mailer::from_settings(&settings.email)
             .map_err(|e| BuildError::Invalid(format!("email settings: {e}")))?;
@@ -121,11 +145,13 @@ impl App {
         let readiness = Arc::new(Readiness::default());
         readiness.set_migrations_applied();
         readiness.set_database_reachable(true);
-        let retired = sync_configured_units(&store, &settings, clock.now())
-            .await
-            .map_err(anyhow::Error::from)?;
-        if retired > 0 {
-            tracing::info!(units = retired, "units no longer configured are retired");
+        if sync_units {
+            let retired = sync_configured_units(&store, &settings, clock.now())
+                .await
+                .map_err(anyhow::Error::from)?;
+            if retired > 0 {
+                tracing::info!(units = retired, "units no longer configured are retired");
+            }
         }
         for w in settings.warnings() {
             tracing::warn!("{w}");
@@ -148,6 +174,7 @@ impl App {
             settings,
             store,
             metrics,
+            started_at: clock.now(),
             clock,
             mailer,
             sources,
@@ -258,7 +285,24 @@ impl App {
         self.readiness.set_database_reachable(ping.is_ok());
         ping?;
         let live = self.evaluator();
-        let period = Month::containing(self.clock.now()).to_string();
+        let now = self.clock.now();
+        let month = Month::containing(now);
+        let period = month.to_string();
+        // A figure only from sources whose data covers the month: the
+        // series of the others are absent, never 0.
+        let coverage = crate::overview::coverage(
+            &self.store,
+            &live,
+            &month.into(),
+            now,
+            Some(self.started_at),
+        )
+        .await?;
+        let covered = |indicator: &str| {
+            indicator
+                .parse::<crate::indicators::IndicatorId>()
+                .is_ok_and(|i| coverage.covers(i.source_id()))
+        };
         let snapshot = DbSnapshot {
             units: self
                 .store
@@ -273,7 +317,13 @@ impl App {
                     )
                 })
                 .collect(),
-            indicators: self.store.current_indicator_values(&period).await?,
+            indicators: self
+                .store
+                .current_indicator_values(&period)
+                .await?
+                .into_iter()
+                .filter(|(_, indicator, ..)| covered(indicator))
+                .collect(),
             active_findings: self.store.active_finding_keys().await?,
             rule_sections: live
                 .rules
@@ -289,6 +339,7 @@ impl App {
                 .portal_scores(&period)
                 .await?
                 .into_iter()
+                .filter(|_| coverage.covers(crate::domain::SourceId::Portal))
                 .filter_map(|p| {
                     let online = p.groups.get("ONLINE_SERVICES").copied().flatten()?;
                     Some((p.unit_code.as_str().to_owned(), online))
@@ -447,6 +498,18 @@ impl App {
         let listener = crate::http::bind(self.settings.http.listen).await?;
         let http_addr = listener.local_addr()?;
         let app = Arc::new(self);
+        // This run's row in the database, so that a one-off command can tell
+        // that a daemon owns it.
+        let run = crate::storage::DaemonRun {
+            run_id: format!("{:016x}", rand::random::<u64>()),
+            host: hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            pid: i64::from(std::process::id()),
+            started_at: app.started_at,
+            heartbeat_at: app.started_at,
+        };
+        app.store.daemon_heartbeat(&run, app.clock.now()).await?;
         let heartbeats = Heartbeats::new(app.settings.watchdog.stall_after);
         let mut tasks = JoinSet::new();
 
@@ -638,16 +701,16 @@ impl App {
             &shutdown,
             Some(app.evaluator().settings.metrics.refresh_interval),
             {
-                let app = app.clone();
+                let (app, run) = (app.clone(), run.clone());
                 move || {
-                    let a = app.clone();
+                    let (a, run) = (app.clone(), run.clone());
                     async move {
                         let m = a.metrics.clone();
-                        run_job(
-                            "metrics_refresh",
-                            &m,
-                            async move { a.refresh_metrics().await },
-                        )
+                        run_job("metrics_refresh", &m, async move {
+                            a.refresh_metrics().await?;
+                            a.store.daemon_heartbeat(&run, a.clock.now()).await?;
+                            anyhow::Ok(())
+                        })
                         .await;
                     }
                 }
@@ -695,13 +758,16 @@ impl App {
             // No poll, so no evaluation, will wake it.
             wake(&digest_tx);
         }
+        // A digest waiting for a source's data is looked at again every
+        // minute, so that it goes out once the wait is over even if no poll
+        // completes.
         spawn_loop(
             &mut tasks,
             &heartbeats,
             "digests",
             digest_rx,
             &shutdown,
-            None,
+            (!digest_kinds.is_empty()).then_some(DIGEST_RECHECK),
             {
                 let (app, mail_tx) = (app.clone(), mail_tx.clone());
                 move || {
@@ -743,6 +809,7 @@ impl App {
             "par-monitor running"
         );
 
+        let run_id = run.run_id.clone();
         let supervisor = tokio::spawn(async move {
             // A loop whose channel closes stops; this one has no other sender.
             let _refresh_tx = refresh_tx;
@@ -752,6 +819,10 @@ impl App {
             crate::systemd::stopping();
             app.readiness.set_scheduler_running(false);
             ticker.shutdown().await;
+            let forget = app.clock.now() - chrono::Duration::days(1);
+            if let Err(e) = app.store.daemon_stopped(&run_id, forget).await {
+                tracing::warn!(error = %e, "cannot record that this daemon stopped");
+            }
             let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
                 while let Some(r) = tasks.join_next().await {
                     match r {

@@ -10,10 +10,12 @@ use chrono::{DateTime, Utc};
 use crate::domain::{PortalScore, Unit, UnitCode, UnitKind};
 use crate::findings::{Current, Decision, Evidence, Streak, decide};
 use crate::indicators::{IndicatorId, IndicatorValue, counts_766};
+use crate::periods::Period;
 use crate::rules::{
     Bound, Check, Compare, Evaluation, Facts, Freshness, Observed, Outcome, Rule, evaluate,
 };
 use crate::score766::{Bands, Score766, score_unit};
+use crate::window::Window;
 
 /// One unit's indicator values for one period.
 pub type UnitValues = HashMap<IndicatorId, Observed>;
@@ -59,17 +61,36 @@ pub fn scores(
         .collect()
 }
 
-/// What is known for the period judged.
-#[derive(Debug, Default)]
-pub struct PeriodFacts {
-    /// The period judged, e.g. `2026-08`.
-    pub period: String,
+/// What is known of one evaluation window at the moment judged.
+#[derive(Debug)]
+pub struct WindowFacts {
+    /// The period the window is at that moment, e.g. `R30D-20261202`.
+    pub period: Period,
     pub current: HashMap<UnitCode, UnitValues>,
-    /// The period before, as judged at its end.
+    /// The period before, for trends (as stored, judged at its end).
     pub previous: HashMap<UnitCode, UnitValues>,
     /// The same period a year earlier.
     pub last_year: HashMap<UnitCode, UnitValues>,
     pub scores: HashMap<UnitCode, Score766>,
+}
+
+impl WindowFacts {
+    pub fn new(period: Period) -> Self {
+        WindowFacts {
+            period,
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            last_year: HashMap::new(),
+            scores: HashMap::new(),
+        }
+    }
+}
+
+/// What is known for one cycle: each window the rules are judged over, and
+/// every source's freshness.
+#[derive(Debug, Default)]
+pub struct PeriodFacts {
+    pub windows: HashMap<Window, WindowFacts>,
     pub freshness: HashMap<String, Freshness>,
 }
 
@@ -82,12 +103,38 @@ pub struct Judgement<'a> {
     pub evidence: Evidence,
 }
 
-/// Whether any rule compares with an earlier period of this kind (so that
-/// its values must be loaded).
-pub fn compares_with(rules: &[Rule], compare: Compare) -> bool {
+/// Whether any rule judged over `window` (as its window or its fallback)
+/// compares with an earlier period of this kind (so that its values must be
+/// loaded).
+pub fn compares_with(rules: &[Rule], window: Window, compare: Compare) -> bool {
+    rules.iter().any(|r| {
+        matches!(r.check, Check::Trend { compare: c, .. } if c == compare)
+            && windows_of(r).contains(&window)
+    })
+}
+
+/// Whether any rule judged over `window` reads the 766 index.
+pub fn scores_over(rules: &[Rule], window: Window) -> bool {
     rules
         .iter()
-        .any(|r| matches!(r.check, Check::Trend { compare: c, .. } if c == compare))
+        .any(|r| matches!(r.check, Check::Score766 { .. }) && windows_of(r).contains(&window))
+}
+
+/// The windows a rule may be judged over: its own and its fallback. None
+/// for a province-wide (staleness) rule, which judges a source's age now.
+pub fn windows_of(rule: &Rule) -> Vec<Window> {
+    if rule.is_province_wide() {
+        return Vec::new();
+    }
+    std::iter::once(rule.window).chain(rule.fallback).collect()
+}
+
+/// Every window the rules are judged over, each once, in order.
+pub fn windows_needed(rules: &[Rule]) -> Vec<Window> {
+    let mut out: Vec<Window> = rules.iter().flat_map(windows_of).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The unit that holds province-wide findings (data staleness): the unit
@@ -96,8 +143,28 @@ pub fn province_unit(units: &[Unit]) -> Option<&Unit> {
     units.iter().find(|u| u.kind == Some(UnitKind::Province))
 }
 
+/// Peers of each kind for a rule: the ratios of the rule's indicator in
+/// one window, for the units of each kind the rule applies to.
+fn peers_of(
+    rule: &Rule,
+    applies: &[&Unit],
+    facts: &WindowFacts,
+) -> HashMap<Option<UnitKind>, Vec<crate::domain::Ratio>> {
+    let mut peers: HashMap<Option<UnitKind>, Vec<crate::domain::Ratio>> = HashMap::new();
+    if let Check::PeerOutlier { indicator, .. } = &rule.check {
+        for u in applies {
+            if let Some(o) = facts.current.get(&u.code).and_then(|v| v.get(indicator)) {
+                peers.entry(u.kind).or_default().push(o.ratio);
+            }
+        }
+    }
+    peers
+}
+
 /// Every rule on every unit it applies to (a province-wide rule once, on
-/// the province unit), in rule order then unit order.
+/// the province unit), in rule order then unit order. A unit whose window
+/// has too few records for the rule is judged over the rule's fallback
+/// window, when it has one and that has enough.
 pub fn judge<'a>(
     rules: &'a [Rule],
     units: &'a [Unit],
@@ -123,7 +190,7 @@ pub fn judge<'a>(
                     freshness: &facts.freshness,
                 };
                 let evaluation = evaluate(rule, &f);
-                let evidence = evidence(rule, &now.to_rfc3339(), &evaluation);
+                let evidence = evidence(rule, None, &now.to_rfc3339(), &evaluation, now);
                 out.push(Judgement {
                     rule,
                     unit,
@@ -133,31 +200,50 @@ pub fn judge<'a>(
             }
             continue;
         }
+        let Some(primary) = facts.windows.get(&rule.window) else {
+            continue;
+        };
+        let fallback = rule
+            .fallback
+            .and_then(|w| facts.windows.get(&w).map(|f| (w, f)));
         let applies: Vec<&Unit> = units
             .iter()
             .filter(|u| rule.applies_to.matches(u))
             .collect();
         // Peers are the units of the same kind the rule applies to.
-        let mut peers: HashMap<Option<UnitKind>, Vec<crate::domain::Ratio>> = HashMap::new();
-        if let Check::PeerOutlier { indicator, .. } = &rule.check {
-            for u in &applies {
-                if let Some(o) = facts.current.get(&u.code).and_then(|v| v.get(indicator)) {
-                    peers.entry(u.kind).or_default().push(o.ratio);
+        let peers = peers_of(rule, &applies, primary);
+        let fallback_peers = fallback.map(|(_, f)| peers_of(rule, &applies, f));
+        for unit in applies {
+            let in_window = |w: &WindowFacts, peers: &HashMap<Option<UnitKind>, Vec<_>>| {
+                let f = Facts {
+                    now,
+                    current: w.current.get(&unit.code).unwrap_or(&empty),
+                    previous: w.previous.get(&unit.code),
+                    last_year: w.last_year.get(&unit.code),
+                    peers: peers.get(&unit.kind).map_or(&[], |p| p.as_slice()),
+                    score: w.scores.get(&unit.code),
+                    freshness: &facts.freshness,
+                };
+                evaluate(rule, &f)
+            };
+            let mut window = rule.window;
+            let mut judged_over = primary;
+            let mut evaluation = in_window(primary, &peers);
+            if let (Some((w, f)), Some(fp)) = (fallback, &fallback_peers)
+                && is_insufficient(&evaluation)
+            {
+                let e = in_window(f, fp);
+                if !is_insufficient(&e) {
+                    (window, judged_over, evaluation) = (w, f, e);
                 }
             }
-        }
-        for unit in applies {
-            let f = Facts {
+            let evidence = evidence(
+                rule,
+                Some((window, &judged_over.period)),
+                &judged_over.period.id(),
+                &evaluation,
                 now,
-                current: facts.current.get(&unit.code).unwrap_or(&empty),
-                previous: facts.previous.get(&unit.code),
-                last_year: facts.last_year.get(&unit.code),
-                peers: peers.get(&unit.kind).map_or(&[], |p| p.as_slice()),
-                score: facts.scores.get(&unit.code),
-                freshness: &facts.freshness,
-            };
-            let evaluation = evaluate(rule, &f);
-            let evidence = evidence(rule, &facts.period, &evaluation);
+            );
             out.push(Judgement {
                 rule,
                 unit,
@@ -167,6 +253,13 @@ pub fn judge<'a>(
         }
     }
     out
+}
+
+fn is_insufficient(e: &Evaluation) -> bool {
+    matches!(
+        e.outcome,
+        Outcome::Unknown(crate::rules::Unknown::InsufficientSample { .. })
+    )
 }
 
 /// The finding's decision after one more evaluation, and the streak to
@@ -196,8 +289,15 @@ pub fn step(current: Option<Current>, streak: Streak, j: &Judgement<'_>) -> (Dec
     (decision, kept)
 }
 
-/// The evidence snapshot of an evaluation.
-pub fn evidence(rule: &Rule, period: &str, e: &Evaluation) -> Evidence {
+/// The evidence snapshot of an evaluation: over `window`'s period when
+/// the rule was judged over one, as at `now`.
+pub fn evidence(
+    rule: &Rule,
+    window: Option<(Window, &Period)>,
+    period: &str,
+    e: &Evaluation,
+    now: DateTime<Utc>,
+) -> Evidence {
     let levels = rule.levels();
     let unit_of_value = match rule.check {
         Check::Threshold { .. } | Check::Trend { .. } | Check::PeerOutlier { .. } => "ratio",
@@ -228,6 +328,18 @@ pub fn evidence(rule: &Rule, period: &str, e: &Evaluation) -> Evidence {
             _ => None,
         },
         sample: e.sample.clone(),
+        window: window.map(|(w, _)| w.to_string()),
+        window_start: window.map(|(_, p)| p.start()),
+        window_end: window.map(|(_, p)| p.end().min(now)),
+        missing_groups: e
+            .missing_groups
+            .iter()
+            .map(|g| g.code().to_owned())
+            .collect(),
+        unknown: match &e.outcome {
+            Outcome::Unknown(u) => Some(u.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -319,11 +431,7 @@ warning_after = "1h"
             unit("XA.4", UnitKind::Xa),
             unit("SO.1", UnitKind::SoNganh),
         ];
-        let mut facts = PeriodFacts {
-            period: "2026-08".into(),
-            freshness: fresh(now),
-            ..PeriodFacts::default()
-        };
+        let mut month = WindowFacts::new(Window::MonthToDate.period_at(now));
         for (code, n) in [
             ("XA.1", 99),
             ("XA.2", 98),
@@ -331,10 +439,14 @@ warning_after = "1h"
             ("XA.4", 80),
             ("SO.1", 50),
         ] {
-            facts
+            month
                 .current
                 .insert(UnitCode::parse(code).unwrap(), on_time(n, 100));
         }
+        let facts = PeriodFacts {
+            windows: HashMap::from([(Window::MonthToDate, month)]),
+            freshness: fresh(now),
+        };
         let js = judge(&rules.rules, &units, &facts, now);
         let seen: Vec<(&str, &str, &str)> = js
             .iter()
@@ -398,11 +510,12 @@ warning_after = "1h"
                 reference: None,
                 ratio: None,
                 sample: vec![],
+                missing_groups: vec![],
             };
             Judgement {
                 rule: &rule,
                 unit: &u,
-                evidence: evidence(&rule, "2026-08", &evaluation),
+                evidence: evidence(&rule, None, "2026-08", &evaluation, Utc::now()),
                 evaluation,
             }
         };

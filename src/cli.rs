@@ -19,7 +19,6 @@ use crate::config::{
     BaseUrl, DEFAULT_CONFIG_PATH, Schedule, Settings, TransportKind, UnitSettings,
 };
 use crate::findings::EventKind;
-use crate::notify::compose::percent_vi;
 use crate::simulator::{Endpoint, Fault, SimConfig, Simulator};
 use crate::storage::{FindingRecord, Store};
 use crate::time::{SharedClock, SystemClock, format_local, rfc3339_local};
@@ -166,6 +165,11 @@ pub enum Command {
     Demo {
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Start the demo's clock (the daemon's and the simulator's present)
+        /// at this moment, e.g. 2026-12-01T08:00:00+07:00, to see any day of
+        /// the month; time then runs on from it. Default: now.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -549,11 +553,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             outbox(settings, command).await
         }
-        Command::Demo { seed } => {
+        Command::Demo { seed, now } => {
             let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
             };
-            demo(settings, seed).await
+            demo(settings, seed, now).await
         }
     }
 }
@@ -572,10 +576,16 @@ fn rules_check(config: &std::path::Path, file: Option<PathBuf>) -> ExitCode {
     match crate::rules::RuleSet::load(&file) {
         Ok(set) => {
             for r in &set.rules {
+                let window = match (r.is_province_wide(), r.fallback) {
+                    (true, _) => "-".to_owned(),
+                    (false, None) => r.window.to_string(),
+                    (false, Some(f)) => format!("{}|{f}", r.window),
+                };
                 println!(
-                    "{:<32} {:<12} ({}) {}",
+                    "{:<32} {:<12} {:<30} ({}) {}",
                     r.id.as_str(),
                     r.kind(),
+                    window,
                     r.section.number(),
                     r.title_vi
                 );
@@ -696,8 +706,24 @@ fn clock() -> SharedClock {
     Arc::new(SystemClock)
 }
 
+/// The daemon's parts, for the commands that act as the daemon does
+/// (`run`, `check`, `poll`): configured units are written to the database.
 async fn build(settings: Settings) -> Result<App, ExitCode> {
-    App::build(settings, clock()).await.map_err(|e| match e {
+    build_at(settings, clock()).await
+}
+
+async fn build_at(settings: Settings, clock: SharedClock) -> Result<App, ExitCode> {
+    build_exit(App::build(settings, clock).await)
+}
+
+/// The parts a tool reads with: nothing of the configuration is written,
+/// so a tool run beside a daemon changes nothing it does.
+async fn open(settings: Settings) -> Result<App, ExitCode> {
+    build_exit(App::open(settings, clock()).await)
+}
+
+fn build_exit(built: Result<App, BuildError>) -> Result<App, ExitCode> {
+    built.map_err(|e| match e {
         BuildError::Invalid(msg) => {
             eprintln!("error: {msg}");
             ExitCode::from(2)
@@ -753,6 +779,14 @@ async fn shutdown_signal() {
 /// Runs the daemon until SIGTERM or SIGINT. With a configuration file,
 /// SIGHUP reloads it (systemd's `ExecReload=`).
 async fn run_daemon(settings: Settings, config: Option<PathBuf>) -> ExitCode {
+    run_daemon_at(settings, config, clock()).await
+}
+
+async fn run_daemon_at(
+    settings: Settings,
+    config: Option<PathBuf>,
+    clock: SharedClock,
+) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
     // Listen for SIGHUP before anything else: its default action would
     // end the process.
@@ -763,7 +797,7 @@ async fn run_daemon(settings: Settings, config: Option<PathBuf>) -> ExitCode {
             None
         }
     };
-    let mut app = match build(settings).await {
+    let mut app = match build_at(settings, clock).await {
         Ok(app) => app,
         Err(code) => return code,
     };
@@ -805,22 +839,61 @@ async fn run_daemon(settings: Settings, config: Option<PathBuf>) -> ExitCode {
     }
 }
 
+/// How recently a daemon must have reported for `check` to leave the
+/// database to it: a few metrics refreshes.
+fn daemon_alive_within(settings: &Settings) -> chrono::Duration {
+    let refresh = chrono::Duration::from_std(settings.metrics.refresh_interval)
+        .unwrap_or(chrono::Duration::seconds(15));
+    (refresh * 3).max(chrono::Duration::seconds(60))
+}
+
 async fn check(settings: Settings, format: Format) -> ExitCode {
-    let app = match build(settings).await {
+    // A daemon that owns the database polls and evaluates; a second cycle
+    // from here would record source health of its own and queue e-mails.
+    let owner = match open_store(&settings).await {
+        Ok(store) => {
+            let since = chrono::Utc::now() - daemon_alive_within(&settings);
+            let alive = store.daemons_alive_since(since).await;
+            store.close().await;
+            match alive {
+                Ok(runs) => runs.into_iter().next(),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        Err(code) => return code,
+    };
+    let app = match &owner {
+        Some(_) => open(settings).await,
+        None => build(settings).await,
+    };
+    let app = match app {
         Ok(app) => app,
         Err(code) => return code,
     };
-    let never = CancellationToken::new();
     let mut failed = false;
-    for (source, result) in app.poll_all(&never).await {
-        if let Err(e) = result {
-            eprintln!("warning: {source}: {e}");
-            failed = true;
+    if let Some(d) = &owner {
+        eprintln!(
+            "Đang có par-monitor chạy trên cơ sở dữ liệu này (pid {}, máy {}, từ {}): \
+             hiển thị các phát hiện nó đã đánh giá, không lấy dữ liệu và không đánh giá lại.",
+            d.pid,
+            d.host,
+            format_local(d.started_at)
+        );
+    } else {
+        let never = CancellationToken::new();
+        for (source, result) in app.poll_all(&never).await {
+            if let Err(e) = result {
+                eprintln!("warning: {source}: {e}");
+                failed = true;
+            }
         }
-    }
-    if let Err(e) = app.evaluate().await {
-        eprintln!("error: evaluation failed: {e:#}");
-        return ExitCode::FAILURE;
+        if let Err(e) = app.evaluate().await {
+            eprintln!("error: evaluation failed: {e:#}");
+            return ExitCode::FAILURE;
+        }
     }
     let output = async {
         let findings: Vec<FindingRecord> = app
@@ -872,29 +945,10 @@ async fn check(settings: Settings, format: Format) -> ExitCode {
         }
         Format::Text => {
             if findings.is_empty() {
-                println!("Không có phát hiện nào đang mở (no active findings).");
+                println!("Không có phát hiện nào đang mở.");
             }
             for f in &findings {
-                let e = &f.last_detail;
-                let value = e["value"]
-                    .as_f64()
-                    .map(percent_vi)
-                    .unwrap_or_else(|| "n/a".into());
-                println!(
-                    "#{:<4} {:<8} {:<12} {:<9} {} {}  {}: {} ({}/{}), kỳ {}, mở lúc {}",
-                    f.id,
-                    f.severity.as_str(),
-                    f.state.as_str(),
-                    f.last_result.as_str(),
-                    f.unit_code,
-                    name_of(&f.unit_code),
-                    f.rule_id,
-                    value,
-                    e["numerator"],
-                    e["denominator"],
-                    e["period"].as_str().unwrap_or("?"),
-                    format_local(f.opened_at),
-                );
+                println!("{}", finding_line(f, &name_of(&f.unit_code)));
             }
         }
     }
@@ -953,11 +1007,32 @@ async fn simulate(listen: SocketAddr, cfg: SimConfig, faults: Vec<Fault>) -> Exi
     }
 }
 
+/// Months of history the demo's simulator has, the current one included:
+/// enough for 30-day windows and their trends on any day of the month.
+const DEMO_MONTHS: u32 = 3;
+
+/// Where the demo writes the configuration it runs with, for the commands
+/// people run beside it.
+const DEMO_CONFIG: &str = "data/demo.toml";
+
 /// The demo: the simulator on an ephemeral loopback port, the daemon polling
 /// it every 15 seconds with the simulator's units (and their heads'
-/// addresses), e-mail written to `.eml` files.
-async fn demo(mut settings: Settings, seed: u64) -> ExitCode {
-    let sim = Simulator::generate(&SimConfig::new(seed, chrono::Utc::now()));
+/// addresses), e-mail written to `.eml` files. The configuration it runs
+/// with is written to `data/demo.toml`, so that the commands run beside it
+/// see its world (`--config data/demo.toml`).
+async fn demo(
+    mut settings: Settings,
+    seed: u64,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> ExitCode {
+    let clock: SharedClock = match now {
+        Some(start) => Arc::new(crate::time::OffsetClock::starting_at(start)),
+        None => clock(),
+    };
+    let sim = Simulator::generate(&SimConfig {
+        months: DEMO_MONTHS,
+        ..SimConfig::new(seed, clock.now())
+    });
     let listener = match TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => {
@@ -992,25 +1067,49 @@ async fn demo(mut settings: Settings, seed: u64) -> ExitCode {
             head_email: u.head_email,
         })
         .collect();
+    let config = PathBuf::from(DEMO_CONFIG);
+    let written = config
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            std::fs::write(
+                &config,
+                format!(
+                    "# The configuration `par-monitor demo` runs with (secrets are not written).\n\
+                     # Use it for the commands run beside the demo, from this folder:\n\
+                     #   par-monitor --config {DEMO_CONFIG} findings list\n\n{}",
+                    settings.to_redacted_toml()
+                ),
+            )
+        });
+    if let Err(e) = written {
+        eprintln!("error: cannot write {DEMO_CONFIG}: {e}");
+        return ExitCode::FAILURE;
+    }
     tracing::info!(
         simulator = %sim_addr,
         units = settings.units.len(),
         dossiers = sim.dossiers().len(),
+        now = %crate::time::rfc3339_local(clock.now()),
         database = %settings.database.url.redacted(),
         outbox = %settings.email.file_dir.display(),
         metrics = %format!("http://{}/metrics", settings.http.listen),
+        config = DEMO_CONFIG,
         "demo: simulator and daemon starting; Ctrl-C stops both"
+    );
+    tracing::info!(
+        "demo: in a second terminal, in this folder: par-monitor --config {DEMO_CONFIG} findings list | indicators --unit H44.100 | digest preview --kind monthly --unit H44.100 | sources | check"
     );
     let sim_shutdown = CancellationToken::new();
     let sim_task = tokio::spawn(sim.serve(listener, sim_shutdown.clone()));
-    let code = run_daemon(settings, None).await;
+    let code = run_daemon_at(settings, None, clock).await;
     sim_shutdown.cancel();
     let _ = sim_task.await;
     code
 }
 
 async fn sources(settings: Settings, format: Format) -> ExitCode {
-    let app = match build(settings).await {
+    let app = match open(settings).await {
         Ok(app) => app,
         Err(code) => return code,
     };
@@ -1131,7 +1230,7 @@ async fn poll(settings: Settings, only: Option<&str>, full: bool) -> ExitCode {
 }
 
 async fn quarantine(settings: Settings, feed: Option<&str>, format: Format) -> ExitCode {
-    let app = match build(settings).await {
+    let app = match open(settings).await {
         Ok(app) => app,
         Err(code) => return code,
     };
@@ -1177,7 +1276,7 @@ async fn digest_preview(
 ) -> ExitCode {
     use crate::digest::DigestKind;
     use crate::domain::Language;
-    let app = match build(settings).await {
+    let app = match open(settings).await {
         Ok(app) => app,
         Err(code) => return code,
     };
@@ -1240,17 +1339,19 @@ async fn open_store(settings: &Settings) -> Result<Store, ExitCode> {
 
 fn finding_line(f: &FindingRecord, unit_name: &str) -> String {
     let e = &f.last_detail;
+    let period = serde_json::from_value::<crate::findings::Evidence>(e.clone())
+        .map(|e| crate::notify::compose::period_text(&e, crate::domain::Language::Vi))
+        .unwrap_or_else(|_| e["period"].as_str().unwrap_or("?").to_owned());
     format!(
-        "#{:<4} {:<8} {:<12} {:<7} {} {}  {}: {}, kỳ {}, mở {}",
+        "#{:<4} {:<12} {:<12} {:<14} {} {}  {}: {}, kỳ {period}, mở lúc {}",
         f.id,
-        f.severity.as_str(),
-        f.state.as_str(),
-        f.last_result.as_str(),
+        f.severity.name_vi(),
+        f.state.name_vi(),
+        f.last_result.name_vi(),
         f.unit_code,
         unit_name,
         f.rule_id,
         evidence_value(e),
-        e["period"].as_str().unwrap_or("?"),
         format_local(f.opened_at),
     )
 }
@@ -1278,11 +1379,14 @@ fn evidence_text(v: &serde_json::Value) -> String {
                 String::new()
             } else {
                 let first: Vec<&str> = e.sample.iter().take(3).map(String::as_str).collect();
-                format!(", e.g. {}", first.join(", "))
+                format!(", ví dụ {}", first.join(", "))
             };
+            let result = e
+                .result
+                .parse::<crate::findings::LastResult>()
+                .map_or(e.result.as_str(), |r| r.name_vi());
             format!(
-                "{} {}, threshold {}{sample}",
-                e.result,
+                "{result}: {}, ngưỡng {}{sample}",
                 evidence_value(v),
                 crate::notify::compose::threshold_text_vi(&e)
             )
@@ -1338,7 +1442,7 @@ async fn findings(settings: Settings, command: FindingsCommand) -> ExitCode {
                         ),
                         Format::Text => {
                             if rows.is_empty() {
-                                println!("Không có phát hiện nào (no findings match).");
+                                println!("Không có phát hiện nào phù hợp.");
                             }
                             for f in &rows {
                                 println!("{}", finding_line(f, &name_of(&f.unit_code)));
@@ -1368,23 +1472,25 @@ async fn findings(settings: Settings, command: FindingsCommand) -> ExitCode {
                             if let (Some(by), Some(at)) =
                                 (&d.finding.acknowledged_by, d.finding.acknowledged_at)
                             {
-                                println!("      acknowledged by {by} at {}", format_local(at));
+                                println!("      {by} tiếp nhận lúc {}", format_local(at));
                             }
                             if let Some(until) = d.finding.silenced_until {
                                 println!(
-                                    "      silenced until {} by {}: {}",
+                                    "      tạm ẩn đến {} bởi {}: {}",
                                     format_local(until),
                                     d.finding.silenced_by.as_deref().unwrap_or("?"),
                                     d.finding.silence_reason.as_deref().unwrap_or("")
                                 );
                             }
-                            println!("Audit trail:");
+                            println!("Lịch sử xử lý:");
                             for e in &d.events {
                                 println!(
-                                    "  {}  {:<18} {:<12} by {}{}  [{}]",
+                                    "  {}  {:<16} {:<12} bởi {}{}  [{}]",
                                     format_local(e.at),
-                                    e.kind,
-                                    e.state.as_str(),
+                                    e.kind
+                                        .parse::<crate::findings::EventKind>()
+                                        .map_or(e.kind.as_str(), |k| k.name_vi()),
+                                    e.state.name_vi(),
                                     e.actor,
                                     e.note
                                         .as_deref()
@@ -1608,7 +1714,7 @@ fn print_json<T: serde::Serialize>(value: &T) {
 }
 
 async fn inspections(settings: Settings, command: InspectionsCommand) -> ExitCode {
-    let app = match build(settings).await {
+    let app = match open(settings).await {
         Ok(app) => app,
         Err(code) => return code,
     };
@@ -1729,7 +1835,7 @@ async fn indicators(
     period: Option<&str>,
     format: Format,
 ) -> ExitCode {
-    let app = match build(settings).await {
+    let app = match open(settings).await {
         Ok(app) => app,
         Err(code) => return code,
     };
@@ -1745,14 +1851,16 @@ async fn indicators(
         },
     };
     let evaluator = app.evaluator();
-    let rows = match crate::overview::compute_period(&app.store, &evaluator, period, now).await {
-        Ok(rows) => rows,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let rows: Vec<_> = rows
+    let overview =
+        match crate::overview::compute_period(&app.store, &evaluator, period, now, None).await {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let rows: Vec<_> = overview
+        .units
         .into_iter()
         .enumerate()
         .filter(|(i, r)| *i == 0 || unit.is_none_or(|u| r.code == u))
@@ -1764,23 +1872,62 @@ async fn indicators(
         eprintln!("error: no unit {u}");
         return ExitCode::from(2);
     }
+    let gaps = &overview.coverage.gaps;
     match format {
-        Format::Json => print_json(&serde_json::json!({ "period": period.id(), "units": rows })),
-        Format::Text => print!("{}", indicators_text(&period.id(), &rows)),
+        Format::Json => {
+            let missing: Vec<serde_json::Value> = gaps
+                .iter()
+                .map(|(source, gap)| {
+                    serde_json::json!({
+                        "source": source,
+                        "name": source.name(crate::domain::Language::Vi),
+                        "reason": gap.reason(crate::domain::Language::Vi),
+                    })
+                })
+                .collect();
+            print_json(&serde_json::json!({
+                "period": period.id(),
+                "units": rows,
+                "sources_without_data": missing,
+            }))
+        }
+        Format::Text => print!("{}", indicators_text(&period.id(), &rows, gaps)),
     }
     ExitCode::SUCCESS
 }
 
-fn indicators_text(period: &str, rows: &[crate::overview::UnitOverview]) -> String {
+fn indicators_text(
+    period: &str,
+    rows: &[crate::overview::UnitOverview],
+    gaps: &std::collections::BTreeMap<crate::domain::SourceId, crate::coverage::Gap>,
+) -> String {
+    use crate::domain::Language::Vi;
+    use crate::indicators::IndicatorId;
+    use crate::locale::{no_data, percent, points};
     use std::fmt::Write;
     let mut out = String::new();
+    for (source, gap) in gaps {
+        let _ = writeln!(
+            out,
+            "Lưu ý: chưa có dữ liệu từ {} ({}); các chỉ số dựa trên nguồn này để trống.",
+            source.name(Vi),
+            gap.reason(Vi)
+        );
+    }
+    if !gaps.is_empty() {
+        out.push('\n');
+    }
     for r in rows {
         let _ = writeln!(out, "{} {} — kỳ {period}", r.code, r.name);
-        for v in &r.values {
+        for &indicator in IndicatorId::ALL {
+            let Some(v) = r.values.iter().find(|v| v.indicator == indicator) else {
+                let _ = writeln!(out, "  {:<52} {:>8}", indicator.name_vi(), no_data(Vi));
+                continue;
+            };
             let shown = match v.ratio.value() {
-                None => "n/a".to_owned(),
-                Some(x) if v.indicator.is_share() => percent_vi(x),
-                Some(x) => format!("{x:.1}"),
+                None => "–".to_owned(),
+                Some(x) if v.indicator.is_share() => percent(x, Vi),
+                Some(x) => crate::locale::decimal(x, 1, Vi),
             };
             let _ = writeln!(
                 out,
@@ -1793,11 +1940,10 @@ fn indicators_text(period: &str, rows: &[crate::overview::UnitOverview]) -> Stri
         }
         let _ = writeln!(
             out,
-            "  Chỉ số 766: {:.2} điểm, xếp loại {}{}",
-            r.score.total,
-            r.score.band.name_vi(),
+            "  Chỉ số 766: {}{}",
+            r.score.summary(Vi),
             r.official_total
-                .map(|t| format!(" (Cổng quốc gia: {t:.2})"))
+                .map(|t| format!(" (Cổng DVCQG: {} điểm)", points(t, Vi)))
                 .unwrap_or_default()
         );
         for (g, s) in &r.score.groups {
@@ -1806,11 +1952,20 @@ fn indicators_text(period: &str, rows: &[crate::overview::UnitOverview]) -> Stri
                 out,
                 "    {:<36} {:>6}{}",
                 g.name_vi(),
-                s.map(|x| format!("{x:.2}")).unwrap_or_else(|| "n/a".into()),
-                cmp.and_then(|c| c
-                    .official
-                    .map(|o| format!("   cổng {o:.2}, chênh {:+.2}", c.difference.unwrap_or(0.0))))
-                    .unwrap_or_default()
+                s.map(|x| points(x, Vi))
+                    .unwrap_or_else(|| no_data(Vi).to_owned()),
+                cmp.and_then(|c| c.official.map(|o| format!(
+                    "   cổng {}{}",
+                    points(o, Vi),
+                    c.difference
+                        .map(|d| format!(
+                            ", chênh {}{}",
+                            if d >= 0.0 { "+" } else { "" },
+                            points(d, Vi)
+                        ))
+                        .unwrap_or_default()
+                )))
+                .unwrap_or_default()
             );
         }
         out.push('\n');

@@ -10,19 +10,22 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::assess::{self, PeriodFacts};
+use crate::assess::{self, PeriodFacts, WindowFacts};
 use crate::calendar::WorkCalendar;
 use crate::config::Settings;
 use crate::domain::{Unit, UnitCode};
 use crate::findings::{Current, Decision, EventKind, Evidence, LastResult, State, Streak};
-use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, compute, compute_for_units};
+use crate::indicators::{
+    DeadlineRules, IndicatorValue, Inputs, aggregate_periods, compute, compute_for_units,
+};
 use crate::metrics::Metrics;
 use crate::notify::Composer;
 use crate::notify::routing::{Facts, Routing};
 use crate::periods::Period;
-use crate::rules::{Check, Compare, Freshness, Outcome, Rule, RuleSet};
+use crate::rules::{Compare, Freshness, Outcome, Rule, RuleSet};
 use crate::storage::{FindingTransition, NewNotification, Store};
 use crate::time::Month;
+use crate::window::Window;
 
 /// The actor recorded on automatic transitions.
 pub const SYSTEM_ACTOR: &str = "par-monitor";
@@ -130,7 +133,7 @@ impl Evaluator {
         };
         let mut unchanged = Vec::new();
 
-        let facts = self.facts(store, &values, period, now).await?;
+        let facts = self.facts(store, &units, &values, now).await?;
         let judgements = assess::judge(&self.rules.rules, &units, &facts, now);
         let mut streaks = store.rule_streaks().await?;
         let mut changed_streaks = Vec::new();
@@ -270,43 +273,23 @@ impl Evaluator {
             .filter(|r| !r.is_province_wide())
             .cloned()
             .collect();
-        let needs = |compare| assess::compares_with(&rules, compare);
         let mut state: HashMap<(String, String), (Option<Current>, Streak)> = HashMap::new();
         let mut out = Vec::new();
         let mut month = from;
         while month <= to && month.start() <= now {
             let at = (month.end() - chrono::Duration::seconds(1)).min(now);
-            let values = self.compute_month(store, &all, &every, month, at).await?;
-            let earlier = |m: Month| {
-                let all = &all;
-                let every = &every;
-                async move {
-                    let stored = store.stored_indicator_values(&[m.to_string()]).await?;
-                    let values = if stored.is_empty() {
-                        self.compute_month(store, all, every, m, m.end()).await?
-                    } else {
-                        stored
-                    };
-                    anyhow::Ok(assess::by_unit(&values))
-                }
-            };
-            let previous = if needs(Compare::PreviousPeriod) {
-                earlier(month.previous()).await?
-            } else {
-                HashMap::new()
-            };
-            let last_year = if needs(Compare::LastYear) {
-                earlier(month.year_earlier()).await?
-            } else {
-                HashMap::new()
-            };
-            let portal = store.portal_scores(&month.to_string()).await?;
+            let values = self
+                .compute_period(store, &all, &every, &month.into(), at)
+                .await?;
+            let mut windows = HashMap::new();
+            for w in assess::windows_needed(&rules) {
+                let f = self
+                    .window_facts(store, &rules, &all, w, at, (month, &values))
+                    .await?;
+                windows.insert(w, f);
+            }
             let facts = PeriodFacts {
-                period: month.to_string(),
-                current: assess::by_unit(&values),
-                previous,
-                last_year,
-                scores: assess::scores(&values, &portal, &self.settings.indicators.bands),
+                windows,
                 freshness: ["procedures", "documents", "reports"]
                     .into_iter()
                     .map(|s| {
@@ -396,7 +379,7 @@ impl Evaluator {
         let mut current_values = Vec::new();
         for (month, units_to_do) in todo {
             let values = self
-                .compute_month(store, &all, &units_to_do, month, now)
+                .compute_period(store, &all, &units_to_do, &month.into(), now)
                 .await?;
             store.upsert_indicator_values(&values, &as_of, now).await?;
             if month == current {
@@ -407,16 +390,17 @@ impl Evaluator {
         Ok(current_values)
     }
 
-    /// The indicators of `month` for `units`, from the records it reads.
-    async fn compute_month(
+    /// The indicators of `period` for `units` as at `now`, from the records
+    /// it reads.
+    async fn compute_period(
         &self,
         store: &Store,
         all: &[&UnitCode],
         units: &BTreeSet<&UnitCode>,
-        month: Month,
+        period: &Period,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<IndicatorValue>> {
-        let (from, to) = (month.start(), month.end());
+        let (from, to) = (period.start(), period.end());
         let dossiers = store.dossiers_for_period(from, to).await?;
         let petitions = store.petitions_received_between(from, to).await?;
         let documents = store.documents_registered_between(from, to).await?;
@@ -432,19 +416,110 @@ impl Evaluator {
             .with_petitions(&petitions)
             .with_documents(&documents)
             .with_reports(&reports);
-        let period: Period = month.into();
         Ok(if units.len() == all.len() {
-            compute(&inputs, &period, now, &rules, ind.evidence_sample)
+            compute(&inputs, period, now, &rules, ind.evidence_sample)
         } else {
             compute_for_units(
                 &inputs,
                 units.iter().copied(),
-                &period,
+                period,
                 now,
                 &rules,
                 ind.evidence_sample,
             )
         })
+    }
+
+    /// The values of `period` as at `at`, for every unit of `all`. A period
+    /// made of whole months is summed from its months so far: the month
+    /// `judged` as given (computed this cycle), the others as stored (judged
+    /// at their end), or computed from the records where never stored. Any
+    /// other period (a rolling window) is computed from the records.
+    async fn period_values(
+        &self,
+        store: &Store,
+        all: &[&UnitCode],
+        period: &Period,
+        at: DateTime<Utc>,
+        judged: (Month, &[IndicatorValue]),
+    ) -> anyhow::Result<Vec<IndicatorValue>> {
+        let every: BTreeSet<&UnitCode> = all.iter().copied().collect();
+        let Some(months) = crate::window::months_of(period) else {
+            return self.compute_period(store, all, &every, period, at).await;
+        };
+        let months: Vec<Month> = months.into_iter().filter(|m| m.start() <= at).collect();
+        if months == [judged.0] {
+            return Ok(judged.1.to_vec());
+        }
+        let others: Vec<String> = months
+            .iter()
+            .filter(|m| **m != judged.0)
+            .map(Month::to_string)
+            .collect();
+        let mut stored = store.stored_indicator_values(&others).await?;
+        let mut parts = Vec::new();
+        for m in &months {
+            if *m == judged.0 {
+                parts.extend_from_slice(judged.1);
+                continue;
+            }
+            let id = m.to_string();
+            let mine: Vec<IndicatorValue> = stored.extract_if(.., |v| v.period == id).collect();
+            if mine.is_empty() {
+                let month: Period = (*m).into();
+                let computed = self
+                    .compute_period(store, all, &every, &month, m.end().min(at))
+                    .await?;
+                parts.extend(computed);
+            } else {
+                parts.extend(mine);
+            }
+        }
+        if months.len() == 1 {
+            return Ok(parts);
+        }
+        Ok(aggregate_periods(
+            &parts,
+            &period.id(),
+            self.settings.indicators.evidence_sample,
+        ))
+    }
+
+    /// What the rules judged over window `w` see at `at`: its values, the
+    /// earlier periods' when a trend compares with them, and the 766 scores
+    /// when a rule reads them (with the portal's online-services score for
+    /// a calendar month).
+    async fn window_facts(
+        &self,
+        store: &Store,
+        rules: &[Rule],
+        all: &[&UnitCode],
+        w: Window,
+        at: DateTime<Utc>,
+        judged: (Month, &[IndicatorValue]),
+    ) -> anyhow::Result<WindowFacts> {
+        let period = w.period_at(at);
+        let values = self.period_values(store, all, &period, at, judged).await?;
+        let mut f = WindowFacts::new(period);
+        if assess::compares_with(rules, w, Compare::PreviousPeriod) {
+            let earlier = w.previous_period(at);
+            f.previous =
+                assess::by_unit(&self.period_values(store, all, &earlier, at, judged).await?);
+        }
+        if assess::compares_with(rules, w, Compare::LastYear) {
+            let earlier = w.year_earlier_period(at);
+            f.last_year =
+                assess::by_unit(&self.period_values(store, all, &earlier, at, judged).await?);
+        }
+        if assess::scores_over(rules, w) {
+            let portal = match period.as_month() {
+                Some(m) => store.portal_scores(&m.to_string()).await?,
+                None => Vec::new(),
+            };
+            f.scores = assess::scores(&values, &portal, &self.settings.indicators.bands);
+        }
+        f.current = assess::by_unit(&values);
+        Ok(f)
     }
 
     /// How current each source's data is (its last good poll's start).
@@ -467,49 +542,29 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// What the rules judge: the current month's values, the earlier
-    /// months' stored values (for trends), the 766 scores and every
-    /// source's freshness. Earlier months and scores are loaded only when a
-    /// rule needs them.
+    /// What the rules judge: each window they are judged over (from the
+    /// current month's values just computed and the stored months), the
+    /// earlier periods and 766 scores where a rule needs them, and every
+    /// source's freshness.
     async fn facts(
         &self,
         store: &Store,
+        units: &[Unit],
         values: &[IndicatorValue],
-        period: Month,
         now: DateTime<Utc>,
     ) -> anyhow::Result<PeriodFacts> {
         let rules = &self.rules.rules;
-        let needs = |compare| assess::compares_with(rules, compare);
-        let stored = |month: Month| async move {
-            anyhow::Ok(assess::by_unit(
-                &store.stored_indicator_values(&[month.to_string()]).await?,
-            ))
-        };
-        let previous = if needs(Compare::PreviousPeriod) {
-            stored(period.previous()).await?
-        } else {
-            HashMap::new()
-        };
-        let last_year = if needs(Compare::LastYear) {
-            stored(period.year_earlier()).await?
-        } else {
-            HashMap::new()
-        };
-        let scores = if rules
-            .iter()
-            .any(|r| matches!(r.check, Check::Score766 { .. }))
-        {
-            let portal = store.portal_scores(&period.to_string()).await?;
-            assess::scores(values, &portal, &self.settings.indicators.bands)
-        } else {
-            HashMap::new()
-        };
+        let all: Vec<&UnitCode> = units.iter().map(|u| &u.code).collect();
+        let judged = (Month::containing(now), values);
+        let mut windows = HashMap::new();
+        for w in assess::windows_needed(rules) {
+            let f = self
+                .window_facts(store, rules, &all, w, now, judged)
+                .await?;
+            windows.insert(w, f);
+        }
         Ok(PeriodFacts {
-            period: period.to_string(),
-            current: assess::by_unit(values),
-            previous,
-            last_year,
-            scores,
+            windows,
             freshness: self.freshness(store, now).await?,
         })
     }

@@ -37,6 +37,16 @@ impl State {
     pub fn is_active(self) -> bool {
         !matches!(self, State::Resolved)
     }
+
+    /// The state in Vietnamese, for people.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            State::Open => "đang mở",
+            State::Acknowledged => "đã tiếp nhận",
+            State::Silenced => "tạm ẩn",
+            State::Resolved => "đã khắc phục",
+        }
+    }
 }
 
 impl fmt::Display for State {
@@ -83,6 +93,15 @@ impl LastResult {
             LastResult::Unknown => "unknown",
         }
     }
+
+    /// The result in Vietnamese, for people.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            LastResult::Pass => "đạt",
+            LastResult::Fail => "không đạt",
+            LastResult::Unknown => "không xác định",
+        }
+    }
 }
 
 impl FromStr for LastResult {
@@ -99,7 +118,7 @@ impl FromStr for LastResult {
 
 /// The evidence snapshot kept with every evaluation and audit event: enough
 /// to explain the result without the data it came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The rule's kind: threshold, count, trend, peer_outlier, staleness,
     /// score766.
@@ -129,6 +148,23 @@ pub struct Evidence {
     pub reason: Option<String>,
     /// Ids of records behind the shortfall (e.g. late dossiers' codes).
     pub sample: Vec<String>,
+    /// The rule's window (`rolling:30d`, `month_to_date`, …) when it was
+    /// judged over one, and the span it covered: from `window_start` to
+    /// `window_end` (exclusive), or to the moment judged if that is earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<DateTime<Utc>>,
+    /// The 766 groups without a score when a total was judged without
+    /// them (their codes): the value is then the most (for a breach) or the
+    /// least (for a pass) the total could be.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_groups: Vec<String>,
+    /// Why the result is unknown, as data, for people's own language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<crate::rules::Unknown>,
 }
 
 /// Evaluations in a row that failed, and passes in a row that cleared the
@@ -254,6 +290,27 @@ pub enum EventKind {
     ResolvedManually,
 }
 
+impl FromStr for EventKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use EventKind::*;
+        [
+            Opened,
+            Reopened,
+            Resolved,
+            SeverityChanged,
+            BecameUnknown,
+            Acknowledged,
+            Silenced,
+            SilenceExpired,
+            ResolvedManually,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| format!("unknown event kind `{s}`"))
+    }
+}
+
 impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -266,6 +323,21 @@ impl EventKind {
             EventKind::Silenced => "silenced",
             EventKind::SilenceExpired => "silence_expired",
             EventKind::ResolvedManually => "resolved_manually",
+        }
+    }
+
+    /// The event in Vietnamese, for the audit trail people read.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            EventKind::Opened => "phát hiện",
+            EventKind::Reopened => "tái diễn",
+            EventKind::Resolved => "đã khắc phục",
+            EventKind::SeverityChanged => "đổi mức độ",
+            EventKind::BecameUnknown => "không xác định",
+            EventKind::Acknowledged => "tiếp nhận",
+            EventKind::Silenced => "tạm ẩn",
+            EventKind::SilenceExpired => "hết tạm ẩn",
+            EventKind::ResolvedManually => "đóng thủ công",
         }
     }
 

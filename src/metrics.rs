@@ -594,7 +594,8 @@ impl Metrics {
 
     /// The Decision 766 index from the stored counts: the province's total
     /// and groups (from every live unit's counts summed), and each unit's
-    /// total when `per_unit` is on.
+    /// total when `per_unit` is on. Totals only where every group is scored;
+    /// groups only where they have a score.
     fn apply_score766(&self, snap: &DbSnapshot, live: &HashSet<&str>, per_unit: bool) {
         let mut by_unit: BTreeMap<&str, Vec<(IndicatorId, u64, u64)>> = BTreeMap::new();
         for (unit, indicator, n, d) in &snap.indicators {
@@ -621,20 +622,29 @@ impl Metrics {
             .map(|(code, ..)| code.as_str());
         let all: Vec<_> = by_unit.values().flatten().copied().collect();
         let province = (!all.is_empty()).then(|| score(province_code.unwrap_or(""), all));
-        self.score766_points
-            .replace(province.iter().map(|s| (Vec::new(), s.total)));
+        // A total is exported only over all six groups: a partial sum would
+        // read as a low index (groups without a score have no series).
+        self.score766_points.replace(
+            province
+                .iter()
+                .filter_map(|s| s.complete_total().map(|t| (Vec::new(), t))),
+        );
         self.score766_group_points
             .replace(province.iter().flat_map(|s| {
                 s.groups
                     .iter()
                     .filter_map(|(g, v)| v.map(|v| (vec![g.code().to_owned()], v)))
             }));
-        self.unit_score766_points.replace(
-            by_unit
-                .into_iter()
-                .filter(|_| per_unit)
-                .map(|(unit, ratios)| (vec![unit.to_owned()], score(unit, ratios).total)),
-        );
+        self.unit_score766_points
+            .replace(
+                by_unit
+                    .into_iter()
+                    .filter(|_| per_unit)
+                    .filter_map(|(unit, ratios)| {
+                        let total = score(unit, ratios).complete_total()?;
+                        Some((vec![unit.to_owned()], total))
+                    }),
+            );
     }
 
     /// The Prometheus text exposition of every metric.
@@ -704,10 +714,9 @@ mod tests {
             [(IndicatorId::OnTime, 15, 20)],
             Some(9.5),
         ));
-        assert_eq!(
-            value(&text, "par_monitor_score766_points"),
-            Some(province.total)
-        );
+        // Four groups have no score: no total, not a weak one.
+        assert!(!province.is_complete());
+        assert_eq!(value(&text, "par_monitor_score766_points"), None, "{text}");
         assert_eq!(
             value(
                 &text,
@@ -727,12 +736,54 @@ mod tests {
             !text.contains(r#"group="TRANSPARENCY""#),
             "no score, no series"
         );
-        let unit = score(counts_766_from_ratios([(IndicatorId::OnTime, 5, 10)], None));
         assert_eq!(
             value(&text, r#"par_monitor_unit_score766_points{unit="H44.100"}"#),
-            Some(unit.total)
+            None,
+            "a unit's partial total is not its index"
         );
         assert!(!text.contains(r#"unit="H44.999""#));
+
+        // Every group scored: the totals are there.
+        let complete = |unit: &str| {
+            let mut v: Vec<(String, String, i64, i64)> = IndicatorId::ALL
+                .iter()
+                .map(|i| (unit.to_owned(), i.as_str().to_owned(), 8, 10))
+                .collect();
+            v.retain(|(_, i, ..)| i != "on_time");
+            v.push((unit.to_owned(), "on_time".to_owned(), 9, 10));
+            v
+        };
+        let full = DbSnapshot {
+            indicators: [complete("H44.07"), complete("H44.100")].concat(),
+            online_services: HashMap::from([("H44".to_owned(), 9.5), ("H44.100".to_owned(), 11.0)]),
+            ..snapshot()
+        };
+        m.apply(&full, &MetricsSettings::default());
+        let text = m.render();
+        let ratios = |unit_online| {
+            let counts = counts_766_from_ratios(
+                IndicatorId::ALL.iter().map(|&i| {
+                    if i == IndicatorId::OnTime {
+                        (i, 9, 10)
+                    } else {
+                        (i, 8, 10)
+                    }
+                }),
+                unit_online,
+            );
+            score(counts)
+        };
+        let h44_100 = ratios(Some(11.0));
+        assert!(h44_100.is_complete(), "{h44_100:?}");
+        assert_eq!(
+            value(&text, r#"par_monitor_unit_score766_points{unit="H44.100"}"#),
+            h44_100.total
+        );
+        assert_eq!(
+            value(&text, r#"par_monitor_unit_score766_points{unit="H44.07"}"#),
+            None,
+            "H44.07 has no online-services score from the portal"
+        );
 
         m.apply(
             &snapshot(),
@@ -746,8 +797,6 @@ mod tests {
             !text.contains("par_monitor_unit_score766_points{"),
             "{text}"
         );
-        assert!(text.contains("par_monitor_score766_points "));
-
         m.apply(&DbSnapshot::default(), &MetricsSettings::default());
         assert!(
             !m.render().contains("par_monitor_score766_points "),

@@ -6,18 +6,24 @@
 //! online-services group comes only from the national portal's imported
 //! score, never invented; where the portal's official scores are imported,
 //! both are shown with their difference per group.
+//!
+//! Only sources whose data covers the period ([`crate::coverage`]) give
+//! figures: the indicators of a source that does not are left out (n/a, not
+//! 0/0), and so are the 766 groups they would score. The gaps come back with
+//! the figures, so that every surface can say what is missing and why.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{PortalScore, Unit, UnitCode, UnitKind};
+use crate::coverage::{Coverage, SourceFacts};
+use crate::domain::{PortalScore, SourceHealth, SourceId, Unit, UnitCode, UnitKind};
 use crate::evaluate::Evaluator;
 use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, aggregate, compute, counts_766};
 use crate::periods::Period;
 use crate::score766::{Group, Score766, score_unit};
-use crate::storage::Store;
+use crate::storage::{SourceState, Store};
 
 /// One group's score, ours and the portal's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -50,13 +56,75 @@ pub fn province_code(units: &[Unit]) -> UnitCode {
         .unwrap_or_else(|| UnitCode::parse("PROVINCE").expect("valid code"))
 }
 
-/// Computes every unit's indicators and 766 index for `period` (and the
-/// province's, as the sum of all units' parts, first in the list).
+/// A period's figures and which sources they could come from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Overview {
+    /// The province first, then every unit in code order.
+    pub units: Vec<UnitOverview>,
+    pub coverage: Coverage,
+}
+
+/// What the enabled sources' stored states say, for [`Coverage`].
+pub fn source_facts(
+    evaluator: &Evaluator,
+    states: &[SourceState],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<SourceFacts>> {
+    let mut out = Vec::new();
+    for (name, settings) in evaluator.settings.sources.all() {
+        if !settings.enabled {
+            continue;
+        }
+        let source: SourceId = name.parse()?;
+        let state = states.iter().find(|s| s.source == name);
+        out.push(SourceFacts {
+            source,
+            health: state.map_or(SourceHealth::NeverPolled, |s| {
+                SourceHealth::parse_stored(&s.health)
+            }),
+            data_as_of: state.and_then(|s| s.data_as_of),
+            stale_after: chrono::Duration::from_std(settings.stale_after(now))?,
+        });
+    }
+    Ok(out)
+}
+
+/// Which enabled sources cover `period` at `now` (see [`crate::coverage`]).
+pub async fn coverage(
+    store: &Store,
+    evaluator: &Evaluator,
+    period: &Period,
+    now: DateTime<Utc>,
+    run_started: Option<DateTime<Utc>>,
+) -> anyhow::Result<Coverage> {
+    let states = store.source_states().await?;
+    let facts = source_facts(evaluator, &states, now)?;
+    Ok(Coverage::of(&facts, period.end(), now, run_started))
+}
+
+/// Computes every unit's indicators and 766 index for `period` as at `now`
+/// (and the province's, as the sum of all units' parts, first in the
+/// list), from the sources that cover it. `run_started` is when this
+/// daemon run began (`None` for a one-off command).
 pub async fn compute_period(
     store: &Store,
     evaluator: &Evaluator,
     period: Period,
     now: DateTime<Utc>,
+    run_started: Option<DateTime<Utc>>,
+) -> anyhow::Result<Overview> {
+    let coverage = coverage(store, evaluator, &period, now, run_started).await?;
+    let units = compute_covered(store, evaluator, period, now, &coverage).await?;
+    Ok(Overview { units, coverage })
+}
+
+/// [`compute_period`] with the coverage already judged.
+pub async fn compute_covered(
+    store: &Store,
+    evaluator: &Evaluator,
+    period: Period,
+    now: DateTime<Utc>,
+    coverage: &Coverage,
 ) -> anyhow::Result<Vec<UnitOverview>> {
     let units = store.units().await?;
     let (from, to) = (period.start(), period.end());
@@ -75,23 +143,29 @@ pub async fn compute_period(
         .with_petitions(&petitions)
         .with_documents(&documents)
         .with_reports(&reports);
-    let values = compute(&inputs, &period, now, &rules, ind.evidence_sample);
+    let mut values = compute(&inputs, &period, now, &rules, ind.evidence_sample);
+    // A source that does not cover the period gives no figure at all.
+    values.retain(|v| coverage.covers(v.indicator.source_id()));
     let province = province_code(&units);
     let province_values = aggregate(&values, |_| Some(province.clone()), ind.evidence_sample);
     let portal: BTreeMap<String, PortalScore> = match period.as_month() {
-        Some(m) => store
+        Some(m) if coverage.covers(SourceId::Portal) => store
             .portal_scores(&m.to_string())
             .await?
             .into_iter()
             .map(|p| (p.unit_code.to_string(), p))
             .collect(),
-        None => BTreeMap::new(),
+        _ => BTreeMap::new(),
     };
     let names: BTreeMap<&str, &str> = units
         .iter()
         .map(|u| (u.code.as_str(), u.name.as_str()))
         .collect();
-    let mut by_unit: BTreeMap<String, Vec<IndicatorValue>> = BTreeMap::new();
+    // Every unit is listed, with no values where no source covers the period.
+    let mut by_unit: BTreeMap<String, Vec<IndicatorValue>> = units
+        .iter()
+        .map(|u| (u.code.to_string(), Vec::new()))
+        .collect();
     for v in values {
         by_unit.entry(v.unit_code.to_string()).or_default().push(v);
     }

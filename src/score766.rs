@@ -681,16 +681,86 @@ impl Band {
 }
 
 /// A unit's Decision 766 score.
+///
+/// A group without a score (no data behind it) is left out of the total,
+/// never counted as 0: the total is then a partial sum, out of the points
+/// the scored groups could earn ([`Score766::attainable`]), with the missing
+/// groups named, and it has no rating band. Only a total over all six
+/// groups is a Decision 766 total and gets a band.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Score766 {
     /// Every indicator's score, `None` where it has none.
     pub indicators: BTreeMap<IndicatorCode, Option<f64>>,
     /// Every group's score, `None` where none of its indicators has a score.
     pub groups: BTreeMap<Group, Option<f64>>,
-    /// The sum of the groups that have a score.
-    pub total: f64,
-    /// The rating of the total.
-    pub band: Band,
+    /// The sum of the groups that have a score; `None` when none has.
+    pub total: Option<f64>,
+    /// The most the groups that have a score could earn (100 when all do).
+    pub attainable: f64,
+    /// The groups without a score, in the portal's order.
+    pub missing: Vec<Group>,
+    /// The rating of the total, only when every group has a score.
+    pub band: Option<Band>,
+}
+
+impl Score766 {
+    /// Whether every group has a score, so that the total is the index.
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    /// The total, only when it is over all six groups.
+    pub fn complete_total(&self) -> Option<f64> {
+        self.total.filter(|_| self.is_complete())
+    }
+
+    /// The range the full index must lie in, whatever the missing groups
+    /// would score: from the partial total (every missing group at 0) to
+    /// the partial total plus their maximum (every one at full marks).
+    /// `None` when no group has a score.
+    pub fn bounds(&self) -> Option<(f64, f64)> {
+        let total = self.total?;
+        let missing: f64 = self.missing.iter().map(|g| g.max_points()).sum();
+        Some((total, ((total + missing) * 100.0).round() / 100.0))
+    }
+
+    /// The total in words, as people read it: `88,00 điểm, xếp loại tốt`;
+    /// with groups missing `12,00 / 12,00 điểm của các nhóm có dữ liệu; thiếu
+    /// 5 nhóm (…)` and no band; with nothing scored `chưa có dữ liệu`.
+    pub fn summary(&self, lang: crate::domain::Language) -> String {
+        use crate::domain::Language;
+        use crate::locale::{no_data, points};
+        let Some(total) = self.total else {
+            return no_data(lang).to_owned();
+        };
+        let (t, a) = (points(total, lang), points(self.attainable, lang));
+        match (self.band, lang) {
+            (Some(band), Language::Vi) if self.is_complete() => {
+                format!("{t} điểm, xếp loại {}", band.name_vi())
+            }
+            (Some(band), Language::En) if self.is_complete() => {
+                format!("{t} points, {}", band.name_en())
+            }
+            (_, Language::Vi) => format!(
+                "{t} / {a} điểm của các nhóm có dữ liệu; thiếu {} nhóm ({})",
+                self.missing.len(),
+                self.missing
+                    .iter()
+                    .map(|g| g.name_vi())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (_, Language::En) => format!(
+                "{t} / {a} points of the groups with data; {} group(s) missing ({})",
+                self.missing.len(),
+                self.missing
+                    .iter()
+                    .map(|g| g.name_en())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
 }
 
 /// A score in whole hundredths of a point, the portal's precision.
@@ -802,17 +872,26 @@ pub fn score_unit(counts: &UnitCounts, bands: &Bands) -> Score766 {
             (group, score)
         })
         .collect();
-    let total = groups
-        .values()
-        .flatten()
-        .copied()
-        .sum::<Hundredths>()
-        .points();
+    let total = sum_present(groups.values().copied()).map(Hundredths::points);
+    let missing: Vec<Group> = Group::ALL
+        .into_iter()
+        .filter(|g| groups[g].is_none())
+        .collect();
+    let attainable = Group::ALL
+        .into_iter()
+        .filter(|g| groups[g].is_some())
+        .map(Group::max_points)
+        .sum();
+    let band = total
+        .filter(|_| missing.is_empty())
+        .map(|t| bands.band_for(t));
     Score766 {
         indicators: to_points(indicators),
         groups: to_points(groups),
         total,
-        band: bands.band_for(total),
+        attainable,
+        missing,
+        band,
     }
 }
 
@@ -1100,7 +1179,7 @@ mod tests {
         );
         // 4 × 1.33 = 5.32, where the unrounded sum 5.333… would give 5.33.
         assert_eq!(score.groups[&Group::Transparency], Some(5.32));
-        assert_eq!(score.total, 5.32);
+        assert_eq!(score.total, Some(5.32));
     }
 
     #[test]
@@ -1118,8 +1197,12 @@ mod tests {
         assert_eq!(score.groups[&Group::Transparency], None);
         assert_eq!(score.groups[&Group::Progress], Some(0.0));
         assert_eq!(score.groups[&Group::Digitization], None);
-        assert_eq!(score.total, 0.0);
-        assert_eq!(score.band, Band::Weak);
+        // Progress scored 0: a total of 0 out of its 20 points, five groups
+        // missing, and no band.
+        assert_eq!(score.total, Some(0.0));
+        assert_eq!(score.attainable, 20.0);
+        assert_eq!(score.missing.len(), 5);
+        assert_eq!(score.band, None);
     }
 
     #[test]
@@ -1138,7 +1221,7 @@ mod tests {
         assert_eq!(score.groups[&Group::Digitization], Some(4.5));
         assert_eq!(score.indicators[&ElectronicCertifiedCopy], None);
         assert_eq!(score.indicators[&ReusedDigitizedData], None);
-        assert_eq!(score.total, 16.5);
+        assert_eq!(score.total, Some(16.5));
     }
 
     #[test]
@@ -1148,7 +1231,9 @@ mod tests {
         assert!(score.indicators.values().all(Option::is_none));
         assert_eq!(score.groups.len(), 6);
         assert!(score.groups.values().all(Option::is_none));
-        assert_eq!(score.total, 0.0);
+        assert_eq!(score.total, None, "nothing scored is no total, not 0");
+        assert_eq!(score.band, None);
+        assert_eq!(score.missing, Group::ALL);
     }
 
     #[test]
@@ -1156,12 +1241,14 @@ mod tests {
         let mut unit = full_marks_counts();
         let without = score_unit(&unit, &Bands::default());
         assert_eq!(without.groups[&Group::OnlineServices], None);
-        assert_eq!(without.total, 88.0);
+        assert_eq!(without.total, Some(88.0));
+        assert_eq!(without.band, None, "online services missing: no band");
 
         unit.online_services = Some(8.83);
         let with = score_unit(&unit, &Bands::default());
         assert_eq!(with.groups[&Group::OnlineServices], Some(8.83));
-        assert_eq!(with.total, 96.83);
+        assert_eq!(with.total, Some(96.83));
+        assert_eq!(with.band, Some(Band::Excellent));
     }
 
     #[test]
@@ -1182,6 +1269,107 @@ mod tests {
             let score = score_unit(&unit, &Bands::default());
             assert_eq!(score.groups[&Group::OnlineServices], expected, "{given:?}");
         }
+    }
+
+    /// One case of the n/a rules: which groups are scored (and at what), and
+    /// what the total, the points attainable, the missing groups, the band and
+    /// the words people read must be.
+    fn check_partial(
+        groups: &[(Group, f64)],
+        total: Option<f64>,
+        attainable: f64,
+        missing: usize,
+        band: Option<Band>,
+        summary_vi: &str,
+    ) {
+        // Counts that score each group exactly as asked: a group's first
+        // indicator at `points` out of its maximum, the rest left out; online
+        // services as the portal's own score.
+        let mut unit = UnitCounts::default();
+        for &(group, points) in groups {
+            if group == Group::OnlineServices {
+                unit.online_services = Some(points);
+                continue;
+            }
+            let mut left = (points * 100.0).round() as u64;
+            for code in group.indicators() {
+                let max = (code.max_points() * 100.0) as u64;
+                let take = left.min(max);
+                left -= take;
+                // take/max of the indicator's maximum, in hundredths.
+                let count = match code.rule().full_marks_at {
+                    t if t.numerator == t.denominator => Count::new(take, max),
+                    t => Count::new(take * t.numerator, max * t.denominator),
+                };
+                unit.counts.insert(code, count);
+            }
+        }
+        let score = score_unit(&unit, &Bands::default());
+        let names: Vec<_> = groups.iter().map(|g| g.0).collect();
+        assert_eq!(score.total, total, "{names:?}");
+        assert_eq!(score.attainable, attainable, "{names:?}");
+        assert_eq!(score.missing.len(), missing, "{names:?}");
+        assert_eq!(score.band, band, "{names:?}");
+        assert_eq!(score.summary(crate::domain::Language::Vi), summary_vi);
+    }
+
+    #[test]
+    fn a_total_is_shown_only_from_the_groups_that_exist_and_banded_only_when_all_do() {
+        use Group::*;
+        let all = [
+            (Transparency, 18.0),
+            (Progress, 20.0),
+            (OnlineServices, 12.0),
+            (OnlinePayment, 10.0),
+            (Satisfaction, 18.0),
+            (Digitization, 22.0),
+        ];
+        check_partial(&[], None, 0.0, 6, None, "chưa có dữ liệu");
+        check_partial(
+            &[(OnlineServices, 12.0)],
+            Some(12.0),
+            12.0,
+            5,
+            None,
+            "12,00 / 12,00 điểm của các nhóm có dữ liệu; thiếu 5 nhóm (Công khai, minh bạch, \
+             Tiến độ giải quyết, Thanh toán trực tuyến, Mức độ hài lòng, Số hóa hồ sơ)",
+        );
+        check_partial(
+            &all[..2],
+            Some(38.0),
+            38.0,
+            4,
+            None,
+            "38,00 / 38,00 điểm của các nhóm có dữ liệu; thiếu 4 nhóm (Dịch vụ công trực tuyến, \
+             Thanh toán trực tuyến, Mức độ hài lòng, Số hóa hồ sơ)",
+        );
+        check_partial(
+            &all,
+            Some(100.0),
+            100.0,
+            0,
+            Some(Band::Excellent),
+            "100,00 điểm, xếp loại xuất sắc",
+        );
+        let mut weak = all;
+        weak[1].1 = 0.0; // nothing on time
+        weak[5].1 = 0.0;
+        check_partial(
+            &weak,
+            Some(58.0),
+            100.0,
+            0,
+            Some(Band::Average),
+            "58,00 điểm, xếp loại trung bình",
+        );
+    }
+
+    #[test]
+    fn bounds_span_what_the_missing_groups_could_add() {
+        let score = score_unit(&full_marks_counts(), &Bands::default());
+        assert_eq!(score.bounds(), Some((88.0, 100.0)));
+        let none = score_unit(&UnitCounts::default(), &Bands::default());
+        assert_eq!(none.bounds(), None);
     }
 
     #[test]
@@ -1229,7 +1417,7 @@ mod tests {
                 ..full_marks_counts()
             };
             let score = score_unit(&unit, &Bands::default());
-            assert_eq!((score.total, score.band), (total, band));
+            assert_eq!((score.total, score.band), (Some(total), Some(band)));
         }
     }
 
@@ -1369,10 +1557,21 @@ mod tests {
                     .then(|| scored.iter().map(|points| hundredths(*points)).sum::<i64>());
                 prop_assert_eq!(score.groups[&group].map(hundredths), expected);
             }
-            let total: i64 = score.groups.values().flatten().map(|points| hundredths(*points)).sum();
-            prop_assert_eq!(hundredths(score.total), total);
-            prop_assert!(is_whole_hundredths(score.total));
-            prop_assert_eq!(score.band, Bands::default().band_for(score.total));
+            let scored: Vec<i64> = score.groups.values().flatten().map(|points| hundredths(*points)).collect();
+            let total = (!scored.is_empty()).then(|| scored.iter().sum::<i64>());
+            prop_assert_eq!(score.total.map(hundredths), total);
+            prop_assert!(score.total.is_none_or(is_whole_hundredths));
+            let complete = score.groups.values().all(Option::is_some);
+            prop_assert_eq!(score.band.is_some(), complete);
+            if complete {
+                prop_assert_eq!(score.band, score.total.map(|t| Bands::default().band_for(t)));
+            }
+            let attainable: f64 = Group::ALL
+                .into_iter()
+                .filter(|g| score.groups[g].is_some())
+                .map(Group::max_points)
+                .sum();
+            prop_assert_eq!(score.attainable, attainable);
         }
     }
 }

@@ -6,8 +6,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::app::App;
+use crate::domain::{Language, SourceHealth, SourceId};
 use crate::storage::RecordTable;
-use crate::time::rfc3339_local;
+use crate::time::{format_local, rfc3339_local};
 use crate::upstream::mapping::FeedKind;
 
 #[derive(Clone, Debug, Serialize)]
@@ -22,9 +23,13 @@ pub struct FeedStatus {
 #[derive(Clone, Debug, Serialize)]
 pub struct SourceStatus {
     pub source: String,
+    /// The system's name in Vietnamese, e.g. Hệ thống giải quyết TTHC.
+    pub name: &'static str,
     pub enabled: bool,
-    /// `healthy`, `degraded`, `down`, `misconfigured`, or `never polled`.
-    pub health: String,
+    /// `healthy`, `degraded`, `down`, `misconfigured`, or `never_polled`.
+    pub health: SourceHealth,
+    /// The health in Vietnamese words.
+    pub health_text: &'static str,
     /// Data older than the source's staleness limit is not trusted by rules.
     pub stale: bool,
     pub last_success_at: Option<String>,
@@ -73,10 +78,16 @@ pub async fn sources(app: &App) -> anyhow::Result<Vec<SourceStatus>> {
                 feed: qualified,
             });
         }
+        let health = state.map_or(SourceHealth::NeverPolled, |s| {
+            SourceHealth::parse_stored(&s.health)
+        });
+        let id: SourceId = name.parse()?;
         out.push(SourceStatus {
             source: name.to_owned(),
+            name: id.name(Language::Vi),
             enabled: settings.enabled,
-            health: state.map_or_else(|| "never polled".to_owned(), |s| s.health.clone()),
+            health,
+            health_text: health.name(Language::Vi),
             stale: state
                 .and_then(|s| s.data_as_of)
                 .is_none_or(|t| now - t > stale_after),
@@ -90,37 +101,51 @@ pub async fn sources(app: &App) -> anyhow::Result<Vec<SourceStatus>> {
     Ok(out)
 }
 
+/// The sources for people, in Vietnamese.
 pub fn sources_text(rows: &[SourceStatus]) -> String {
     let mut out = String::new();
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or_else(
+                || "chưa có".to_owned(),
+                |t| format_local(t.with_timezone(&chrono::Utc)),
+            )
+    };
     for s in rows {
         if !s.enabled {
-            let _ = writeln!(out, "{:<11} disabled", s.source);
+            let _ = writeln!(out, "{} ({}): không bật", s.name, s.source);
             continue;
         }
         let _ = writeln!(
             out,
-            "{:<11} {}{}  last success {}  data as of {}",
+            "{} ({}): {}{}; lấy dữ liệu thành công lần cuối {}; dữ liệu đến {}",
+            s.name,
             s.source,
-            s.health,
-            if s.stale { " (stale)" } else { "" },
-            s.last_success_at.as_deref().unwrap_or("never"),
-            s.data_as_of.as_deref().unwrap_or("never"),
+            s.health_text,
+            if s.stale && s.health != SourceHealth::NeverPolled {
+                " (dữ liệu cũ: các tiêu chí dựa trên nguồn này không được đánh giá)"
+            } else {
+                ""
+            },
+            time(&s.last_success_at),
+            time(&s.data_as_of),
         );
         if let Some(e) = &s.last_error {
             let _ = writeln!(
                 out,
-                "            last error ({} in a row): {e}",
+                "    lỗi gần nhất ({} lần liên tiếp): {e}",
                 s.consecutive_failures
             );
         }
         for f in &s.feeds {
             let _ = writeln!(
                 out,
-                "            {:<22} {:>9} records  {:>5} quarantined  last full sync {}",
+                "    {:<22} {:>9} bản ghi  {:>5} bị cách ly  đồng bộ toàn bộ lần cuối {}",
                 f.feed,
                 f.records,
                 f.quarantined,
-                f.last_full_sync_at.as_deref().unwrap_or("never"),
+                time(&f.last_full_sync_at),
             );
         }
     }

@@ -29,6 +29,28 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock shifted by a fixed offset: time runs at its real pace
+/// from another present (`demo --now`, to see any day of the month).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    offset: Duration,
+}
+
+impl OffsetClock {
+    /// A clock that reads `start` now and runs on from there.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 /// A clock that tests set and advance by hand.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);

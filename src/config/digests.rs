@@ -31,6 +31,12 @@ pub struct DigestSettings {
     /// Whether each unit head (`head_email` in the unit directory) gets a
     /// monthly digest of their own unit only.
     pub unit_heads: bool,
+    /// How long a digest that is due waits for a source whose data does not
+    /// cover its period yet (no completed poll since the period ended, e.g.
+    /// at start-up). After it, the digest goes out with that source's
+    /// figures marked unavailable and the reason.
+    #[serde(with = "humantime_serde")]
+    pub wait_for_data: std::time::Duration,
 }
 
 impl Default for DigestSettings {
@@ -45,6 +51,7 @@ impl Default for DigestSettings {
             bottom_units: 5,
             inspection_team: true,
             unit_heads: true,
+            wait_for_data: std::time::Duration::from_secs(30 * 60),
         }
     }
 }

@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{DigestKind, DigestPeriod};
-use crate::domain::{Language, Severity, UnitCode};
+use crate::coverage::Gap;
+use crate::domain::{Language, Severity, SourceHealth, SourceId, UnitCode};
 use crate::indicators::IndicatorId;
 use crate::notify::compose::PlanUnit;
 use crate::overview::UnitOverview;
@@ -56,13 +57,16 @@ pub struct FindingFact {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
-/// An upstream source's freshness.
+/// An upstream source's freshness, and whether its data covers the
+/// digest's period (when it does not, its figures are left out and the
+/// digest says why).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceFact {
-    pub source: String,
-    pub health: String,
+    pub source: SourceId,
+    pub health: SourceHealth,
     pub data_as_of: Option<DateTime<Utc>>,
     pub stale: bool,
+    pub gap: Option<Gap>,
 }
 
 /// The latest unannounced-inspection proposal.
@@ -117,13 +121,22 @@ pub struct Digest {
     pub proposal: Option<ProposalView>,
 }
 
+/// The 766 index as a digest shows it: a total only from the groups that
+/// have a score, a band only when all six do, and a trend only between two
+/// complete totals.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScoreView {
-    pub total: f64,
+    /// The sum of the scored groups; `None` when none is scored.
+    pub total: Option<f64>,
+    /// Whether all six groups are scored (the total is the index).
+    pub complete: bool,
+    /// The total in words (`Score766::summary`).
+    pub summary_vi: String,
+    pub summary_en: String,
     pub previous: Option<f64>,
     pub delta: Option<f64>,
-    pub band_vi: &'static str,
-    pub band_en: &'static str,
+    pub band_vi: Option<&'static str>,
+    pub band_en: Option<&'static str>,
     pub groups: Vec<GroupLine>,
 }
 
@@ -139,12 +152,14 @@ pub struct GroupLine {
 }
 
 /// An on-time rate with its counts and trend (the delta in percentage
-/// points, as a fraction: 0.012 is +1.2 points).
+/// points, as a fraction: 0.012 is +1.2 points). The counts are `None`
+/// when no covering data exists (not 0/0, which is a period without
+/// dossiers).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RateView {
     pub value: Option<f64>,
-    pub numerator: u64,
-    pub denominator: u64,
+    pub numerator: Option<u64>,
+    pub denominator: Option<u64>,
     pub previous: Option<f64>,
     pub delta: Option<f64>,
 }
@@ -153,9 +168,10 @@ pub struct RateView {
 pub struct UnitLine {
     pub code: String,
     pub name: String,
-    pub total: f64,
-    pub band_vi: &'static str,
-    pub band_en: &'static str,
+    pub total: Option<f64>,
+    /// The total in words (`Score766::summary`), band included when complete.
+    pub summary_vi: String,
+    pub summary_en: String,
     pub delta: Option<f64>,
     pub on_time: Option<f64>,
     /// Its group scores, in the portal's order.
@@ -203,11 +219,17 @@ pub struct FindingLine {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SourceLine {
-    pub source: String,
-    pub health: String,
+    pub source: &'static str,
+    pub name_vi: &'static str,
+    pub name_en: &'static str,
+    pub health_vi: &'static str,
+    pub health_en: &'static str,
     /// Local time, `dd/mm/yyyy hh:mm`.
     pub data_as_of: Option<String>,
     pub stale: bool,
+    /// Why its figures are left out of this digest, when they are.
+    pub gap_vi: Option<String>,
+    pub gap_en: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -254,13 +276,15 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn on_time_of(o: &UnitOverview) -> (Option<f64>, u64, u64) {
+fn on_time_of(o: &UnitOverview) -> Option<crate::domain::Ratio> {
     o.values
         .iter()
         .find(|v| v.indicator == IndicatorId::OnTime)
-        .map_or((None, 0, 0), |v| {
-            (v.ratio.value(), v.ratio.numerator, v.ratio.denominator)
-        })
+        .map(|v| v.ratio)
+}
+
+fn on_time_value(o: &UnitOverview) -> Option<f64> {
+    on_time_of(o).and_then(|r| r.value())
 }
 
 fn has_data(o: &UnitOverview) -> bool {
@@ -270,7 +294,7 @@ fn has_data(o: &UnitOverview) -> bool {
 fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreView {
     // A previous period without data has no trend to show, only zeros.
     let previous = previous.filter(|p| has_data(p));
-    let prev_total = previous.map(|p| p.score.total);
+    let prev_total = previous.and_then(|p| p.score.complete_total());
     let groups = Group::ALL
         .iter()
         .map(|g| {
@@ -287,23 +311,32 @@ fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreV
             }
         })
         .collect();
+    let s = &current.score;
     ScoreView {
-        total: current.score.total,
+        total: s.total,
+        complete: s.is_complete(),
+        summary_vi: s.summary(Language::Vi),
+        summary_en: s.summary(Language::En),
         previous: prev_total,
-        delta: prev_total.map(|p| round2(current.score.total - p)),
-        band_vi: current.score.band.name_vi(),
-        band_en: current.score.band.name_en(),
+        // Two totals over different groups are not comparable.
+        delta: s
+            .complete_total()
+            .zip(prev_total)
+            .map(|(a, b)| round2(a - b)),
+        band_vi: s.band.map(|b| b.name_vi()),
+        band_en: s.band.map(|b| b.name_en()),
         groups,
     }
 }
 
 fn rate_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> RateView {
-    let (value, numerator, denominator) = on_time_of(current);
-    let prev = previous.and_then(|p| on_time_of(p).0);
+    let ratio = on_time_of(current);
+    let value = ratio.and_then(|r| r.value());
+    let prev = previous.and_then(on_time_value);
     RateView {
         value,
-        numerator,
-        denominator,
+        numerator: ratio.map(|r| r.numerator),
+        denominator: ratio.map(|r| r.denominator),
         previous: prev,
         delta: value.zip(prev).map(|(a, b)| a - b),
     }
@@ -336,26 +369,27 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
     let (bottom_units, risks, units_without_data) = if only_unit.is_some() {
         (Vec::new(), Vec::new(), Vec::new())
     } else {
-        let mut scored: Vec<&UnitOverview> = units().filter(|o| has_data(o)).collect();
-        scored.sort_by(|a, b| {
-            a.score
-                .total
-                .total_cmp(&b.score.total)
-                .then_with(|| a.code.cmp(&b.code))
-        });
+        // Units are ranked only against units scored on the same groups:
+        // a total that lacks a group is not lower, it is incomplete.
+        let mut scored: Vec<(&UnitOverview, f64)> = units()
+            .filter(|o| has_data(o) && o.score.missing == province.score.missing)
+            .filter_map(|o| o.score.total.map(|t| (o, t)))
+            .collect();
+        scored.sort_by(|(a, ta), (b, tb)| ta.total_cmp(tb).then_with(|| a.code.cmp(&b.code)));
         let bottom = scored
             .into_iter()
             .take(input.bottom_n)
-            .map(|o| UnitLine {
+            .map(|(o, total)| UnitLine {
                 code: o.code.clone(),
                 name: o.name.clone(),
-                total: o.score.total,
-                band_vi: o.score.band.name_vi(),
-                band_en: o.score.band.name_en(),
+                total: Some(total),
+                summary_vi: o.score.summary(Language::Vi),
+                summary_en: o.score.summary(Language::En),
                 delta: previous_of(&o.code)
-                    .filter(|p| has_data(p))
-                    .map(|p| round2(o.score.total - p.score.total)),
-                on_time: on_time_of(o).0,
+                    .filter(|p| has_data(p) && p.score.missing == o.score.missing)
+                    .and_then(|p| p.score.total)
+                    .map(|p| round2(total - p)),
+                on_time: on_time_value(o),
                 groups: Group::ALL
                     .iter()
                     .map(|g| GroupScore {
@@ -449,16 +483,16 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
         Some(_) => vec![
             ChartBar {
                 label: period.previous().id(),
-                value: previous_of(&scope.code).and_then(|p| on_time_of(p).0),
+                value: previous_of(&scope.code).and_then(on_time_value),
             },
             ChartBar {
                 label: period.id(),
-                value: on_time_of(scope).0,
+                value: on_time_value(scope),
             },
         ],
         None => std::iter::once(ChartBar {
             label: province.code.clone(),
-            value: on_time_of(province).0,
+            value: on_time_value(province),
         })
         .chain(bottom_units.iter().map(|u| ChartBar {
             label: u.code.clone(),
@@ -489,10 +523,15 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
             .sources
             .iter()
             .map(|s| SourceLine {
-                source: s.source.clone(),
-                health: s.health.clone(),
+                source: s.source.as_str(),
+                name_vi: s.source.name(Language::Vi),
+                name_en: s.source.name(Language::En),
+                health_vi: s.health.name(Language::Vi),
+                health_en: s.health.name(Language::En),
                 data_as_of: s.data_as_of.map(format_local),
                 stale: s.stale,
+                gap_vi: s.gap.map(|g| g.reason(Language::Vi)),
+                gap_en: s.gap.map(|g| g.reason(Language::En)),
             })
             .collect(),
         units_without_data,
@@ -551,12 +590,20 @@ pub(crate) mod tests {
                     .iter()
                     .map(|g| (*g, on_time.map(|_| total / 6.0)))
                     .collect(),
-                total,
-                band: if total >= 80.0 {
-                    Band::Good
+                total: on_time.map(|_| total),
+                attainable: if on_time.is_some() { 100.0 } else { 0.0 },
+                missing: if on_time.is_some() {
+                    Vec::new()
                 } else {
-                    Band::Weak
+                    Group::ALL.to_vec()
                 },
+                band: on_time.map(|_| {
+                    if total >= 80.0 {
+                        Band::Good
+                    } else {
+                        Band::Weak
+                    }
+                }),
             },
             official_total: None,
             comparison: Vec::new(),
@@ -631,10 +678,11 @@ pub(crate) mod tests {
                 ),
             ],
             sources: vec![SourceFact {
-                source: "procedures".into(),
-                health: "healthy".into(),
+                source: SourceId::Procedures,
+                health: SourceHealth::Healthy,
                 data_as_of: Some(local("20/08/2026 06:55")),
                 stale: false,
+                gap: None,
             }],
             proposal: Some(ProposalFact {
                 id: 3,
@@ -658,7 +706,7 @@ pub(crate) mod tests {
             (d.scope_code.as_str(), d.period.as_str()),
             ("H44", "2026-08-19")
         );
-        assert_eq!((d.score.total, d.score.delta), (75.0, Some(5.0)));
+        assert_eq!((d.score.total, d.score.delta), (Some(75.0), Some(5.0)));
         assert_eq!(d.on_time.value, Some(0.9));
         assert!((d.on_time.delta.unwrap() - 0.1).abs() < 1e-9);
         let bottom: Vec<(&str, Option<f64>)> = d

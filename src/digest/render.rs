@@ -148,8 +148,11 @@ impl DigestRenderer {
     }
 }
 
-/// The subject: what, when and the headline number, in the reader's
-/// language, marked confidential when it carries a proposal.
+/// The subject: what, when and the headline figure, in the reader's
+/// language, marked confidential when it carries a proposal. The headline
+/// is the 766 index and its band only when all six groups are scored, else
+/// the on-time rate when its data covers the period, else no figure at all:
+/// a subject never states a figure that is incomplete.
 pub fn subject(d: &Digest, lang: Language) -> String {
     // Names from upstreams may carry line breaks; a header must not.
     let name: String = d
@@ -158,35 +161,48 @@ pub fn subject(d: &Digest, lang: Language) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     let l = lang.as_str();
-    let total = pts(Some(d.score.total), l);
-    match (lang, d.audience) {
-        (Language::Vi, "unit_head") => format!(
-            "[par-monitor] Bản tin {} – {name}: Chỉ số 766 {total} điểm ({})",
-            d.period_vi, d.score.band_vi
+    let unit_head = d.audience == "unit_head";
+    let headline = match (d.score.complete, d.score.total, d.on_time.value, lang) {
+        (true, Some(t), _, Language::Vi) => Some(format!(
+            "Chỉ số 766{} {} điểm ({})",
+            if unit_head { "" } else { " toàn tỉnh" },
+            pts(Some(t), l),
+            d.score.band_vi.unwrap_or_default()
+        )),
+        (true, Some(t), _, Language::En) => Some(format!(
+            "{}766 index {} ({})",
+            if unit_head { "" } else { "province " },
+            pts(Some(t), l),
+            d.score.band_en.unwrap_or_default()
+        )),
+        (_, _, Some(r), Language::Vi) => Some(format!("đúng hạn {}", pct(Some(r), l))),
+        (_, _, Some(r), Language::En) => Some(format!("on time {}", pct(Some(r), l))),
+        _ => None,
+    };
+    let headline = headline.map(|h| format!(": {h}")).unwrap_or_default();
+    match (lang, unit_head) {
+        (Language::Vi, true) => format!("[par-monitor] Bản tin {} – {name}{headline}", d.period_vi),
+        (Language::En, true) => format!(
+            "[par-monitor] Digest for {} – {name}{headline}",
+            d.period_en
         ),
-        (Language::En, "unit_head") => format!(
-            "[par-monitor] Digest for {} – {name}: 766 index {total} ({})",
-            d.period_en, d.score.band_en
-        ),
-        (Language::Vi, _) => format!(
-            "[par-monitor] {}Bản tin {}: Chỉ số 766 toàn tỉnh {total} điểm ({})",
+        (Language::Vi, false) => format!(
+            "[par-monitor] {}Bản tin {}{headline}",
             if d.proposal.is_some() {
                 "MẬT – "
             } else {
                 ""
             },
             d.period_vi,
-            d.score.band_vi
         ),
-        (Language::En, _) => format!(
-            "[par-monitor] {}Digest for {}: province 766 index {total} ({})",
+        (Language::En, false) => format!(
+            "[par-monitor] {}Digest for {}{headline}",
             if d.proposal.is_some() {
                 "CONFIDENTIAL – "
             } else {
                 ""
             },
             d.period_en,
-            d.score.band_en
         ),
     }
 }
@@ -272,7 +288,7 @@ mod tests {
         assert!(vi.text.contains("Tỷ lệ hồ sơ giải quyết đúng hạn: 90,0% (90/100 hồ sơ), ▲ 10,0 điểm % so với kỳ trước"), "{}", vi.text);
         assert!(
             vi.text.contains(
-                "1. UBND phường Hồng Bàng (H44.100): 55,00 điểm, yếu (▼ 5,00), đúng hạn 50,0%"
+                "1. UBND phường Hồng Bàng (H44.100): 55,00 điểm, xếp loại yếu (▼ 5,00), đúng hạn 50,0%"
             ),
             "{}",
             vi.text
@@ -290,8 +306,16 @@ mod tests {
         );
         assert!(
             vi.text
-                .contains("procedures: healthy, dữ liệu đến 20/08/2026 06:55")
+                .contains("Hệ thống giải quyết TTHC: đang hoạt động, dữ liệu đến 20/08/2026 06:55"),
+            "sources and their health in Vietnamese: {}",
+            vi.text
         );
+        for english in ["procedures", "healthy", "never polled", " down"] {
+            assert!(
+                !vi.text.contains(english) && !vi.html.contains(english),
+                "{english}"
+            );
+        }
         assert!(
             vi.text.contains("UBND xã Không Số (H44.102)"),
             "units without data"
@@ -319,6 +343,70 @@ mod tests {
             team.text
         );
         assert!(!vi.text.contains("ĐỘT XUẤT") && !vi.html.contains("đột xuất"));
+    }
+
+    /// A province whose online-services and digitization groups have no
+    /// score, and whose document system has not been polled since the
+    /// period ended.
+    fn two_groups_missing() -> Digest {
+        use crate::coverage::Gap;
+        use crate::domain::{SourceHealth, SourceId};
+        use crate::score766::Group;
+        let mut data = input();
+        for o in data.current.iter_mut().chain(data.previous.iter_mut()) {
+            for g in [Group::OnlineServices, Group::Digitization] {
+                o.score.groups.insert(g, None);
+            }
+            let scored: Vec<f64> = o.score.groups.values().flatten().copied().collect();
+            o.score.total = (!scored.is_empty()).then(|| scored.iter().sum());
+            o.score.attainable = 66.0;
+            o.score.missing = vec![Group::OnlineServices, Group::Digitization];
+            o.score.band = None;
+        }
+        data.sources.push(crate::digest::content::SourceFact {
+            source: SourceId::Documents,
+            health: SourceHealth::Down,
+            data_as_of: Some(crate::time::local_to_utc(
+                chrono::NaiveDate::from_ymd_opt(2026, 8, 19)
+                    .unwrap()
+                    .and_hms_opt(16, 40, 0)
+                    .unwrap(),
+            )),
+            stale: true,
+            gap: Some(Gap::NotSinceEnd {
+                health: SourceHealth::Down,
+                data_as_of: crate::time::local_to_utc(
+                    chrono::NaiveDate::from_ymd_opt(2026, 8, 19)
+                        .unwrap()
+                        .and_hms_opt(16, 40, 0)
+                        .unwrap(),
+                ),
+            }),
+        });
+        build(&data, &Audience::Leadership).unwrap()
+    }
+
+    #[test]
+    fn a_digest_with_two_groups_missing_states_no_total_band_or_score_in_its_subject() {
+        let d = two_groups_missing();
+        let r = DigestRenderer::new()
+            .render(&d, Language::Vi, "vpubnd.example")
+            .unwrap();
+        // The subject carries the on-time rate, complete, and no score.
+        assert_eq!(
+            r.subject,
+            "[par-monitor] Bản tin ngày 19/08/2026: đúng hạn 90,0%"
+        );
+        assert!(!r.text.contains("xếp loại"), "no band: {}", r.text);
+        insta::assert_snapshot!("digest_two_groups_missing_vi_txt", r.text);
+        let en = DigestRenderer::new()
+            .render(&d, Language::En, "vpubnd.example")
+            .unwrap();
+        assert_eq!(
+            en.subject,
+            "[par-monitor] Digest for 19/08/2026: on time 90.0%"
+        );
+        insta::assert_snapshot!("digest_two_groups_missing_en_txt", en.text);
     }
 
     #[test]

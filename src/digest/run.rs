@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Language, Unit, UnitKind};
 use crate::evaluate::Evaluator;
-use crate::overview::compute_period;
+use crate::overview::{compute_period, coverage, source_facts};
 
 /// One digest queued: its kind, period and how many e-mails.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,8 +70,9 @@ pub fn recipients(
     out
 }
 
-/// Reads what a digest of `period` is built from. The proposal is read
-/// only when asked for (an inspection-team recipient is among those
+/// Reads what a digest of `period` is built from, from the sources whose
+/// data covers it (`run_started`: see [`crate::coverage`]). The proposal is
+/// read only when asked for (an inspection-team recipient is among those
 /// addressed).
 pub async fn gather(
     app: &App,
@@ -79,6 +80,7 @@ pub async fn gather(
     period: DigestPeriod,
     now: DateTime<Utc>,
     with_proposal: bool,
+    run_started: Option<DateTime<Utc>>,
 ) -> anyhow::Result<DigestInput> {
     // A past period is judged as at its end, so that the same digest comes
     // out whenever it is computed.
@@ -87,12 +89,19 @@ pub async fn gather(
         evaluator,
         period.as_period(),
         period.end().min(now),
+        run_started,
     )
     .await?;
     crate::health::progress();
     let prev = period.previous();
-    let previous =
-        compute_period(&app.store, evaluator, prev.as_period(), prev.end().min(now)).await?;
+    let previous = compute_period(
+        &app.store,
+        evaluator,
+        prev.as_period(),
+        prev.end().min(now),
+        run_started,
+    )
+    .await?;
     crate::health::progress();
     let risks = crate::inspections::risks(app, now).await?;
     // Rule id → (title vi, title en, plan section).
@@ -131,21 +140,16 @@ pub async fn gather(
         })
         .collect();
     let states = app.store.source_states().await?;
-    let mut sources = Vec::new();
-    for (name, s) in evaluator.settings.sources.all() {
-        if !s.enabled {
-            continue;
-        }
-        let state = states.iter().find(|st| st.source == name);
-        let stale_after = chrono::Duration::from_std(s.stale_after(now))?;
-        let data_as_of = state.and_then(|st| st.data_as_of);
-        sources.push(SourceFact {
-            source: name.to_owned(),
-            health: state.map_or_else(|| "never polled".to_owned(), |st| st.health.clone()),
-            data_as_of,
-            stale: data_as_of.is_none_or(|t| now - t > stale_after),
-        });
-    }
+    let sources = source_facts(evaluator, &states, now)?
+        .into_iter()
+        .map(|f| SourceFact {
+            source: f.source,
+            health: f.health,
+            data_as_of: f.data_as_of,
+            stale: f.data_as_of.is_none_or(|t| now - t > f.stale_after),
+            gap: current.coverage.gaps.get(&f.source).copied(),
+        })
+        .collect();
     let proposal = if with_proposal {
         match app.store.inspection_plans().await?.into_iter().next() {
             Some(p) => Some(ProposalFact {
@@ -161,8 +165,8 @@ pub async fn gather(
     };
     Ok(DigestInput {
         period,
-        current,
-        previous,
+        current: current.units,
+        previous: previous.units,
         risks,
         findings,
         sources,
@@ -195,6 +199,30 @@ pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Que
         let Some(period) = due_period(kind, cfg.schedule(kind), last_sent, now) else {
             continue;
         };
+        // Figures only from data that covers the period: wait (bounded)
+        // for a source not polled since the period ended.
+        let gaps = coverage(
+            &app.store,
+            &evaluator,
+            &period.as_period(),
+            now,
+            Some(app.started_at),
+        )
+        .await?
+        .gaps;
+        if !gaps.is_empty() {
+            let due_at = cfg
+                .schedule(kind)
+                .next_after(period.end() - chrono::Duration::seconds(1))
+                .unwrap_or(now);
+            let waiting_since = due_at.max(app.started_at);
+            let missing: Vec<&str> = gaps.keys().map(|s| s.as_str()).collect();
+            if now < waiting_since + chrono::Duration::from_std(cfg.wait_for_data)? {
+                tracing::info!(kind = %kind, period = %period, sources = ?missing, "digest waits for data that covers its period");
+                continue;
+            }
+            tracing::warn!(kind = %kind, period = %period, sources = ?missing, waited_s = (now - waiting_since).num_seconds(), "digest goes out with these sources' figures marked unavailable");
+        }
         let units = app.store.units().await?;
         let to = recipients(&evaluator.settings, &units, kind);
         if to.is_empty() {
@@ -202,7 +230,15 @@ pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Que
             continue;
         }
         let with_proposal = to.iter().any(|(_, _, a)| *a == Audience::InspectionTeam);
-        let input = gather(app, &evaluator, period, now, with_proposal).await?;
+        let input = gather(
+            app,
+            &evaluator,
+            period,
+            now,
+            with_proposal,
+            Some(app.started_at),
+        )
+        .await?;
         let mut emails = Vec::with_capacity(to.len());
         for (address, lang, audience) in &to {
             let Some(digest) = build(&input, audience) else {
@@ -246,7 +282,7 @@ pub async fn preview(
         Some(code) => Audience::UnitHead(crate::domain::UnitCode::parse(code)?),
         None => Audience::Leadership,
     };
-    let input = gather(app, &evaluator, period, now, false).await?;
+    let input = gather(app, &evaluator, period, now, false, None).await?;
     let digest = build(&input, &audience).ok_or_else(|| {
         anyhow::anyhow!("no unit {} among the units with data", unit.unwrap_or(""))
     })?;

@@ -10,8 +10,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod records;
+mod source;
 
 pub use records::*;
+pub use source::{SourceHealth, SourceId, UnknownSource};
 
 /// A unit's electronic agency code (mã định danh điện tử), e.g. `H44`,
 /// `H44.07`, `H44.100`.

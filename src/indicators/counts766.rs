@@ -182,7 +182,7 @@ mod tests {
             assert_eq!(scored(code), None, "{code}");
         }
         // 0 + 0 + 6 + 6 = 12 points in all.
-        assert_eq!(score.total, 12.0);
+        assert_eq!(score.total, Some(12.0));
     }
 
     #[test]

@@ -48,6 +48,11 @@ macro_rules! indicators {
                 match self { $(IndicatorId::$variant => $source),+ }
             }
 
+            /// The source whose records the indicator counts, as a type.
+            pub fn source_id(self) -> crate::domain::SourceId {
+                self.source().parse().expect("every indicator names a source")
+            }
+
             /// Whether a higher value is the better one. For the others (late
             /// dossiers without an apology, missing reports…) the target is
             /// low, usually 0, and the sample lists the numerator's records.

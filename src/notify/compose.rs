@@ -2,7 +2,7 @@
 //! into the binary). HTML templates auto-escape, so text that came from an
 //! upstream (unit names, dossier codes) cannot inject markup.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use minijinja::{Environment, context};
 use sha2::{Digest, Sha256};
 
@@ -379,7 +379,7 @@ fn item(a: &Alert<'_>, lang: Language, mode: GroupMode, evidence_url: Option<&st
         section: section.to_string(),
         section_name: section_name(section, lang),
         severity: a.severity.as_str(),
-        period: e.period.clone(),
+        period: period_text(e, lang),
         parts: match (e.numerator, e.denominator) {
             (Some(n), Some(d)) => Some(format!("{n}/{d} {}", record_noun(e, lang))),
             _ => None,
@@ -492,12 +492,21 @@ pub fn value_text(e: &Evidence, lang: Language) -> String {
             Language::Vi => "không xác định",
             Language::En => "unknown",
         };
-        return match &e.reason {
+        // Evidence kept by earlier versions has the reason in English only.
+        let reason = e
+            .unknown
+            .as_ref()
+            .map(|u| u.describe(lang))
+            .or_else(|| e.reason.clone());
+        return match reason {
             Some(r) => format!("{unknown} ({r})"),
             None => unknown.into(),
         };
     };
     let a = amount(e, v, lang);
+    if !e.missing_groups.is_empty() {
+        return partial_total_text(e, &a, lang);
+    }
     match (e.rule_kind.as_str(), e.reference, lang) {
         ("trend", Some(r), Language::Vi) => {
             format!("giảm {a} so với kỳ so sánh ({})", percent(r, lang))
@@ -516,6 +525,85 @@ pub fn value_text(e: &Evidence, lang: Language) -> String {
         ("staleness", _, Language::Vi) => format!("dữ liệu cũ {a}"),
         ("staleness", _, Language::En) => format!("data {a} old"),
         _ => a,
+    }
+}
+
+/// A 766 total judged without some groups: at most this much (a breach
+/// whatever they score), or at least this much (a pass already).
+fn partial_total_text(e: &Evidence, amount: &str, lang: Language) -> String {
+    let names: Vec<&str> = e
+        .missing_groups
+        .iter()
+        .filter_map(|code| {
+            crate::score766::Group::ALL
+                .into_iter()
+                .find(|g| g.code() == code)
+        })
+        .map(|g| match lang {
+            Language::Vi => g.name_vi(),
+            Language::En => g.name_en(),
+        })
+        .collect();
+    let failed = e.result == "fail";
+    match (lang, failed) {
+        (Language::Vi, true) => format!(
+            "tối đa {amount} kể cả khi các nhóm chưa có dữ liệu ({}) đạt điểm tối đa",
+            names.join(", ")
+        ),
+        (Language::Vi, false) => format!(
+            "ít nhất {amount}, chưa tính các nhóm chưa có dữ liệu ({})",
+            names.join(", ")
+        ),
+        (Language::En, true) => format!(
+            "at most {amount} even with full marks in the groups without data ({})",
+            names.join(", ")
+        ),
+        (Language::En, false) => format!(
+            "at least {amount}, not counting the groups without data ({})",
+            names.join(", ")
+        ),
+    }
+}
+
+/// What the evidence was judged over, in words: `30 ngày gần nhất (từ
+/// 03/11/2026 đến 02/12/2026)`, `tháng 12/2026 (đến 02/12/2026)`, or the
+/// period's id for evidence without a window.
+pub fn period_text(e: &Evidence, lang: Language) -> String {
+    let (Some(window), Some(start), Some(end)) = (&e.window, e.window_start, e.window_end) else {
+        return e.period.clone();
+    };
+    let day = |t: DateTime<Utc>| {
+        t.with_timezone(&crate::time::LOCAL_TZ)
+            .format("%d/%m/%Y")
+            .to_string()
+    };
+    // The span is half-open: its last day is the one before its end.
+    let (first, last) = (day(start), day(end - chrono::Duration::seconds(1)));
+    let local = start.with_timezone(&crate::time::LOCAL_TZ);
+    let month = local.format("%m/%Y").to_string();
+    let year = local.format("%Y").to_string();
+    let quarter = (local.month() - 1) / 3 + 1;
+    let vi = lang == Language::Vi;
+    match window.as_str() {
+        "month_to_date" if vi => format!("tháng {month} (đến {last})"),
+        "month_to_date" => format!("{month}, to {last}"),
+        "previous_month" if vi => format!("tháng {month}"),
+        "previous_month" => month,
+        "quarter_to_date" if vi => format!("quý {quarter}/{year} (đến {last})"),
+        "quarter_to_date" => format!("Q{quarter} {year}, to {last}"),
+        "year_to_date" if vi => format!("năm {year} (đến {last})"),
+        "year_to_date" => format!("{year}, to {last}"),
+        w => {
+            let days = w
+                .strip_prefix("rolling:")
+                .and_then(|d| d.strip_suffix('d'))
+                .unwrap_or(w);
+            if vi {
+                format!("{days} ngày gần nhất (từ {first} đến {last})")
+            } else {
+                format!("the last {days} days ({first} to {last})")
+            }
+        }
     }
 }
 
@@ -603,6 +691,7 @@ critical_below = 0.90
             result: "fail".into(),
             reason: None,
             sample: vec!["H44.100-260803-00001".into()],
+            ..Evidence::default()
         }
     }
 

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Check, Compare, Rule};
-use crate::domain::{Ratio, Severity};
+use crate::domain::{Language, Ratio, Severity, SourceId};
 use crate::indicators::IndicatorId;
-use crate::score766::Score766;
+use crate::score766::{Group, Score766};
 
 /// Why a result is unknown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,49 +38,121 @@ pub enum Unknown {
     TooFewPeers { peers: usize, needed: usize },
     /// The 766 score or group has no score (no data behind it).
     NotScored,
+    /// The 766 total lacks groups whose score could put it on either side
+    /// of the level.
+    IncompleteScore { missing: Vec<Group> },
 }
 
 impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(Language::En))
+    }
+}
+
+impl Unknown {
+    /// Why the result is unknown, in the reader's language.
+    pub fn describe(&self, lang: Language) -> String {
+        let name = |source: &str| -> String {
+            source
+                .parse::<SourceId>()
+                .map_or_else(|_| source.to_owned(), |s| s.name(lang).to_owned())
+        };
+        let vi = lang == Language::Vi;
         match self {
             Unknown::StaleSource {
                 source,
                 last_success: Some(t),
-            } => write!(
-                f,
-                "source {source} is stale (last success {})",
-                crate::time::format_local(*t)
-            ),
+            } => {
+                let t = crate::time::format_local(*t);
+                if vi {
+                    format!("dữ liệu {} đã cũ (lấy được lần gần nhất {t})", name(source))
+                } else {
+                    format!("{} data is stale (last success {t})", name(source))
+                }
+            }
             Unknown::StaleSource {
                 source,
                 last_success: None,
-            } => write!(f, "source {source} has never been polled successfully"),
+            } => {
+                if vi {
+                    format!("{} chưa lấy được dữ liệu lần nào", name(source))
+                } else {
+                    format!("{} has never been polled successfully", name(source))
+                }
+            }
             Unknown::SourceDown {
                 source,
                 failures,
                 last_success,
             } => {
-                write!(
-                    f,
-                    "source {source} is down ({failures} failed poll(s) in a row"
-                )?;
-                match last_success {
-                    Some(t) => write!(f, "; last success {})", crate::time::format_local(*t)),
-                    None => f.write_str("; never polled successfully)"),
+                let last = last_success.map(crate::time::format_local);
+                match (vi, last) {
+                    (true, Some(t)) => format!(
+                        "{} mất kết nối ({failures} lần lấy dữ liệu liên tiếp thất bại; lần thành công gần nhất {t})",
+                        name(source)
+                    ),
+                    (true, None) => format!(
+                        "{} mất kết nối ({failures} lần lấy dữ liệu liên tiếp thất bại; chưa lần nào thành công)",
+                        name(source)
+                    ),
+                    (false, Some(t)) => format!(
+                        "{} is down ({failures} failed poll(s) in a row; last success {t})",
+                        name(source)
+                    ),
+                    (false, None) => format!(
+                        "{} is down ({failures} failed poll(s) in a row; never polled successfully)",
+                        name(source)
+                    ),
                 }
             }
             Unknown::InsufficientSample {
                 denominator,
                 min_sample,
-            } => write!(
-                f,
-                "insufficient sample ({denominator} < {min_sample} records)"
-            ),
-            Unknown::NoComparison => f.write_str("no earlier value to compare with"),
-            Unknown::TooFewPeers { peers, needed } => {
-                write!(f, "too few peers with data ({peers} < {needed})")
+            } => {
+                if vi {
+                    format!("chưa đủ số liệu ({denominator} < {min_sample} bản ghi)")
+                } else {
+                    format!("insufficient sample ({denominator} < {min_sample} records)")
+                }
             }
-            Unknown::NotScored => f.write_str("no score (no data behind it)"),
+            Unknown::NoComparison => if vi {
+                "không có số liệu kỳ trước để so sánh"
+            } else {
+                "no earlier value to compare with"
+            }
+            .to_owned(),
+            Unknown::TooFewPeers { peers, needed } => {
+                if vi {
+                    format!("quá ít đơn vị cùng loại có số liệu ({peers} < {needed})")
+                } else {
+                    format!("too few peers with data ({peers} < {needed})")
+                }
+            }
+            Unknown::NotScored => if vi {
+                "chưa có điểm (không có dữ liệu)"
+            } else {
+                "no score (no data behind it)"
+            }
+            .to_owned(),
+            Unknown::IncompleteScore { missing } => {
+                let names: Vec<&str> = missing
+                    .iter()
+                    .map(|g| if vi { g.name_vi() } else { g.name_en() })
+                    .collect();
+                if vi {
+                    format!(
+                        "tổng điểm 766 thiếu {} nhóm ({}) nên chưa thể kết luận",
+                        missing.len(),
+                        names.join(", ")
+                    )
+                } else {
+                    format!(
+                        "the 766 total lacks {} group(s) ({}) that could put it on either side of the level",
+                        missing.len(),
+                        names.join(", ")
+                    )
+                }
+            }
         }
     }
 }
@@ -157,6 +229,9 @@ pub struct Evaluation {
     pub reference: Option<f64>,
     pub ratio: Option<Ratio>,
     pub sample: Vec<String>,
+    /// A 766 total judged without these groups (no score): the value is
+    /// then the most the total could be for a breach, the least for a pass.
+    pub missing_groups: Vec<Group>,
 }
 
 impl Evaluation {
@@ -168,8 +243,43 @@ impl Evaluation {
             reference: None,
             ratio: None,
             sample: Vec::new(),
+            missing_groups: Vec::new(),
         }
     }
+}
+
+/// The 766 total against its levels, when groups may be missing: the
+/// missing groups could add anything from 0 to their maximum, so the result
+/// is a breach only if even full marks in them would still breach (judged
+/// on that most-possible total), a pass only if the partial total already
+/// passes, and unknown otherwise. A complete total is judged as it is.
+fn judge_partial_total(
+    score: &Score766,
+    judge: &impl Fn(f64, Option<f64>, Option<Ratio>, Vec<String>) -> Evaluation,
+    levels: &super::Levels,
+    margin: f64,
+) -> Evaluation {
+    let Some((least, most)) = score.bounds() else {
+        return Evaluation::unknown(Unknown::NotScored);
+    };
+    if score.is_complete() {
+        return judge(least, None, None, Vec::new());
+    }
+    let with_missing = |mut e: Evaluation| {
+        e.missing_groups = score.missing.clone();
+        e
+    };
+    if levels.breach(most).is_some() {
+        return with_missing(judge(most, None, None, Vec::new()));
+    }
+    if levels.breach(least).is_none() {
+        let mut e = with_missing(judge(least, None, None, Vec::new()));
+        e.clear = levels.clear(least, margin);
+        return e;
+    }
+    Evaluation::unknown(Unknown::IncompleteScore {
+        missing: score.missing.clone(),
+    })
 }
 
 /// Peers a median needs.
@@ -191,6 +301,7 @@ pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
             reference,
             ratio,
             sample,
+            missing_groups: Vec::new(),
         }
     };
 
@@ -349,11 +460,10 @@ pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
             if base.denominator < rule.min_sample {
                 return insufficient(base);
             }
-            let value = match group {
-                None => Some(score.total),
-                Some(g) => score.groups.get(g).copied().flatten(),
+            let Some(g) = group else {
+                return judge_partial_total(score, &judge, levels, margin);
             };
-            match value {
+            match score.groups.get(g).copied().flatten() {
                 Some(v) => judge(v, None, None, Vec::new()),
                 None => Evaluation::unknown(Unknown::NotScored),
             }
@@ -640,10 +750,57 @@ mod tests {
         let r = rule("kind = \"score766\"\nwarning_below = 80\ncritical_below = 50\n");
         let mut c = Case::new(&[(I::OnTime, 80, 100)]);
         c.score = Some(&score);
-        // 20 × 0.80 = 16 points in all: critical.
+        // 20 × 0.80 = 16 points, and five groups (80 points) have no score:
+        // anything from 16 to 96. Not judged.
         let e = c.eval(&r);
-        assert_eq!(e.outcome, fail(Critical));
-        assert_eq!(e.value, Some(16.0));
+        assert!(
+            matches!(&e.outcome, Outcome::Unknown(Unknown::IncompleteScore { missing }) if missing.len() == 5),
+            "{e:?}"
+        );
+
+        // Every group but online services (12 points): the total lies between
+        // the partial sum and 12 more.
+        let every = |n: u64, d: u64| UnitCounts {
+            counts: IndicatorCode::ALL
+                .into_iter()
+                .map(|code| (code, Count::new(n, d)))
+                .collect(),
+            online_services: None,
+        };
+        let cases: [(UnitCounts, Outcome, Option<f64>, usize); 4] = [
+            // 45.08 of 88: at most 57.08, below 80 whatever the portal says,
+            // not certainly below 50.
+            (every(5, 10), fail(Warning), Some(57.08), 1),
+            // 88 of 88: at least 88, a pass.
+            (every(10, 10), Outcome::Pass, Some(88.0), 1),
+            // About 76 of 88: between that and 12 more, not judged.
+            (
+                every(85, 100),
+                Outcome::Unknown(Unknown::IncompleteScore {
+                    missing: vec![Group::OnlineServices],
+                }),
+                None,
+                0,
+            ),
+            // The portal's score given: complete, judged as it is.
+            (
+                UnitCounts {
+                    online_services: Some(2.0),
+                    ..every(5, 10)
+                },
+                fail(Critical),
+                Some(47.08),
+                0,
+            ),
+        ];
+        for (counts, outcome, value, missing) in cases {
+            let score = score_unit(&counts, &Bands::default());
+            let mut c = Case::new(&[(I::OnTime, 80, 100)]);
+            c.score = Some(&score);
+            let e = c.eval(&r);
+            assert_eq!((&e.outcome, e.value), (&outcome, value), "{score:?}");
+            assert_eq!(e.missing_groups.len(), missing);
+        }
         let r = rule("kind = \"score766\"\ngroup = \"DIGITIZATION\"\nwarning_below = 15\n");
         assert_eq!(c.eval(&r).outcome, Outcome::Unknown(Unknown::NotScored));
     }

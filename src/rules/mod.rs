@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::domain::{Severity, Unit, UnitCode, UnitKind};
 use crate::indicators::IndicatorId;
 use crate::score766::Group;
+use crate::window::Window;
 
 pub use eval::{Evaluation, Facts, Freshness, Observed, Outcome, Unknown, evaluate};
 
@@ -254,6 +255,11 @@ pub struct Rule {
     /// Below this denominator the result is "insufficient data" (unknown).
     pub min_sample: u64,
     pub hysteresis: Hysteresis,
+    /// What the rule is judged over.
+    pub window: Window,
+    /// Judged instead, for a unit whose window has fewer than `min_sample`
+    /// records.
+    pub fallback: Option<Window>,
 }
 
 impl Rule {

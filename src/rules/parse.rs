@@ -12,6 +12,7 @@ use super::{
 use crate::domain::{UnitCode, UnitKind};
 use crate::indicators::IndicatorId;
 use crate::score766::Group;
+use crate::window::Window;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +54,8 @@ struct RawRule {
     breaches_to_open: Option<u32>,
     passes_to_resolve: Option<u32>,
     resolve_margin: Option<f64>,
+    window: Option<String>,
+    fallback: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -120,6 +123,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RuleSet, RuleError> {
             | Check::Score766 { .. } => 5,
             Check::Count { .. } | Check::Staleness { .. } => 0,
         };
+        let (window, fallback) = windows(&r, &check).map_err(|(field, m)| fail(field, m))?;
         rules.push(Rule {
             id,
             title_vi: r.title_vi.clone(),
@@ -129,12 +133,41 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RuleSet, RuleError> {
             applies_to,
             min_sample: r.min_sample.unwrap_or(default_sample),
             hysteresis,
+            window,
+            fallback,
         });
     }
     Ok(RuleSet { rules })
 }
 
 type Problem = (&'static str, String);
+
+/// The window a rule is judged over (default `month_to_date`) and the one
+/// judged while it has too few records. A staleness rule judges a source's
+/// age now and takes neither.
+fn windows(r: &RawRule, check: &Check) -> Result<(Window, Option<Window>), Problem> {
+    if matches!(check, Check::Staleness { .. }) {
+        if r.window.is_some() {
+            return Err(("window", "not used by kind = \"staleness\"".into()));
+        }
+        if r.fallback.is_some() {
+            return Err(("fallback", "not used by kind = \"staleness\"".into()));
+        }
+        return Ok((Window::MonthToDate, None));
+    }
+    let window = match &r.window {
+        Some(w) => w.parse().map_err(|m| ("window", m))?,
+        None => Window::MonthToDate,
+    };
+    let fallback = match &r.fallback {
+        Some(w) => Some(w.parse::<Window>().map_err(|m| ("fallback", m))?),
+        None => None,
+    };
+    if fallback == Some(window) {
+        return Err(("fallback", format!("the same as the window ({window})")));
+    }
+    Ok((window, fallback))
+}
 
 fn positive(v: Option<u32>, default: u32) -> Result<u32, String> {
     match v {
@@ -491,6 +524,22 @@ mod tests {
             }
         );
         assert_eq!(r.applies_to.kinds, vec![UnitKind::Xa]);
+        assert_eq!(
+            (r.window, r.fallback),
+            (Window::MonthToDate, None),
+            "the default window"
+        );
+        let r = ok(
+            "kind = \"score766\"\nwarning_below = 80\nwindow = \"month_to_date\"\nfallback = \"previous_month\"\n",
+        );
+        assert_eq!(
+            (r.window, r.fallback),
+            (Window::MonthToDate, Some(Window::PreviousMonth))
+        );
+        let r = ok(
+            "kind = \"threshold\"\nindicator = \"on_time\"\nwarning_below = 0.9\nwindow = \"rolling:30d\"\n",
+        );
+        assert_eq!(r.window, Window::Rolling { days: 30 });
     }
 
     #[test]
@@ -557,6 +606,31 @@ mod tests {
                 "unknown",
             ),
             ("kind = \"magic\"\n", "kind", "expected threshold"),
+            (
+                "kind = \"threshold\"\nindicator = \"on_time\"\nwarning_below = 0.9\nwindow = \"monthly\"\n",
+                "window",
+                "rolling:30d",
+            ),
+            (
+                "kind = \"threshold\"\nindicator = \"on_time\"\nwarning_below = 0.9\nwindow = \"rolling:0d\"\n",
+                "window",
+                "1 to 400 days",
+            ),
+            (
+                "kind = \"score766\"\nwarning_below = 80\nfallback = \"last_month\"\n",
+                "fallback",
+                "previous_month",
+            ),
+            (
+                "kind = \"score766\"\nwarning_below = 80\nwindow = \"previous_month\"\nfallback = \"previous_month\"\n",
+                "fallback",
+                "the same",
+            ),
+            (
+                "kind = \"staleness\"\nsource = \"reports\"\nwarning_after = \"1h\"\nwindow = \"rolling:30d\"\n",
+                "window",
+                "not used",
+            ),
         ];
         for (body, field, words) in cases {
             let e = problem(body);

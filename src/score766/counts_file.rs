@@ -305,8 +305,10 @@ struct UnitReport<'a> {
     score: &'a Score766,
 }
 
-/// The JSON report: `{"units":[{"code","name","indicators","groups","total","band"}]}`, with every
-/// indicator and group present and `null` where there is no score.
+/// The JSON report: `{"units":[{"code","name","indicators","groups","total","attainable",
+/// "missing","band"}]}`, with every indicator and group present and `null` where there is no
+/// score; `total` sums the scored groups (`null` if none), out of `attainable` points, and `band`
+/// is `null` unless every group is scored.
 pub fn to_json(results: &[(UnitInput, Score766)]) -> Value {
     let units: Vec<UnitReport<'_>> = results
         .iter()
@@ -348,10 +350,11 @@ fn unit_table(unit: &UnitInput, score: &Score766) -> String {
             ));
         }
     }
+    // A partial total is out of the points its scored groups could earn.
     rows.push((
         "Tổng điểm".to_owned(),
-        format_points(score.total),
-        format_points(100.0),
+        format_score(score.total),
+        format_points(score.attainable),
     ));
     // Rust pads by characters, and the names are precomposed (NFC), so columns line up.
     let width = rows
@@ -364,7 +367,20 @@ fn unit_table(unit: &UnitInput, score: &Score766) -> String {
         rows.iter()
             .map(|(label, score, max)| format!("{label:<width$}  {score:>6}  {max:>6}")),
     );
-    lines.push(format!("Xếp loại: {}", score.band.name_vi()));
+    lines.push(match score.band {
+        Some(band) => format!("Xếp loại: {}", band.name_vi()),
+        None if score.total.is_none() => "Xếp loại: không xếp loại (chưa có dữ liệu)".to_owned(),
+        None => format!(
+            "Xếp loại: không xếp loại (thiếu {} nhóm: {})",
+            score.missing.len(),
+            score
+                .missing
+                .iter()
+                .map(|g| g.name_vi())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
     lines.join("\n") + "\n"
 }
 
@@ -593,7 +609,8 @@ mod tests {
         // PETITION_PROCESSING_ON_TIME no petitions -> 6; DOSSIER_RECEIVING_SATISFACTION
         // 6 × 0.81 / 0.9 = 5.4; SATISFACTION 11.4; ORIGINAL_RESULT_AVAILABLE min(6, 7.2) = 6;
         // PUBLISH_ON_TIME 0/0 -> none, so TRANSPARENCY none.
-        // Total 19 + 8.83 + 6.72 + 11.4 + 6 = 51.95: average.
+        // Total 19 + 8.83 + 6.72 + 11.4 + 6 = 51.95 of the 82 points the five
+        // scored groups could earn: no band, transparency missing.
         let mut h44_07 = IndicatorCode::ALL
             .map(|code| (code.code().to_owned(), Value::Null))
             .into_iter()
@@ -624,7 +641,9 @@ mod tests {
                     "ONLINE_PAYMENT": 6.72, "SATISFACTION": 11.4, "DIGITIZATION": 6.0
                 },
                 "total": 51.95,
-                "band": "average"
+                "attainable": 82.0,
+                "missing": ["TRANSPARENCY"],
+                "band": null
             },
             {
                 "code": "H44.100",
@@ -635,7 +654,9 @@ mod tests {
                     "ONLINE_PAYMENT": null, "SATISFACTION": null, "DIGITIZATION": null
                 },
                 "total": 0.0,
-                "band": "weak"
+                "attainable": 20.0,
+                "missing": ["TRANSPARENCY", "ONLINE_SERVICES", "ONLINE_PAYMENT", "SATISFACTION", "DIGITIZATION"],
+                "band": null
             }
         ]});
         assert_eq!(report, expected);
@@ -666,7 +687,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
 
         assert_eq!(lines[0], "H44.07 — Sở Tư pháp");
-        assert_eq!(lines.last(), Some(&"Xếp loại: yếu"));
+        assert_eq!(
+            lines.last(),
+            Some(
+                &"Xếp loại: không xếp loại (thiếu 4 nhóm: Công khai, minh bạch, Thanh toán trực tuyến, Mức độ hài lòng, Số hóa hồ sơ)"
+            )
+        );
         // One header, 6 groups, 18 indicators, the total.
         assert_eq!(lines.len(), 1 + 1 + 6 + 18 + 1 + 1);
         let row = |label: &str| {
@@ -682,7 +708,7 @@ mod tests {
         assert_eq!(row("Hồ sơ giải quyết đúng hạn"), ["20.00", "19.00"]);
         assert_eq!(row("Công bố TTHC đúng hạn"), ["6.00", "n/a"]);
         assert_eq!(row("Dịch vụ công trực tuyến"), ["12.00", "8.83"]);
-        assert_eq!(row("Tổng điểm"), ["100.00", "27.83"]);
+        assert_eq!(row("Tổng điểm"), ["32.00", "27.83"]);
         // Every table row has the same width in characters, diacritics and all.
         let widths: HashSet<usize> = lines[1..lines.len() - 1]
             .iter()
@@ -701,7 +727,7 @@ mod tests {
         let score = score_unit(&UnitCounts::default(), &Bands::default());
         let text = to_text(&[(unit("H44.07"), score.clone()), (unit("H44.08"), score)]);
         assert!(
-            text.contains("Xếp loại: yếu\n\nH44.08 — Đơn vị\n"),
+            text.contains("Xếp loại: không xếp loại (chưa có dữ liệu)\n\nH44.08 — Đơn vị\n"),
             "{text}"
         );
         assert_eq!(to_text(&[]), "");

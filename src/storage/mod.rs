@@ -14,6 +14,7 @@
 //!   them commit in one transaction;
 //! - `finding_events` is append-only (database triggers refuse edits).
 
+mod daemons;
 mod digests;
 mod dossiers;
 mod feeds;
@@ -34,6 +35,7 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::config::DatabaseSettings;
 
+pub use daemons::DaemonRun;
 pub use digests::DigestEmail;
 pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,

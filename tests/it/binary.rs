@@ -147,7 +147,8 @@ pub(crate) fn write_config(
          [indicators]\nholidays_file = \"{}\"\n\
          [email]\nfile_dir = \"{}\"\nfrom = \"par-monitor <par-monitor@vpubnd.example>\"\npoll_interval = \"1s\"\n{extra}\n\
          [email.grouping]\ngroup_wait = \"0s\"\n",
-        root.join("tests/fixtures/on-time.rules.toml").display(),
+        root.join("tests/fixtures/on-time.rolling.rules.toml")
+            .display(),
         root.join("config/holidays.toml").display(),
         outbox.display(),
         sim = sim.url,
@@ -159,6 +160,9 @@ pub(crate) fn write_config(
             u.name,
             u.head_email.unwrap()
         ));
+        if let Some(kind) = u.kind {
+            text.push_str(&format!("kind = \"{}\"\n", kind.as_str()));
+        }
     }
     let path = dir.join("par-monitor.toml");
     std::fs::write(&path, text).unwrap();

@@ -21,9 +21,10 @@ on_both_backends! {
         let truth = ctx.sim.sim.truth();
         let mut month = Month::containing(sim_now());
         for _ in 0..6 {
-            let rows = par_monitor::overview::compute_period(&app.store, &app.evaluator(), month.into(), sim_now())
+            let rows = par_monitor::overview::compute_period(&app.store, &app.evaluator(), month.into(), sim_now(), None)
                 .await
-                .unwrap();
+                .unwrap()
+                .units;
             let ours: BTreeMap<String, (u64, u64)> = rows
                 .iter()
                 .skip(1)
@@ -90,9 +91,15 @@ fn score766_reproduces_a_score_from_counts() {
     assert_eq!(unit["groups"]["SATISFACTION"], 12.0);
     assert_eq!(unit["groups"]["ONLINE_SERVICES"], 8.83);
     assert!(unit["groups"]["TRANSPARENCY"].is_null());
-    // 19 + 4.8 + 12 + 8.83 = 44.63, below 50: weak.
+    // 19 + 4.8 + 12 + 8.83 = 44.63 of the 60 points its four scored groups
+    // could earn; transparency and digitization have no score, so no band.
     assert_eq!(unit["total"], 44.63);
-    assert_eq!(unit["band"], "weak");
+    assert_eq!(unit["attainable"], 60.0);
+    assert_eq!(
+        unit["missing"],
+        serde_json::json!(["TRANSPARENCY", "DIGITIZATION"])
+    );
+    assert!(unit["band"].is_null());
     let (code, text, _) = score766_cli(json, "text");
     assert_eq!(code, 0);
     assert!(text.contains("Sở Tư pháp"), "{text}");

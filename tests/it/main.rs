@@ -13,3 +13,4 @@ mod rules;
 mod smtp;
 mod sources;
 mod upstream_http;
+mod windows;

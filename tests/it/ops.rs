@@ -493,7 +493,8 @@ async fn sighup_applies_a_changed_rule_without_restart_and_keeps_it_when_the_new
     let scratch = tempfile::tempdir().unwrap();
     let rules = scratch.path().join("rules.toml");
     let original =
-        std::fs::read_to_string(repo_root().join("tests/fixtures/on-time.rules.toml")).unwrap();
+        std::fs::read_to_string(repo_root().join("tests/fixtures/on-time.rolling.rules.toml"))
+            .unwrap();
     std::fs::write(&rules, &original).unwrap();
     let rules_env = format!("\"{}\"", rules.display());
     let d = daemon(

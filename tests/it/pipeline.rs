@@ -206,7 +206,8 @@ on_both_backends! {
         for f in app.store.findings().await.unwrap() {
             assert_eq!(f.state, State::Open, "{}", f.unit_code);
             assert_eq!(f.last_result, LastResult::Unknown);
-            assert!(f.last_detail["reason"].as_str().unwrap().contains("procedures is down"), "{}", f.last_detail);
+            assert_eq!(f.last_detail["unknown"]["reason"], "source_down", "{}", f.last_detail);
+            assert_eq!(f.last_detail["unknown"]["source"], "procedures");
             let kinds: Vec<String> = app.store.finding_events(f.id).await.unwrap().into_iter().map(|e| e.kind).collect();
             assert_eq!(kinds, ["opened", "became_unknown"]);
         }

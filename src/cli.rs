@@ -1921,7 +1921,7 @@ fn indicators_text(
         let _ = writeln!(out, "{} {} — kỳ {period}", r.code, r.name);
         for &indicator in IndicatorId::ALL {
             let Some(v) = r.values.iter().find(|v| v.indicator == indicator) else {
-                let _ = writeln!(out, "  {:<52} {:>8}", indicator.name_vi(), no_data(Vi));
+                let _ = writeln!(out, "  {:<54} {:>8}", indicator.name_vi(), no_data(Vi));
                 continue;
             };
             let shown = match v.ratio.value() {
@@ -1931,7 +1931,7 @@ fn indicators_text(
             };
             let _ = writeln!(
                 out,
-                "  {:<52} {:>8}  ({}/{})",
+                "  {:<54} {:>8}  ({}/{})",
                 v.indicator.name_vi(),
                 shown,
                 v.ratio.numerator,

@@ -76,6 +76,10 @@ pub fn source_facts(
             continue;
         }
         let source: SourceId = name.parse()?;
+        // The unit directory names units; it gives no figure to cover.
+        if source == SourceId::Units {
+            continue;
+        }
         let state = states.iter().find(|s| s.source == name);
         out.push(SourceFacts {
             source,

@@ -439,9 +439,10 @@ async fn metrics_are_valid_prometheus_text_with_the_promised_series() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_writes_a_finding_and_an_email_and_stops_cleanly() {
+async fn the_demo_on_the_first_of_a_month_alerts_and_the_commands_beside_it_see_its_world() {
     // The README's first command, in a scratch copy of the repository's
-    // configuration.
+    // configuration, with its clock on the 1st at 08:00: the day a calendar
+    // month alone would be blind.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     std::fs::create_dir(&config).unwrap();
@@ -449,24 +450,35 @@ async fn the_demo_writes_a_finding_and_an_email_and_stops_cleanly() {
         std::fs::copy(repo_root().join("config").join(f), config.join(f)).unwrap();
     }
     let mut p = Proc::spawn(
-        &["demo"],
+        &["demo", "--now", "2027-03-01T08:00:00+07:00"],
         dir.path(),
         &[("PARMON__HTTP__LISTEN", "127.0.0.1:0")],
     );
     let addr = p.http_addr().await;
     let outbox = dir.path().join("data/outbox");
-    let store = store_for(&format!(
+    let db = format!(
         "sqlite://{}",
         dir.path().join("data/par-monitor.db").display()
-    ))
-    .await;
-    // The units' heads may get their monthly digest before the first
-    // evaluation ends, so an .eml alone does not mean a finding.
+    );
+    let store = store_for(&db).await;
+    // An alert (not only the unit heads' monthly digest, due on the 1st).
+    let alerts = |outbox: &Path| {
+        eml_files(outbox)
+            .into_iter()
+            .filter(|f| {
+                let raw = std::fs::read(f).unwrap_or_default();
+                mail_parser::MessageParser::default()
+                    .parse(&raw)
+                    .and_then(|m| m.subject().map(|s| !s.contains("Bản tin")))
+                    .unwrap_or(false)
+            })
+            .count()
+    };
     wait_until(
-        "a finding and an .eml file",
+        "a finding and an alert .eml",
         Duration::from_secs(120),
         || {
-            let (n, store) = (eml_files(&outbox).len(), store.clone());
+            let (n, store) = (alerts(&outbox), store.clone());
             async move { n > 0 && !store.findings().await.unwrap().is_empty() }
         },
     )
@@ -478,6 +490,65 @@ async fn the_demo_writes_a_finding_and_an_email_and_stops_cleanly() {
         .await
         .unwrap();
     assert!(metrics.contains("par_monitor_polls_total"), "{metrics}");
+
+    // Let the first evaluations settle (every source polled, digests out),
+    // then what the commands beside it must not change.
+    let s = store.clone();
+    wait_until("every source polled", Duration::from_secs(60), || {
+        let s = s.clone();
+        async move { s.source_states().await.unwrap().len() == 5 }
+    })
+    .await;
+    p.wait_for_log("digest queued").await;
+    let states_before = store.source_states().await.unwrap();
+    let sources = ["procedures", "documents", "reports", "portal", "units"];
+    let mut events_before = Vec::new();
+    for source in sources {
+        events_before.push(store.source_events(source).await.unwrap().len());
+    }
+    let outbox_before = store.outbox().await.unwrap().len();
+    let findings_before = store.findings().await.unwrap().len();
+
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--config", "data/demo.toml"];
+        all.extend_from_slice(args);
+        let (code, out, err) = run_to_end(&all, dir.path());
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli(&["findings", "list", "--format", "json"])).unwrap();
+    let rows = listed.as_array().expect("a list of findings");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().any(|f| f["unit_code"] == "H44.100"), "{listed}");
+    let shown = cli(&["indicators", "--unit", "H44.100"]);
+    assert!(shown.contains("H44.100 UBND phường Hồng Bàng"), "{shown}");
+    assert!(shown.contains("Tỷ lệ hồ sơ giải quyết đúng hạn"), "{shown}");
+    let preview = cli(&["digest", "preview", "--kind", "monthly"]);
+    // (The tools read the system clock, not the demo's: last month by it.)
+    assert!(preview.contains("Bản tin tháng "), "{preview}");
+    assert!(preview.contains("Hệ thống giải quyết TTHC"), "{preview}");
+    let (code, checked, note) = run_to_end(&["--config", "data/demo.toml", "check"], dir.path());
+    assert_eq!(code, 0, "{note}");
+    assert!(note.contains("Đang có par-monitor chạy"), "{note}");
+    assert!(checked.contains("H44.100"), "{checked}");
+    // Without --config the tools read the same database (and its units).
+    let (code, plain, err) = run_to_end(&["indicators", "--unit", "H44.100"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(plain.contains("UBND phường Hồng Bàng"), "{plain}");
+
+    // Nothing the daemon does changed: no outage, no e-mail, no finding.
+    let after = store.source_states().await.unwrap();
+    for (b, a) in states_before.iter().zip(&after) {
+        assert_eq!((&b.source, &b.health), (&a.source, &a.health));
+        assert_eq!(a.consecutive_failures, 0, "{a:?}");
+    }
+    for (source, before) in sources.into_iter().zip(events_before) {
+        let events = store.source_events(source).await.unwrap();
+        assert_eq!(events.len(), before, "{source}: {events:?}");
+    }
+    assert_eq!(store.outbox().await.unwrap().len(), outbox_before);
+    assert_eq!(store.findings().await.unwrap().len(), findings_before);
     store.close().await;
     p.signal("TERM");
     let status = p.exit_within(Duration::from_secs(10)).await;

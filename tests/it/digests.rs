@@ -386,3 +386,112 @@ async fn digest_preview_writes_html_with_the_chart_embedded_and_sends_nothing() 
     sim.stop.cancel();
     db.cleanup().await;
 }
+
+/// The HTML of a digest without its chart's address (an e-mail names it by
+/// Content-ID, a preview embeds it), for comparing what two digests say.
+fn without_chart(html: &str) -> String {
+    let mut out = String::new();
+    for (i, piece) in html.split("<img src=\"").enumerate() {
+        if i == 0 {
+            out.push_str(piece);
+        } else {
+            out.push_str(piece.split_once('"').map_or(piece, |(_, rest)| rest));
+        }
+    }
+    out
+}
+
+on_both_backends! {
+    async fn a_digest_due_at_start_up_waits_for_the_first_polls_and_says_what_they_say(backend) {
+        use par_monitor::simulator::Fault;
+        let Some(mut ctx) = Ctx::new(backend).await else { return };
+        leadership(&mut ctx, &[DigestKind::Daily]);
+        // Old data: the last run polled on the 18th, before the period of
+        // Wednesday the 19th ended, and stopped.
+        ctx.clock.set(local("18/08/2026 10:00"));
+        let old = ctx.app().await;
+        let never = CancellationToken::new();
+        old.poll_all(&never).await;
+        old.evaluate().await.unwrap();
+        old.store.close().await;
+
+        // Thursday 10:00: the daemon starts, Wednesday's digest is due, and
+        // every upstream answers slowly.
+        ctx.clock.set(local("20/08/2026 10:00"));
+        ctx.sim.sim.add_fault(Fault::Latency { endpoint: None, millis: 300 }).unwrap();
+        let app = ctx.app().await;
+        let shutdown = CancellationToken::new();
+        let running = app.start(shutdown.clone()).await.unwrap();
+        let store = par_monitor::storage::Store::connect(&ctx.settings.database).await.unwrap();
+        let s = store.clone();
+        wait_until("the daily digest", Duration::from_secs(60), || {
+            let s = s.clone();
+            async move { !digests_of(&s, DigestKind::Daily).await.is_empty() }
+        })
+        .await;
+        // Queued only once every source had completed a poll of this run:
+        // the clock stands still, so the wait never ran out, and the digest
+        // names no source as missing.
+        let digest = digests_of(&store, DigestKind::Daily).await.remove(0);
+        for st in store.source_states().await.unwrap() {
+            assert!(st.data_as_of.is_some_and(|t| t >= local("20/08/2026 10:00")), "{st:?}");
+        }
+        assert!(!digest.body_text.contains("LƯU Ý"), "{}", digest.body_text);
+        shutdown.cancel();
+        running.wait().await.unwrap();
+
+        // Its figures are those of the digest rendered after the polls.
+        let after = ctx.app().await;
+        let preview = par_monitor::digest::run::preview(
+            &after,
+            DigestKind::Daily,
+            None,
+            Language::Vi,
+            local("20/08/2026 10:00"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(without_chart(&digest.body_html), without_chart(&preview));
+        assert!(digest.subject.contains("Chỉ số 766") || digest.subject.contains("đúng hạn"), "{}", digest.subject);
+        store.close().await;
+        ctx.finish().await;
+    }
+}
+
+on_both_backends! {
+    async fn with_a_source_down_for_the_whole_wait_a_digest_goes_out_after_it_naming_the_source(backend) {
+        use par_monitor::simulator::{Endpoint, Fault};
+        let Some(mut ctx) = Ctx::new(backend).await else { return };
+        leadership(&mut ctx, &[DigestKind::Daily]);
+        ctx.settings.digests.wait_for_data = Duration::from_secs(30 * 60);
+        // The one-stop system has never answered.
+        ctx.sim
+            .sim
+            .add_fault(Fault::Status { endpoint: Some(Endpoint::Dossiers), status: 503, count: 10_000, retry_after_secs: Some(0) })
+            .unwrap();
+        let app = ctx.app().await;
+        let never = CancellationToken::new();
+        let polls = app.poll_all(&never).await;
+        assert!(polls.iter().any(|(s, r)| *s == "procedures" && r.is_err()));
+        app.evaluate().await.unwrap();
+        // Thursday 10:00, Wednesday's digest due since 07:00, the daemon up
+        // since 10:00: it waits.
+        let now = local("20/08/2026 10:00");
+        assert_eq!(run_due_at(&app, now).await.unwrap(), vec![]);
+        assert_eq!(run_due_at(&app, now + chrono::Duration::minutes(29)).await.unwrap(), vec![]);
+        // After the wait it goes out, once.
+        let later = now + chrono::Duration::minutes(31);
+        assert_eq!(run_due_at(&app, later).await.unwrap(), vec![queued(DigestKind::Daily, "2026-08-19", 1)]);
+        assert_eq!(run_due_at(&app, later).await.unwrap(), vec![]);
+        let d = digests_of(&app.store, DigestKind::Daily).await.remove(0);
+        // No figure in the subject: the on-time rate and the 766 index come
+        // from the missing system.
+        assert_eq!(d.subject, "[par-monitor] Bản tin ngày 19/08/2026");
+        assert!(d.body_text.contains("LƯU Ý: bản tin không có số liệu từ Hệ thống giải quyết TTHC"), "{}", d.body_text);
+        assert!(d.body_text.contains("Tỷ lệ hồ sơ giải quyết đúng hạn: chưa có dữ liệu"), "{}", d.body_text);
+        assert!(d.body_text.contains("Tổng điểm: chưa có dữ liệu") || d.body_text.contains("của các nhóm có dữ liệu"), "{}", d.body_text);
+        assert!(!d.body_text.contains("xếp loại"), "{}", d.body_text);
+        assert!(!d.body_text.contains("(0/0"), "no counts from nothing: {}", d.body_text);
+        ctx.finish().await;
+    }
+}

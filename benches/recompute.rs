@@ -1,7 +1,9 @@
 //! How long indicator recomputation takes: every indicator for a year of a
 //! large province (about 1,000,000 dossiers over 2,000 units, 12 monthly
 //! periods), and the incremental recomputation after 10,000 dossiers
-//! changed (the (unit, month) pairs they touch, as the daemon does).
+//! changed (the (unit, month) pairs they touch, as the daemon does), and
+//! the evaluation windows: a rolling 30 days computed from its records, and
+//! a year to date summed from the twelve monthly values.
 //!
 //! `cargo bench --bench recompute` measures it; `cargo test --all-targets`
 //! runs a small version once as a smoke test. The data comes from the
@@ -14,10 +16,13 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use par_monitor::calendar::WorkCalendar;
 use par_monitor::domain::{Dossier, UnitCode};
-use par_monitor::indicators::{DeadlineRules, Inputs, compute_for_units, compute_periods};
+use par_monitor::indicators::{
+    DeadlineRules, Inputs, aggregate_periods, compute, compute_for_units, compute_periods,
+};
 use par_monitor::periods::Period;
 use par_monitor::simulator::{SimConfig, Simulator};
 use par_monitor::time::Month;
+use par_monitor::window::Window;
 
 fn sizes() -> (usize, u32) {
     // Under `cargo bench` criterion gets `--bench`; otherwise this is the
@@ -130,6 +135,34 @@ fn bench(c: &mut Criterion) {
             }
             black_box(out)
         })
+    });
+    // Evaluation windows. A rolling window is computed from the records in
+    // it each cycle; a window made of whole months (quarter or year to
+    // date) is summed from the stored monthly values.
+    let rolling = Window::Rolling { days: 30 }.period_at(now);
+    let (from, to) = (rolling.start(), rolling.end());
+    let window_dossiers: Vec<Dossier> = dossiers
+        .iter()
+        .filter(|d| {
+            d.received_at.is_some_and(|t| t >= from && t < to)
+                || d.ended_at().is_some_and(|t| t >= from && t < to)
+        })
+        .cloned()
+        .collect();
+    group.bench_function("rolling 30 days, every unit, from records", |b| {
+        b.iter(|| {
+            let inputs = Inputs::new(codes.iter()).with_dossiers(&window_dossiers);
+            black_box(compute(&inputs, &rolling, now, &rules, 20))
+        })
+    });
+    let inputs = Inputs::new(codes.iter())
+        .with_dossiers(&dossiers)
+        .with_petitions(&petitions)
+        .with_reports(&reports);
+    let monthly = compute_periods(&inputs, &periods, now, &rules, 20, 2);
+    let ytd = Window::YearToDate.period_at(now).id();
+    group.bench_function("year to date, every unit, from 12 stored months", |b| {
+        b.iter(|| black_box(aggregate_periods(&monthly, &ytd, 20)))
     });
     group.finish();
 }

@@ -91,3 +91,39 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+on_both_backends! {
+    async fn metrics_carry_no_rate_or_score_until_the_sources_have_been_polled(backend) {
+        let Some(ctx) = Ctx::new(backend).await else { return };
+        // An old database: the last poll was yesterday, long stale.
+        ctx.clock.set(crate::helpers::sim_now() - chrono::Duration::days(1));
+        let old = ctx.app().await;
+        let never = CancellationToken::new();
+        old.poll_all(&never).await;
+        old.evaluate().await.unwrap();
+        old.store.close().await;
+
+        // A new run, before its first poll: nothing from stale data.
+        ctx.clock.set(crate::helpers::sim_now());
+        let app = ctx.app().await;
+        app.refresh_metrics().await.unwrap();
+        let text = app.metrics.render();
+        crate::helpers::promtool_check_metrics(&text);
+        for series in [
+            "par_monitor_indicator_ratio{",
+            "par_monitor_score766_points ",
+            "par_monitor_score766_group_points{",
+            "par_monitor_unit_score766_points{",
+        ] {
+            assert!(!text.contains(series), "{series} from stale data:\n{text}");
+        }
+        // After this run's polls, they are there (the index only where
+        // all six groups are scored).
+        app.poll_all(&never).await;
+        app.evaluate().await.unwrap();
+        let text = app.metrics.render();
+        assert!(text.contains("par_monitor_indicator_ratio{"), "{text}");
+        assert!(text.contains("par_monitor_score766_group_points{"), "{text}");
+        ctx.finish().await;
+    }
+}

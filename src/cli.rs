@@ -401,6 +401,15 @@ pub enum Format {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    // A tool whose output goes into `head` or `less` ends quietly when the
+    // reader goes away, as Unix tools do. The daemon keeps Rust's default
+    // (the signal ignored), so that a closed log pipe never kills it.
+    if !matches!(
+        cli.command,
+        Command::Run | Command::Demo { .. } | Command::Simulate { .. }
+    ) {
+        sigpipe::reset();
+    }
     match cli.command {
         Command::Simulate {
             listen,

@@ -1256,9 +1256,10 @@ async fn quarantine(settings: Settings, feed: Option<&str>, format: Format) -> E
                     }
                     for q in rows {
                         println!(
-                            "{}  {}  {}: {} (seen {}×, last {})",
+                            "{}  {}  {}{}: {} (seen {}×, last {})",
                             q.feed,
                             q.record_id.as_deref().unwrap_or("(no id)"),
+                            q.check.map(|c| format!("[{c}] ")).unwrap_or_default(),
                             q.field,
                             q.problem,
                             q.times_seen,

@@ -18,9 +18,10 @@ use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::quality::Check;
 use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit};
 use crate::metrics::Metrics;
-use crate::storage::{NewQuarantine, Prepared, Store, UpsertCounts};
+use crate::storage::{NewQuarantine, PollRun, Prepared, Store, UpsertCounts};
 use crate::time::Clock;
 use crate::upstream::mapping::FeedKind;
 use crate::upstream::{
@@ -202,6 +203,20 @@ pub async fn poll_source(
                 .set(n);
         }
     }
+    if let Ok(counts) = store.implausible_counts().await {
+        let mut by_check = std::collections::BTreeMap::new();
+        for (feed, check, n) in counts {
+            if feed.split('.').next() == Some(name) {
+                *by_check.entry(check).or_insert(0) += n;
+            }
+        }
+        for check in Check::ALL {
+            metrics
+                .records_implausible
+                .with_label_values(&[name, check.as_str()])
+                .set(by_check.get(&check).copied().unwrap_or(0));
+        }
+    }
     match result {
         Ok(()) => {
             let health = if report.rejected() > 0 {
@@ -315,8 +330,11 @@ async fn poll_feed(
         .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
         .map(|t| t.with_timezone(&Utc));
     let full = mode == Mode::Full || !feed.is_incremental() || cursor.is_none();
-    // A full poll stamps what it sees with its run id, to find deletions.
-    let run = full.then(|| clock.now().timestamp_millis());
+    // Every record the poll writes or sees is stamped with its sync id: a
+    // full poll finds deletions by it, and any poll a code that arrives
+    // for a second unit.
+    let sync_started = clock.now();
+    let sync = PollRun::start(sync_started, full);
     let mut report = FeedReport {
         feed: qualified.clone(),
         full,
@@ -346,7 +364,10 @@ async fn poll_feed(
         let next = fetched.next.clone().map(|token| PageQuery { token, ..q });
         Ok::<_, UpstreamError>(Some((fetched, next)))
     })
-    .map_ok(|fetched| crate::jobs::cpu(move || Ready::of(fetched)).map(Ok))
+    .map_ok(|fetched| {
+        let polled_at = clock.now();
+        crate::jobs::cpu(move || Ready::of(fetched, polled_at)).map(Ok)
+    })
     .try_buffered(PAGES_MAPPED_AT_ONCE)
     .boxed();
     let (ahead, mut ready) = tokio::sync::mpsc::channel::<Ready>(1);
@@ -365,12 +386,13 @@ async fn poll_feed(
                 .map_err(storage_err)?;
             let counts = match page.prepared {
                 Some(p) => store
-                    .upsert_prepared(p, clock.now(), run)
+                    .upsert_prepared(p, clock.now(), Some(sync))
                     .await
                     .map_err(storage_err)?,
                 None => UpsertCounts::default(),
             };
-            report.rejected += page.rejects.len() as u64;
+            // Codes withdrawn for a conflict are quarantined too.
+            report.rejected += page.rejects.len() as u64 + counts.conflicts;
             metrics
                 .records_rejected_total
                 .with_label_values(&[source])
@@ -378,6 +400,9 @@ async fn poll_feed(
             newest = newest.max(page.newest);
             records += page.records;
             directory.extend(page.units);
+            if counts.conflicts > 0 {
+                tracing::warn!(feed = %qualified, codes = counts.conflicts, "codes served for two units in one sync: quarantined, their records withdrawn from the figures");
+            }
             if counts.new_units > 0 {
                 tracing::info!(feed = %qualified, units = counts.new_units, "records name units not yet known");
             }
@@ -414,7 +439,7 @@ async fn poll_feed(
         report.counts.inserted = added;
         report.counts.updated = changed;
         report.deleted = retired;
-    } else if let Some(run) = run {
+    } else if let Some(run) = sync.full.then_some(sync.id) {
         report.deleted = match kind {
             FeedKind::Dossiers => store.mark_unseen_deleted::<Dossier>(run, now).await,
             FeedKind::Petitions => store.mark_unseen_deleted::<Petition>(run, now).await,
@@ -426,6 +451,13 @@ async fn poll_feed(
         .map_err(storage_err)?;
         if report.deleted > 0 {
             tracing::info!(feed = %qualified, deleted = report.deleted, "records gone upstream marked deleted");
+        }
+        let gone = store
+            .clear_unseen_quarantine(&qualified, sync_started)
+            .await
+            .map_err(storage_err)?;
+        if gone > 0 {
+            tracing::info!(feed = %qualified, records = gone, "quarantined records gone upstream left quarantine");
         }
     }
     let cursor = newest.map(|c| c.to_rfc3339());
@@ -457,8 +489,9 @@ struct Ready {
 impl Ready {
     /// Maps a fetched page and prepares its records: CPU work, for the
     /// blocking pool (see [`crate::jobs::cpu`]).
-    fn of(fetched: Fetched) -> Ready {
-        let page = fetched.map();
+    fn of(fetched: Fetched, polled_at: DateTime<Utc>) -> Ready {
+        let key_field = fetched.key_field();
+        let page = fetched.map(polled_at);
         let prepared = match &page.batch {
             Batch::Dossiers(v) => Some(Prepared::new(v)),
             Batch::Petitions(v) => Some(Prepared::new(v)),
@@ -466,7 +499,8 @@ impl Ready {
             Batch::Reports(v) => Some(Prepared::new(v)),
             Batch::Scores(v) => Some(Prepared::new(v)),
             Batch::Units(_) => None,
-        };
+        }
+        .map(|p| p.with_key_field(key_field));
         Ready {
             prepared,
             newest: page.batch.newest_change(),
@@ -510,6 +544,7 @@ async fn quarantine(
                 .clone()
                 .unwrap_or_else(|| format!("sha256:{:x}", Sha256::digest(r.raw.as_bytes()))),
             record_id: r.reject.record_id.clone(),
+            check: r.reject.check,
             field: r.reject.field.clone(),
             problem: r.reject.problem.clone(),
             raw: r.raw.clone(),

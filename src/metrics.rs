@@ -56,6 +56,7 @@ pub struct Metrics {
     pub source_health: IntGaugeVec,
     pub data_as_of_timestamp_seconds: IntGaugeVec,
     pub records_quarantined: IntGaugeVec,
+    pub records_implausible: IntGaugeVec,
     pub evaluation_duration_seconds: Histogram,
     pub config_reload_total: IntCounterVec,
     pub config_last_reload_success_timestamp_seconds: IntGauge,
@@ -290,6 +291,14 @@ impl Metrics {
                 &["feed"],
             )
             .expect("valid metric"),
+            records_implausible: IntGaugeVec::new(
+                opts(
+                    "records_implausible",
+                    "Quarantined records that mapped but cannot be true (deadline_before_reception, end_before_start, date_after_poll, code_for_two_units), by source and check.",
+                ),
+                &["source", "check"],
+            )
+            .expect("valid metric"),
             config_reload_total: IntCounterVec::new(
                 opts(
                     "config_reload_total",
@@ -412,6 +421,7 @@ impl Metrics {
             Box::new(m.source_up.clone()),
             Box::new(m.records_ingested_total.clone()),
             Box::new(m.records_rejected_total.clone()),
+            Box::new(m.records_implausible.clone()),
             Box::new(m.findings_active.clone()),
             Box::new(m.finding_transitions_total.clone()),
             Box::new(m.emails_sent_total.clone()),

@@ -1,11 +1,13 @@
 //! The state of the upstream sources, gathered for people: health,
 //! freshness, records held and records quarantined, per source and feed.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use crate::app::App;
+use crate::domain::quality::Check;
 use crate::domain::{Language, SourceHealth, SourceId};
 use crate::storage::RecordTable;
 use crate::time::{format_local, rfc3339_local};
@@ -16,6 +18,8 @@ pub struct FeedStatus {
     pub feed: String,
     pub records: i64,
     pub quarantined: i64,
+    /// Of the quarantined, those that mapped but cannot be true, by check.
+    pub implausible: BTreeMap<Check, i64>,
     pub last_success_at: Option<String>,
     pub last_full_sync_at: Option<String>,
 }
@@ -54,6 +58,7 @@ pub async fn sources(app: &App) -> anyhow::Result<Vec<SourceStatus>> {
     let now = app.clock.now();
     let states = app.store.source_states().await?;
     let quarantined = app.store.quarantine_counts().await?;
+    let implausible = app.store.implausible_counts().await?;
     let units = app.store.units().await?.len() as i64;
     let mut out = Vec::new();
     for (name, settings) in app.settings.sources.all() {
@@ -73,6 +78,11 @@ pub async fn sources(app: &App) -> anyhow::Result<Vec<SourceStatus>> {
                     .iter()
                     .find(|(f, _)| *f == qualified)
                     .map_or(0, |(_, n)| *n),
+                implausible: implausible
+                    .iter()
+                    .filter(|(f, _, _)| *f == qualified)
+                    .map(|(_, c, n)| (*c, *n))
+                    .collect(),
                 last_success_at: fs.last_success_at.map(rfc3339_local),
                 last_full_sync_at: fs.last_full_sync_at.map(rfc3339_local),
                 feed: qualified,
@@ -147,6 +157,18 @@ pub fn sources_text(rows: &[SourceStatus]) -> String {
                 f.quarantined,
                 time(&f.last_full_sync_at),
             );
+            if !f.implausible.is_empty() {
+                let list: Vec<String> = f
+                    .implausible
+                    .iter()
+                    .map(|(c, n)| format!("{n} {}", c.name(Language::Vi)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "        dữ liệu không thể đúng, không tính cho đơn vị nào: {}",
+                    list.join("; ")
+                );
+            }
         }
     }
     out

@@ -103,6 +103,49 @@ pub enum Defect {
     UnparseableDate,
     /// The status (or category) code is 42, which no code table knows.
     UnknownStatus,
+    /// The deadline is 1900-01-01, before the record was received
+    /// (default: NgayHenTra for dossiers, HanXuLy for petitions and
+    /// documents).
+    ImpossibleDeadline,
+    /// The end is 2000-01-01, before the record began (default:
+    /// NgayKetThucXuLy, NgayTraLoi, NgayHoanThanh).
+    EndBeforeStart,
+    /// A date in 2099, after any poll (default: NgayTiepNhan, NgayDangKy,
+    /// NgayNop).
+    FutureDate,
+    /// The record's code becomes `DUP-0001`: every record so broken is
+    /// served under the one code, for whichever units they belong to.
+    DuplicateCode,
+    /// NUL, BEL and a right-to-left override are put before the text
+    /// (default: TenTTHC). The record stays valid: a client should store
+    /// it with the text clean.
+    ControlChars,
+}
+
+impl Defect {
+    /// Whether a record served with this defect should not be ingested.
+    pub fn spoils(self) -> bool {
+        !matches!(self, Defect::ControlChars)
+    }
+
+    /// The endpoints whose records the defect can break: the new ones are
+    /// for the main dialect's dated lists only.
+    fn applies(self, e: Endpoint) -> bool {
+        match self {
+            Defect::MissingField | Defect::UnparseableDate | Defect::UnknownStatus => true,
+            Defect::ImpossibleDeadline | Defect::EndBeforeStart => {
+                matches!(
+                    e,
+                    Endpoint::Dossiers | Endpoint::Petitions | Endpoint::Documents
+                )
+            }
+            Defect::FutureDate | Defect::DuplicateCode => matches!(
+                e,
+                Endpoint::Dossiers | Endpoint::Petitions | Endpoint::Documents | Endpoint::Reports
+            ),
+            Defect::ControlChars => e == Endpoint::Dossiers,
+        }
+    }
 }
 
 /// One fault. In JSON (`POST /_sim/faults`) it is an object tagged by
@@ -214,6 +257,21 @@ impl Fault {
                 bad(format!("status {status} is not an HTTP error (400–599)"))
             }
             Fault::BadRecords { every: 0, .. } => bad("every must be at least 1".into()),
+            Fault::BadRecords {
+                endpoint, defect, ..
+            } if endpoint.is_none_or(|e| !defect.applies(e)) => bad(format!(
+                "defect {} needs an endpoint among {}",
+                serde_json::to_value(defect)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                Endpoint::ALL
+                    .into_iter()
+                    .filter(|e| defect.applies(*e))
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
             Fault::ShiftingPages {
                 endpoint: Some(e @ (Endpoint::Units | Endpoint::Scores766)),
                 ..

@@ -130,6 +130,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use faults::{ActiveFault, Defect, Endpoint, Fault, FaultError};
 pub use truth::{Counted, Truth, UnitTruth};
+pub use wire::DUPLICATE_CODE;
 
 use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit, UnitCode};
 use crate::time::Month;

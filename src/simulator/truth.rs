@@ -151,7 +151,10 @@ pub struct Truth {
 pub(crate) type Rules = BTreeMap<Endpoint, Vec<BadRule>>;
 
 pub(crate) fn bad(rules: &Rules, e: Endpoint, id: &str) -> bool {
-    rules.get(&e).is_some_and(|r| is_bad(r, id).is_some())
+    rules
+        .get(&e)
+        .and_then(|r| is_bad(r, id))
+        .is_some_and(|r| r.defect.spoils())
 }
 
 /// Counts what is served, judging on time for each month of the history.

@@ -568,14 +568,38 @@ fn default_field(e: Endpoint, defect: Defect) -> &'static str {
         (Endpoint::Reports, _) => "HanNop",
         (Endpoint::Scores766, Defect::MissingField) => "Ky",
         (Endpoint::Scores766, Defect::UnparseableDate) => "NgayCapNhat",
-        (Endpoint::Scores766, Defect::UnknownStatus) => "Ky",
+        (Endpoint::Scores766, _) => "Ky",
         (Endpoint::Units, Defect::MissingField) => "TenDonVi",
         (Endpoint::Units, Defect::UnparseableDate) => "NgayCapNhat",
-        (Endpoint::Units, Defect::UnknownStatus) => "LoaiDonVi",
+        (Endpoint::Units, _) => "LoaiDonVi",
         (Endpoint::AltDossiers, Defect::UnknownStatus) => "trangThai",
         (Endpoint::AltDossiers, _) => "thoiGian.tiepNhan",
     }
 }
+
+/// The field the data-quality defects break by default, per endpoint
+/// (validation keeps each defect to the endpoints named here).
+fn quality_field(e: Endpoint, defect: Defect) -> Option<&'static str> {
+    Some(match (e, defect) {
+        (Endpoint::Dossiers, Defect::ImpossibleDeadline) => "NgayHenTra",
+        (Endpoint::Petitions | Endpoint::Documents, Defect::ImpossibleDeadline) => "HanXuLy",
+        (Endpoint::Dossiers, Defect::EndBeforeStart) => "NgayKetThucXuLy",
+        (Endpoint::Petitions, Defect::EndBeforeStart) => "NgayTraLoi",
+        (Endpoint::Documents, Defect::EndBeforeStart) => "NgayHoanThanh",
+        (Endpoint::Dossiers | Endpoint::Petitions, Defect::FutureDate) => "NgayTiepNhan",
+        (Endpoint::Documents, Defect::FutureDate) => "NgayDangKy",
+        (Endpoint::Reports, Defect::FutureDate) => "NgayNop",
+        (Endpoint::Dossiers, Defect::DuplicateCode) => "MaHoSo",
+        (Endpoint::Petitions, Defect::DuplicateCode) => "MaPAKN",
+        (Endpoint::Documents, Defect::DuplicateCode) => "MaVanBan",
+        (Endpoint::Reports, Defect::DuplicateCode) => "MaBaoCao",
+        (Endpoint::Dossiers, Defect::ControlChars) => "TenTTHC",
+        _ => return None,
+    })
+}
+
+/// The code every record broken by [`Defect::DuplicateCode`] is served under.
+pub const DUPLICATE_CODE: &str = "DUP-0001";
 
 /// A date no wire format parses: month 13, day 45.
 pub(crate) const UNPARSEABLE_DATE: &str = "2026-13-45";
@@ -585,6 +609,7 @@ fn break_record(e: Endpoint, rule: &BadRule, record: &mut Value) {
     let path = rule
         .field
         .as_deref()
+        .or_else(|| quality_field(e, rule.defect))
         .unwrap_or_else(|| default_field(e, rule.defect));
     let (parents, last) = match path.rsplit_once('.') {
         Some((p, l)) => (p.split('.').collect::<Vec<_>>(), l),
@@ -614,6 +639,29 @@ fn break_record(e: Endpoint, rule: &BadRule, record: &mut Value) {
                 _ => Value::from(42),
             };
             obj.insert(last.to_owned(), value);
+        }
+        Defect::ImpossibleDeadline => {
+            obj.insert(last.to_owned(), Value::from("19000101000000"));
+        }
+        Defect::EndBeforeStart => {
+            obj.insert(last.to_owned(), Value::from("20000101000000"));
+        }
+        Defect::FutureDate => {
+            obj.insert(last.to_owned(), Value::from("20991231000000"));
+        }
+        Defect::DuplicateCode => {
+            obj.insert(last.to_owned(), Value::from(DUPLICATE_CODE));
+        }
+        Defect::ControlChars => {
+            let text = obj
+                .get(last)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            obj.insert(
+                last.to_owned(),
+                Value::from(format!("\u{0}\u{7}\u{202E}{text}")),
+            );
         }
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::codec::{from_ts_opt, json, parse, ts};
-use super::records::{Bind, StoredRecord, UpsertCounts};
+use super::records::{Bind, PollRun, StoredRecord, UpsertCounts};
 use super::{Result, StorageError, Store, with_pool};
 use crate::domain::{Channel, ComponentCounts, Dossier, DossierStatus, OnlinePayment, UnitCode};
 
@@ -123,13 +123,24 @@ fn count(v: i64) -> u32 {
 }
 
 impl Store {
-    /// Stores a page of dossiers (see `records`).
+    /// Stores a page of dossiers (see `records`), outside any poll.
     pub async fn upsert_dossiers(
         &self,
         dossiers: &[Dossier],
         now: DateTime<Utc>,
     ) -> Result<UpsertCounts> {
         self.upsert_records(dossiers, now, None).await
+    }
+
+    /// Stores a page of dossiers as part of the poll `run`, as ingestion
+    /// does (see [`Store::upsert_prepared`]).
+    pub async fn upsert_dossiers_in(
+        &self,
+        dossiers: &[Dossier],
+        now: DateTime<Utc>,
+        run: PollRun,
+    ) -> Result<UpsertCounts> {
+        self.upsert_records(dossiers, now, Some(run)).await
     }
 
     /// Dossiers received in `[from, to)`, not deleted upstream.

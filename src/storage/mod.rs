@@ -43,7 +43,7 @@ pub use findings::{
 pub use inspections::InspectionPlan;
 pub use notifications::{NewNotification, Notification, OpenToldFinding};
 pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats};
-pub use records::{Prepared, RecordTable, UpsertCounts};
+pub use records::{PollRun, Prepared, RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};
 
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@
 //! the run, and afterwards records the run did not see are marked deleted
 //! (never removed: findings may cite them).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -17,6 +17,7 @@ use sqlx::{QueryBuilder, Row};
 use super::codec::{from_ts, ts};
 use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::UnitCode;
+use crate::domain::quality::Check;
 use crate::time::Month;
 
 /// What an ingestion batch did.
@@ -27,6 +28,9 @@ pub struct UpsertCounts {
     pub unchanged: u64,
     /// Units first seen on these records (not yet known otherwise).
     pub new_units: u64,
+    /// Records not stored because their code came for two units in this
+    /// sync (see [`PollRun`]); each distinct code is counted once a page.
+    pub conflicts: u64,
 }
 
 impl std::ops::AddAssign for UpsertCounts {
@@ -35,6 +39,7 @@ impl std::ops::AddAssign for UpsertCounts {
         self.updated += o.updated;
         self.unchanged += o.unchanged;
         self.new_units += o.new_units;
+        self.conflicts += o.conflicts;
     }
 }
 
@@ -122,6 +127,17 @@ pub(crate) trait StoredRecord {
     fn instants(&self) -> Vec<DateTime<Utc>>;
 }
 
+/// A record's stored version, as the upsert compares it.
+struct Stored {
+    hash: String,
+    unit: String,
+    seen_run: Option<i64>,
+    deleted: bool,
+    /// (unit, instant) of the stored version, whose months are dirty too
+    /// if the record changes (a corrected date moves it).
+    instants: Vec<(String, i64)>,
+}
+
 /// Marks (unit, month) pairs dirty inside a transaction; `marked_at` moves
 /// forward when a pair is marked again.
 macro_rules! mark_dirty {
@@ -166,6 +182,42 @@ pub struct Prepared {
     layout: Layout,
     /// Sorted by key, so a chunk's inserts walk the key index in order.
     rows: Vec<PreparedRow>,
+    /// Keys the page lists for more than one unit, with those units: which
+    /// copy is true is unknown, so none is kept.
+    conflicts: BTreeMap<String, BTreeSet<String>>,
+    /// The upstream's name of the key field (`MaHoSo`), for quarantine.
+    key_field: Option<String>,
+}
+
+/// The sync a page belongs to: every record it writes or sees is stamped
+/// with `id`, so that a code arriving for a second unit in the same sync
+/// is recognised as such (a unit change between syncs is a transfer, and
+/// is stored). `full`: the sync is a full reconciliation, after which what
+/// it did not see is marked deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollRun {
+    pub id: i64,
+    pub full: bool,
+}
+
+impl PollRun {
+    /// A sync id unique within this process and increasing across restarts
+    /// (milliseconds since the epoch, moved on by one when the clock has
+    /// not: two syncs in the same millisecond, or a test's stopped clock).
+    pub fn start(now: DateTime<Utc>, full: bool) -> PollRun {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        static LAST: AtomicI64 = AtomicI64::new(0);
+        let now = now.timestamp_millis();
+        let prev = LAST
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.max(last + 1))
+            })
+            .unwrap_or(now);
+        PollRun {
+            id: now.max(prev + 1),
+            full,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -189,6 +241,7 @@ impl Prepared {
         // Stable: among copies of a key the later stays later, and is kept.
         order.sort_by(|a, b| a.0.cmp(&b.0));
         let mut rows: Vec<PreparedRow> = Vec::with_capacity(order.len());
+        let mut conflicts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (key, i) in order {
             let r = &records[i];
             let binds = r.binds();
@@ -204,11 +257,21 @@ impl Prepared {
                 key,
             };
             match rows.last_mut() {
-                Some(last) if last.key == row.key => *last = row,
+                Some(last) if last.key == row.key => {
+                    if last.unit != row.unit {
+                        let units = conflicts.entry(row.key.clone()).or_default();
+                        units.insert(last.unit.clone());
+                        units.insert(row.unit.clone());
+                    }
+                    *last = row
+                }
                 _ => rows.push(row),
             }
         }
+        rows.retain(|r| !conflicts.contains_key(&r.key));
         Prepared {
+            conflicts,
+            key_field: None,
             layout: Layout {
                 table: R::TABLE,
                 key: R::KEY,
@@ -220,13 +283,40 @@ impl Prepared {
         }
     }
 
-    /// Distinct records.
+    /// Names the key field as the upstream does, for quarantine entries.
+    pub fn with_key_field(mut self, name: Option<String>) -> Prepared {
+        self.key_field = name;
+        self
+    }
+
+    /// Distinct records to store.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.rows.is_empty() && self.conflicts.is_empty()
+    }
+}
+
+/// The quarantine entry of a code served for two or more units.
+fn conflict_entry(
+    key: &str,
+    key_field: &str,
+    units: &BTreeSet<String>,
+) -> super::sources::NewQuarantine {
+    let list: Vec<&str> = units.iter().map(String::as_str).collect();
+    super::sources::NewQuarantine {
+        record_key: key.to_owned(),
+        record_id: Some(key.to_owned()),
+        check: Some(Check::CodeForTwoUnits),
+        field: key_field.to_owned(),
+        problem: format!(
+            "the same code arrived for {} units in one sync ({}): which is true is unknown, so no version is counted until the source serves it for one unit",
+            list.len(),
+            list.join(", ")
+        ),
+        raw: serde_json::json!({ "code": key, "units": list }).to_string(),
     }
 }
 
@@ -269,25 +359,29 @@ macro_rules! push_bind {
 
 impl Store {
     /// Stores a page of records in one transaction (see the module docs).
-    /// `run` is the full reconciliation in progress, if any.
+    /// `sync` is the poll in progress, if any.
     pub(crate) async fn upsert_records<R: StoredRecord>(
         &self,
         records: &[R],
         now: DateTime<Utc>,
-        run: Option<i64>,
+        sync: Option<PollRun>,
     ) -> Result<UpsertCounts> {
-        self.upsert_prepared(Prepared::new(records), now, run).await
+        self.upsert_prepared(Prepared::new(records), now, sync)
+            .await
     }
 
     /// Stores prepared records in one transaction (see the module docs).
-    /// `run` is the full reconciliation in progress, if any.
+    /// `sync` is the poll in progress, if any: a code it has already stored
+    /// for another unit is withdrawn (marked deleted, its months dirty) and
+    /// quarantined, in the same transaction, with every later copy of it in
+    /// the sync.
     pub async fn upsert_prepared(
         &self,
         mut prepared: Prepared,
         now: DateTime<Utc>,
-        run: Option<i64>,
+        sync: Option<PollRun>,
     ) -> Result<UpsertCounts> {
-        if prepared.rows.is_empty() {
+        if prepared.is_empty() {
             return Ok(UpsertCounts::default());
         }
         let Layout {
@@ -297,67 +391,106 @@ impl Store {
             feed,
             instant_columns,
         } = prepared.layout;
+        let key_field = prepared
+            .key_field
+            .take()
+            .unwrap_or_else(|| key_col.to_owned());
+        let mut conflicts = std::mem::take(&mut prepared.conflicts);
         let rows = &mut prepared.rows;
-        let units: BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
-        let units: Vec<String> = units.into_iter().map(str::to_owned).collect();
         let now_s = ts(now);
+        let sync_id = sync.map(|s| s.id);
 
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let mut counts = UpsertCounts::default();
 
-            let mut q = QueryBuilder::new(
-                "INSERT INTO units (code, name, origin, created_at, updated_at) ",
-            );
-            q.push_values(&units, |mut b, code| {
-                b.push_bind(code.clone())
-                    .push_bind(code.clone())
-                    .push_bind("inferred")
-                    .push_bind(now_s)
-                    .push_bind(now_s);
-            });
-            q.push(" ON CONFLICT (code) DO NOTHING");
-            counts.new_units = q.build().execute(&mut *tx).await?.rows_affected();
-
-            // Deleted rows count as absent, so a record that comes back is
-            // written again (and undeleted) even if unchanged.
-            let mut existing: HashMap<String, String> = HashMap::with_capacity(rows.len());
-            // (unit, instant) of the stored versions, whose months are dirty
-            // too if the record changes (a corrected date moves it).
-            let mut old_instants: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+            // The stored versions, deleted ones included: a deleted row
+            // counts as absent (a record that comes back is written again,
+            // and undeleted, even if unchanged), unless this sync withdrew
+            // it for a conflict.
+            let mut existing: HashMap<String, Stored> = HashMap::with_capacity(rows.len());
             let instant_cols: String = instant_columns.iter().map(|c| format!(", {c}")).collect();
-            for chunk in rows.chunks(CHUNK) {
+            let keys: Vec<&String> = rows
+                .iter()
+                .map(|r| &r.key)
+                .chain(conflicts.keys())
+                .collect();
+            for chunk in keys.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(format!(
-                    "SELECT {key_col} AS k, content_hash, unit_code{instant_cols} FROM {table} WHERE deleted_at IS NULL AND {key_col} IN ("
+                    "SELECT {key_col} AS k, content_hash, unit_code, seen_run, deleted_at{instant_cols} FROM {table} WHERE {key_col} IN ("
                 ));
                 let mut sep = q.separated(", ");
-                for r in chunk {
-                    sep.push_bind(r.key.clone());
+                for k in chunk {
+                    sep.push_bind((*k).clone());
                 }
                 q.push(")");
                 for row in q.build().fetch_all(&mut *tx).await? {
-                    let k: String = row.try_get("k")?;
                     let unit: String = row.try_get("unit_code")?;
-                    let mut at = Vec::new();
+                    let mut instants = Vec::new();
                     for c in instant_columns {
                         if let Some(t) = row.try_get::<Option<i64>, _>(*c)? {
-                            at.push((unit.clone(), t));
+                            instants.push((unit.clone(), t));
                         }
                     }
-                    old_instants.insert(k.clone(), at);
-                    existing.insert(k, row.try_get("content_hash")?);
+                    existing.insert(
+                        row.try_get("k")?,
+                        Stored {
+                            hash: row.try_get("content_hash")?,
+                            unit,
+                            seen_run: row.try_get("seen_run")?,
+                            deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+                            instants,
+                        },
+                    );
                 }
+            }
+
+            // A code this sync has already stored for another unit, or
+            // withdrawn, is a conflict; so is a code the page lists twice.
+            for row in rows.iter() {
+                if let Some(st) = existing.get(&row.key)
+                    && sync_id.is_some()
+                    && st.seen_run == sync_id
+                    && (st.deleted || st.unit != row.unit)
+                {
+                    let units = conflicts.entry(row.key.clone()).or_default();
+                    units.insert(st.unit.clone());
+                    units.insert(row.unit.clone());
+                }
+            }
+            for (key, units) in conflicts.iter_mut() {
+                if let Some(st) = existing.get(key).filter(|st| !st.deleted) {
+                    units.insert(st.unit.clone());
+                }
+            }
+            rows.retain(|r| !conflicts.contains_key(&r.key));
+
+            let units: BTreeSet<&str> = rows.iter().map(|r| r.unit.as_str()).collect();
+            let units: Vec<String> = units.into_iter().map(str::to_owned).collect();
+            if !units.is_empty() {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO units (code, name, origin, created_at, updated_at) ",
+                );
+                q.push_values(&units, |mut b, code| {
+                    b.push_bind(code.clone())
+                        .push_bind(code.clone())
+                        .push_bind("inferred")
+                        .push_bind(now_s)
+                        .push_bind(now_s);
+                });
+                q.push(" ON CONFLICT (code) DO NOTHING");
+                counts.new_units = q.build().execute(&mut *tx).await?.rows_affected();
             }
 
             let mut changed: Vec<&mut PreparedRow> = Vec::new();
             let mut unchanged = Vec::new();
             for row in rows.iter_mut() {
-                match existing.get(&row.key) {
+                match existing.get(&row.key).filter(|st| !st.deleted) {
                     None => {
                         counts.inserted += 1;
                         changed.push(row);
                     }
-                    Some(h) if *h != row.hash => {
+                    Some(st) if st.hash != row.hash => {
                         counts.updated += 1;
                         changed.push(row);
                     }
@@ -390,7 +523,7 @@ impl Store {
                     b.push_bind(r.hash.clone())
                         .push_bind(now_s)
                         .push_bind(now_s)
-                        .push_bind(run);
+                        .push_bind(sync_id);
                 });
                 q.push(on_conflict.as_str());
                 q
@@ -416,16 +549,16 @@ impl Store {
                 for month in &r.months {
                     dirty.insert((r.unit.clone(), month.clone()));
                 }
-                for (unit, t) in old_instants.get(&r.key).into_iter().flatten() {
+                let old = existing.get(&r.key).filter(|st| !st.deleted);
+                for (unit, t) in old.into_iter().flat_map(|st| &st.instants) {
                     dirty.insert((unit.clone(), Month::containing(from_ts(*t)).to_string()));
                 }
             }
-            mark_dirty!(&mut *tx, &dirty, now.timestamp_millis());
 
-            if let Some(run) = run {
+            if let Some(sync_id) = sync_id {
                 for chunk in unchanged.chunks(CHUNK) {
                     let mut q = QueryBuilder::new(format!("UPDATE {table} SET seen_run = "));
-                    q.push_bind(run);
+                    q.push_bind(sync_id);
                     q.push(format!(" WHERE {key_col} IN ("));
                     let mut sep = q.separated(", ");
                     for k in chunk {
@@ -435,6 +568,57 @@ impl Store {
                     q.build().execute(&mut *tx).await?;
                 }
             }
+
+            // Conflicting codes: the stored version leaves the figures (its
+            // months dirty), and the code is quarantined with every unit it
+            // came for, those of earlier pages included.
+            counts.conflicts = conflicts.len() as u64;
+            for (key, units) in &mut conflicts {
+                let raw: Option<String> = sqlx::query_scalar(
+                    "SELECT raw FROM quarantine WHERE feed = $1 AND record_key = $2 AND quality_check = $3",
+                )
+                .bind(feed)
+                .bind(key.as_str())
+                .bind(Check::CodeForTwoUnits.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(before) =
+                    raw.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+                {
+                    for u in before["units"].as_array().into_iter().flatten() {
+                        if let Some(u) = u.as_str() {
+                            units.insert(u.to_owned());
+                        }
+                    }
+                }
+                if let Some(st) = existing.get(key).filter(|st| !st.deleted) {
+                    for (unit, t) in &st.instants {
+                        dirty.insert((unit.clone(), Month::containing(from_ts(*t)).to_string()));
+                    }
+                    let sql = sqlx::AssertSqlSafe(format!(
+                        "UPDATE {table} SET deleted_at = $1, seen_run = COALESCE($2, seen_run) WHERE {key_col} = $3"
+                    ));
+                    sqlx::query(sql)
+                        .bind(now_s)
+                        .bind(sync_id)
+                        .bind(key.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let e = conflict_entry(key, &key_field, units);
+                sqlx::query(super::sources::QUARANTINE_UPSERT)
+                    .bind(feed)
+                    .bind(&e.record_key)
+                    .bind(e.record_id.as_deref())
+                    .bind(&e.field)
+                    .bind(&e.problem)
+                    .bind(&e.raw)
+                    .bind(now_s)
+                    .bind(Check::CodeForTwoUnits.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            mark_dirty!(&mut *tx, &dirty, now.timestamp_millis());
 
             // A record that now maps cleanly leaves quarantine. Mostly the
             // feed has nothing there, and one probe saves a lookup per row.

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, ts};
 use super::{BeginWrite, Result, Store, with_pool};
+use crate::domain::quality::Check;
 
 /// A source's health and freshness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -30,11 +31,13 @@ pub struct FeedState {
     pub last_full_sync_at: Option<DateTime<Utc>>,
 }
 
-/// A record kept aside because it could not be mapped.
+/// A record kept aside because it could not be mapped, or could not be true.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QuarantineEntry {
     pub feed: String,
     pub record_id: Option<String>,
+    /// The data-quality check it failed; `None`: it could not be mapped.
+    pub check: Option<Check>,
     pub field: String,
     pub problem: String,
     pub raw: String,
@@ -49,10 +52,20 @@ pub struct NewQuarantine {
     /// The record id, or a hash of the raw record when it has none.
     pub record_key: String,
     pub record_id: Option<String>,
+    pub check: Option<Check>,
     pub field: String,
     pub problem: String,
     pub raw: String,
 }
+
+/// Keeps a record aside, or counts it again. Shared by [`Store::quarantine`]
+/// and the upsert that withdraws a code served for two units.
+pub(super) const QUARANTINE_UPSERT: &str = "INSERT INTO quarantine (feed, record_key, record_id, field, problem, raw, first_seen_at, last_seen_at, quality_check)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+     ON CONFLICT (feed, record_key) DO UPDATE SET
+        field = excluded.field, problem = excluded.problem, raw = excluded.raw,
+        last_seen_at = excluded.last_seen_at, times_seen = quarantine.times_seen + 1,
+        quality_check = excluded.quality_check";
 
 /// A change of a source's health.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -237,25 +250,36 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             for e in entries {
-                sqlx::query(
-                    "INSERT INTO quarantine (feed, record_key, record_id, field, problem, raw, first_seen_at, last_seen_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-                     ON CONFLICT (feed, record_key) DO UPDATE SET
-                        field = excluded.field, problem = excluded.problem, raw = excluded.raw,
-                        last_seen_at = excluded.last_seen_at, times_seen = quarantine.times_seen + 1",
-                )
-                .bind(feed)
-                .bind(&e.record_key)
-                .bind(e.record_id.as_deref())
-                .bind(&e.field)
-                .bind(&e.problem)
-                .bind(&e.raw)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(QUARANTINE_UPSERT)
+                    .bind(feed)
+                    .bind(&e.record_key)
+                    .bind(e.record_id.as_deref())
+                    .bind(&e.field)
+                    .bind(&e.problem)
+                    .bind(&e.raw)
+                    .bind(ts(now))
+                    .bind(e.check.map(Check::as_str))
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// After a complete full sync of `feed` begun at `since`: quarantined
+    /// records it did not see again are gone upstream, and leave
+    /// quarantine. Returns how many.
+    pub async fn clear_unseen_quarantine(&self, feed: &str, since: DateTime<Utc>) -> Result<u64> {
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query("DELETE FROM quarantine WHERE feed = $1 AND last_seen_at < $2")
+                    .bind(feed)
+                    .bind(ts(since))
+                    .execute(pool)
+                    .await?
+                    .rows_affected(),
+            )
         })
     }
 
@@ -263,7 +287,7 @@ impl Store {
     pub async fn quarantined(&self, feed: Option<&str>) -> Result<Vec<QuarantineEntry>> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT feed, record_id, field, problem, raw, first_seen_at, last_seen_at, times_seen
+                "SELECT feed, record_id, quality_check, field, problem, raw, first_seen_at, last_seen_at, times_seen
                  FROM quarantine WHERE $1 IS NULL OR feed = $1 ORDER BY last_seen_at DESC, feed, record_key",
             )
             .bind(feed)
@@ -274,6 +298,10 @@ impl Store {
                     Ok(QuarantineEntry {
                         feed: r.try_get("feed")?,
                         record_id: r.try_get("record_id")?,
+                        check: r
+                            .try_get::<Option<String>, _>("quality_check")?
+                            .as_deref()
+                            .and_then(Check::from_name),
                         field: r.try_get("field")?,
                         problem: r.try_get("problem")?,
                         raw: r.try_get("raw")?,
@@ -283,6 +311,26 @@ impl Store {
                     })
                 })
                 .collect()
+        })
+    }
+
+    /// Quarantined records that could not be true, per feed and check.
+    pub async fn implausible_counts(&self) -> Result<Vec<(String, Check, i64)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT feed, quality_check, COUNT(*) AS n FROM quarantine WHERE quality_check IS NOT NULL
+                 GROUP BY feed, quality_check ORDER BY feed, quality_check",
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::new();
+            for r in &rows {
+                let name: String = r.try_get("quality_check")?;
+                if let Some(check) = Check::from_name(&name) {
+                    out.push((r.try_get("feed")?, check, r.try_get("n")?));
+                }
+            }
+            Ok(out)
         })
     }
 

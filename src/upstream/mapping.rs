@@ -596,6 +596,13 @@ impl FeedSpec {
     }
 
     /// A reader for one record.
+    /// The wire path of a field, if the feed has it.
+    pub fn wire_name_of(&self, field: &str) -> Option<String> {
+        self.field_index
+            .get(field)
+            .map(|&i| self.wire_names[i].clone())
+    }
+
     pub fn reader<'a>(&'a self, record: &'a Value) -> Reader<'a> {
         Reader::new(self, record, None, None)
     }
@@ -675,6 +682,7 @@ impl<'a> Reader<'a> {
 
     pub fn reject(&self, field: &str, problem: impl Into<String>) -> Reject {
         Reject {
+            check: None,
             record_id: self.id.as_deref().map(str::to_owned),
             field: format!(
                 "{}{}",
@@ -707,8 +715,12 @@ impl<'a> Reader<'a> {
         match self.value(field) {
             None => Ok(None),
             Some(v) => match (v.as_str(), v.as_number()) {
-                (Some(s), _) if s.trim().is_empty() => Ok(None),
-                (Some(s), _) => Ok(Some(s.trim().to_owned())),
+                (Some(s), _) => {
+                    // Control characters and direction overrides never reach storage.
+                    let s = crate::domain::quality::clean_text(s);
+                    let s = s.trim();
+                    Ok((!s.is_empty()).then(|| s.to_owned()))
+                }
                 (None, Some(n)) => Ok(Some(n.to_string())),
                 _ => Err(self.reject(field, format!("expected a string, found {}", excerpt(v)))),
             },

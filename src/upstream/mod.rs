@@ -10,8 +10,9 @@
 //!
 //! Only this module (and the simulator, which plays the other side) knows
 //! upstream JSON shapes. A page yields mapped records plus the records that
-//! could not be mapped, each named with its id and field, so one bad record
-//! never costs the rest of the page.
+//! could not be mapped, or mapped to something that cannot be true
+//! ([`crate::domain::quality`]), each named with its id and field, so one
+//! bad record never costs the rest of the page.
 
 pub mod documents;
 pub mod http;
@@ -30,6 +31,7 @@ use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 use url::Url;
 
 use crate::config::{BaseUrl, PaginationStyle, Settings};
+use crate::domain::quality::{Check, Plausible, clean_text};
 use crate::domain::{Document, Dossier, Petition, PortalScore, Report, Unit};
 use http::SourceClient;
 use mapping::{FeedKind, FeedSpec, Reader};
@@ -76,13 +78,15 @@ impl Batch {
     }
 
     /// Maps one record into the batch.
-    fn push(&mut self, r: &mut Reader<'_>) -> Result<(), Reject> {
+    /// Maps one record and keeps it if it could be true as of `polled_at`
+    /// (see [`crate::domain::quality`]).
+    fn push(&mut self, r: &mut Reader<'_>, polled_at: DateTime<Utc>) -> Result<(), Reject> {
         match self {
-            Batch::Dossiers(v) => v.push(procedures::map_dossier(r)?),
-            Batch::Petitions(v) => v.push(procedures::map_petition(r)?),
-            Batch::Documents(v) => v.push(documents::map_document(r)?),
-            Batch::Reports(v) => v.push(reports::map_report(r)?),
-            Batch::Scores(v) => v.push(portal::map_score(r)?),
+            Batch::Dossiers(v) => v.push(plausible(procedures::map_dossier(r)?, r, polled_at)?),
+            Batch::Petitions(v) => v.push(plausible(procedures::map_petition(r)?, r, polled_at)?),
+            Batch::Documents(v) => v.push(plausible(documents::map_document(r)?, r, polled_at)?),
+            Batch::Reports(v) => v.push(plausible(reports::map_report(r)?, r, polled_at)?),
+            Batch::Scores(v) => v.push(plausible(portal::map_score(r)?, r, polled_at)?),
             Batch::Units(v) => v.push(units::map_unit(r)?),
         }
         Ok(())
@@ -116,9 +120,30 @@ impl Batch {
     }
 }
 
-/// A record the connector could not map.
+/// A mapped record that cannot be true is rejected like one that could not
+/// be mapped, naming its field and the check it failed.
+fn plausible<T: Plausible>(
+    record: T,
+    r: &Reader<'_>,
+    polled_at: DateTime<Utc>,
+) -> Result<T, Reject> {
+    match record.implausible(polled_at) {
+        None => Ok(record),
+        Some(i) => {
+            let mut reject = r.reject(i.field, i.problem);
+            reject.check = Some(i.check);
+            Err(reject)
+        }
+    }
+}
+
+/// A record the connector could not map, or mapped and found impossible.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Reject {
+    /// The data-quality check failed; `None` when the record could not be
+    /// mapped at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
     /// The record's id when it could be read.
     pub record_id: Option<String>,
     /// The upstream field at fault, as a path (`DanhSachHoSoBoSung[0].ThoiGianYeuCau`).
@@ -266,9 +291,18 @@ pub struct Fetched {
 }
 
 impl Fetched {
+    /// The upstream's name of the record's key field (`MaHoSo`), if the
+    /// feed's records have one of their own.
+    pub fn key_field(&self) -> Option<String> {
+        self.spec
+            .wire_name_of("code")
+            .or_else(|| self.spec.wire_name_of("id"))
+    }
+
     /// Maps the records: pure CPU work, thousands of records a page.
-    pub fn map(self) -> Page {
-        let (batch, rejects) = map_records(&self.spec, &self.body);
+    /// `polled_at` is when the page was fetched: no event can be later.
+    pub fn map(self, polled_at: DateTime<Utc>) -> Page {
+        let (batch, rejects) = map_records(&self.spec, &self.body, polled_at);
         Page {
             batch,
             rejects,
@@ -461,15 +495,16 @@ impl Feed for HttpFeed {
 
 /// Maps the records of a page body (whose record list the caller checked);
 /// a record that cannot be mapped is set aside with an excerpt of itself.
-fn map_records(spec: &FeedSpec, body: &Value) -> (Batch, Vec<Rejected>) {
+fn map_records(spec: &FeedSpec, body: &Value, polled_at: DateTime<Utc>) -> (Batch, Vec<Rejected>) {
     let mut batch = Batch::empty(spec.kind);
     let mut rejects = Vec::new();
     let Some(items) = spec.records.get(body).and_then(|v| v.as_array()) else {
         return (batch, rejects);
     };
     for item in items.iter() {
-        if let Err(reject) = batch.push(&mut spec.reader(item)) {
-            let mut raw = item.to_string();
+        if let Err(reject) = batch.push(&mut spec.reader(item), polled_at) {
+            // JSON escapes control characters, but not direction overrides.
+            let mut raw = clean_text(&item.to_string()).into_owned();
             if raw.len() > RAW_EXCERPT {
                 let cut = (0..=RAW_EXCERPT)
                     .rev()

@@ -9,6 +9,7 @@ mod indicators;
 mod ops;
 mod outbox;
 mod pipeline;
+mod quality;
 mod rules;
 mod smtp;
 mod sources;

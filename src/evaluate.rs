@@ -246,6 +246,7 @@ impl Evaluator {
         changed_streaks.extend(streaks.into_keys().map(|k| (k, Streak::default())));
         store.save_rule_streaks(&changed_streaks, now).await?;
         store.record_finding_results(&unchanged, now).await?;
+        store.note_evaluated(now).await?;
         Ok(report)
     }
 

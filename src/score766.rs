@@ -748,7 +748,8 @@ impl Score766 {
                     .iter()
                     .map(|g| g.name_vi())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    // "Công khai, minh bạch" holds a comma of its own.
+                    .join("; ")
             ),
             (_, Language::En) => format!(
                 "{t} / {a} points of the groups with data; {} group(s) missing ({})",
@@ -757,7 +758,7 @@ impl Score766 {
                     .iter()
                     .map(|g| g.name_en())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join("; ")
             ),
         }
     }
@@ -1331,8 +1332,8 @@ mod tests {
             12.0,
             5,
             None,
-            "12,00 / 12,00 điểm của các nhóm có dữ liệu; thiếu 5 nhóm (Công khai, minh bạch, \
-             Tiến độ giải quyết, Thanh toán trực tuyến, Mức độ hài lòng, Số hóa hồ sơ)",
+            "12,00 / 12,00 điểm của các nhóm có dữ liệu; thiếu 5 nhóm (Công khai, minh bạch; \
+             Tiến độ giải quyết; Thanh toán trực tuyến; Mức độ hài lòng; Số hóa hồ sơ)",
         );
         check_partial(
             &all[..2],
@@ -1340,8 +1341,8 @@ mod tests {
             38.0,
             4,
             None,
-            "38,00 / 38,00 điểm của các nhóm có dữ liệu; thiếu 4 nhóm (Dịch vụ công trực tuyến, \
-             Thanh toán trực tuyến, Mức độ hài lòng, Số hóa hồ sơ)",
+            "38,00 / 38,00 điểm của các nhóm có dữ liệu; thiếu 4 nhóm (Dịch vụ công trực tuyến; \
+             Thanh toán trực tuyến; Mức độ hài lòng; Số hóa hồ sơ)",
         );
         check_partial(
             &all,

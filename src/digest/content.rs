@@ -92,6 +92,9 @@ pub struct DigestInput {
     pub proposal: Option<ProposalFact>,
     /// How many low scorers and high risks to list.
     pub bottom_n: usize,
+    /// When par-monitor first judged the rules: before then no period's
+    /// findings are known.
+    pub watched_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -114,6 +117,7 @@ pub struct Digest {
     pub new_total: usize,
     pub resolved_total: usize,
     pub open_total: usize,
+    pub watch: WatchView,
     pub sources: Vec<SourceLine>,
     pub units_without_data: Vec<NamedUnit>,
     /// The chart's bars, in order: on-time rates from 0 to 1.
@@ -193,6 +197,32 @@ pub struct RiskLine {
     pub score: f64,
     pub findings: u32,
     pub critical: u32,
+}
+
+/// Whether the period's findings are known: par-monitor judged the rules
+/// during it. Before the first evaluation there are no findings to count,
+/// which is not the same as none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WatchView {
+    /// The rules have ever been judged (risks and open findings mean something).
+    pub ever: bool,
+    /// They were judged before the period ended.
+    pub known: bool,
+    /// When judging began, local time, if after the period's start: the
+    /// counts cover only the time since (or, when not `known`, nothing).
+    pub since: Option<String>,
+}
+
+impl WatchView {
+    pub fn of(period: DigestPeriod, watched_since: Option<DateTime<Utc>>) -> WatchView {
+        WatchView {
+            ever: watched_since.is_some(),
+            known: watched_since.is_some_and(|t| t < period.end()),
+            since: watched_since
+                .filter(|t| *t > period.start())
+                .map(crate::time::format_local),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -516,6 +546,7 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
         new_total: sections.iter().map(|s| s.new).sum(),
         resolved_total: sections.iter().map(|s| s.resolved).sum(),
         open_total: sections.iter().map(|s| s.open).sum(),
+        watch: WatchView::of(period, input.watched_since),
         sections,
         bottom_units,
         risks,
@@ -639,6 +670,7 @@ pub(crate) mod tests {
         DigestInput {
             // 19/08/2026, a Wednesday.
             period: DigestPeriod::Day(chrono::NaiveDate::from_ymd_opt(2026, 8, 19).unwrap()),
+            watched_since: Some(local("01/08/2026 08:00")),
             current: vec![
                 overview("H44", "Toàn tỉnh", Some((90, 100)), 75.0),
                 overview("H44.07", "Sở Tư pháp", Some((40, 40)), 85.0),

@@ -46,11 +46,21 @@ fn pts(v: Option<f64>, lang: &str) -> String {
     v.map_or_else(|| "–".to_owned(), |v| decimal(&format!("{v:.2}"), lang))
 }
 
-/// A change: `▲ 1,25`, `▼ 0,50`, `= 0`; no value → empty.
+/// No change, in words: a bare `= 0` reads as a score of nought.
+fn unchanged(lang: &str) -> String {
+    if lang == "en" {
+        "unchanged"
+    } else {
+        "không đổi"
+    }
+    .to_owned()
+}
+
+/// A change: `▲ 1,25`, `▼ 0,50`, `không đổi`; no value → empty.
 fn delta(v: Option<f64>, lang: &str) -> String {
     match v {
         None => String::new(),
-        Some(d) if d.abs() < 0.005 => "= 0".to_owned(),
+        Some(d) if d.abs() < 0.005 => unchanged(lang),
         Some(d) if d > 0.0 => format!("▲ {}", decimal(&format!("{d:.2}"), lang)),
         Some(d) => format!("▼ {}", decimal(&format!("{:.2}", -d), lang)),
     }
@@ -61,7 +71,7 @@ fn dpct(v: Option<f64>, lang: &str) -> String {
     let unit = if lang == "en" { "pp" } else { "điểm %" };
     match v {
         None => String::new(),
-        Some(d) if (d * 100.0).abs() < 0.05 => format!("= 0 {unit}"),
+        Some(d) if (d * 100.0).abs() < 0.05 => unchanged(lang),
         Some(d) if d > 0.0 => format!("▲ {} {unit}", decimal(&format!("{:.1}", d * 100.0), lang)),
         Some(d) => format!("▼ {} {unit}", decimal(&format!("{:.1}", -d * 100.0), lang)),
     }
@@ -407,6 +417,59 @@ mod tests {
             "[par-monitor] Digest for 19/08/2026: on time 90.0%"
         );
         insta::assert_snapshot!("digest_two_groups_missing_en_txt", en.text);
+    }
+
+    #[test]
+    fn findings_of_a_period_before_the_first_evaluation_are_unknown_not_zero() {
+        let render = |watched: &str| {
+            let mut data = input();
+            data.findings.clear();
+            data.watched_since = Some(crate::time::local_to_utc(
+                chrono::NaiveDateTime::parse_from_str(watched, "%d/%m/%Y %H:%M").unwrap(),
+            ));
+            let d = build(&data, &Audience::Leadership).unwrap();
+            let r = DigestRenderer::new()
+                .render(&d, Language::Vi, "vpubnd.example")
+                .unwrap();
+            (r.text, r.html)
+        };
+        // Began the morning after the day the digest speaks of.
+        let (text, html) = render("20/08/2026 08:00");
+        assert!(
+            text.contains("Chưa có dữ liệu: par-monitor chưa đánh giá trong kỳ này (bắt đầu đánh giá từ 20/08/2026 08:00)."),
+            "{text}"
+        );
+        assert!(
+            html.contains("Chưa có dữ liệu: par-monitor chưa đánh giá trong kỳ này"),
+            "{html}"
+        );
+        for body in [&text, &html] {
+            assert!(
+                !body.contains("Còn mở cuối kỳ"),
+                "no count of findings: {body}"
+            );
+        }
+        // Began during the day: counted, and said to be counted since then.
+        let (text, _) = render("19/08/2026 10:30");
+        assert!(
+            text.contains("Chỉ tính từ khi par-monitor bắt đầu đánh giá (19/08/2026 10:30)."),
+            "{text}"
+        );
+        assert!(
+            text.contains("Mới: 0 · Đã khắc phục: 0 · Còn mở cuối kỳ: 0"),
+            "{text}"
+        );
+        // Watched all along: the counts alone.
+        let (text, _) = render("01/08/2026 08:00");
+        assert!(!text.contains("par-monitor bắt đầu"), "{text}");
+        assert!(text.contains("Mới: 0"), "{text}");
+    }
+
+    #[test]
+    fn no_change_is_said_in_words_not_as_a_nought() {
+        assert_eq!(delta(Some(0.001), "vi"), "không đổi");
+        assert_eq!(dpct(Some(0.0), "en"), "unchanged");
+        assert_eq!(delta(Some(-0.5), "vi"), "▼ 0,50");
     }
 
     #[test]

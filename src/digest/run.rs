@@ -172,6 +172,7 @@ pub async fn gather(
         sources,
         proposal,
         bottom_n: evaluator.settings.digests.bottom_units,
+        watched_since: app.store.first_evaluation_at().await?,
     })
 }
 

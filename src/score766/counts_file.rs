@@ -378,7 +378,7 @@ fn unit_table(unit: &UnitInput, score: &Score766) -> String {
                 .iter()
                 .map(|g| g.name_vi())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join("; ")
         ),
     });
     lines.join("\n") + "\n"
@@ -690,7 +690,7 @@ mod tests {
         assert_eq!(
             lines.last(),
             Some(
-                &"Xếp loại: không xếp loại (thiếu 4 nhóm: Công khai, minh bạch, Thanh toán trực tuyến, Mức độ hài lòng, Số hóa hồ sơ)"
+                &"Xếp loại: không xếp loại (thiếu 4 nhóm: Công khai, minh bạch; Thanh toán trực tuyến; Mức độ hài lòng; Số hóa hồ sơ)"
             )
         );
         // One header, 6 groups, 18 indicators, the total.

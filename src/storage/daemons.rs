@@ -1,6 +1,6 @@
 //! Running daemons: one row per daemon run, refreshed while it runs and
 //! removed when it stops, so that one-off commands can tell that a daemon
-//! owns the database.
+//! owns the database; and since when the rules have been judged at all.
 
 use chrono::{DateTime, Utc};
 
@@ -18,6 +18,31 @@ pub struct DaemonRun {
 }
 
 impl Store {
+    /// Records that an evaluation completed at `at`; only the first is kept.
+    pub async fn note_evaluated(&self, at: DateTime<Utc>) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO monitor_state (name, at) VALUES ('first_evaluation', $1)
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(ts(at))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// When the rules were first judged; `None` if they never were.
+    pub async fn first_evaluation_at(&self) -> Result<Option<DateTime<Utc>>> {
+        with_pool!(self, |pool| {
+            let at: Option<i64> =
+                sqlx::query_scalar("SELECT at FROM monitor_state WHERE name = 'first_evaluation'")
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(at.map(from_ts))
+        })
+    }
+
     /// Records that `run` is alive at `at` (inserting it the first time).
     pub async fn daemon_heartbeat(&self, run: &DaemonRun, at: DateTime<Utc>) -> Result<()> {
         with_pool!(self, |pool| {

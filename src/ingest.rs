@@ -198,7 +198,7 @@ pub async fn poll_source(
         for (feed, n) in counts {
             metrics
                 .records_quarantined
-                .with_label_values(&[&feed])
+                .with_label_values(&[feed.split('.').next().unwrap_or(&feed), &feed])
                 .set(n);
         }
     }

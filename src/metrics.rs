@@ -286,8 +286,8 @@ impl Metrics {
             ))
             .expect("valid metric"),
             records_quarantined: IntGaugeVec::new(
-                opts("records_quarantined", "Records kept aside because they could not be mapped, by feed."),
-                &["feed"],
+                opts("records_quarantined", "Records kept aside because they could not be mapped, by source and feed."),
+                &["source", "feed"],
             )
             .expect("valid metric"),
             config_reload_total: IntCounterVec::new(
@@ -440,6 +440,14 @@ impl Metrics {
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
         }
+        // process_* (resident memory, CPU seconds, open files, start time),
+        // read from /proc at each scrape; Linux only.
+        #[cfg(target_os = "linux")]
+        m.registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process metric names are unique");
         for s in Severity::ALL {
             m.findings_active.with_label_values(&[s.as_str()]).set(0);
         }

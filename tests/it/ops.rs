@@ -299,17 +299,26 @@ async fn prometheus_scrapes_the_on_time_ratio_that_par_monitor_stored() {
     d.stop().await;
 }
 
-/// Every `par_monitor_*` name in a text.
+/// Every `par_monitor_*` and `process_*` name in a text.
 fn metric_names(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("par_monitor_") {
-        let tail = &rest[i..];
-        let end = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(tail.len());
-        out.insert(tail[..end].to_owned());
-        rest = &tail[end..];
+    for prefix in ["par_monitor_", "process_"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(prefix) {
+            let tail = &rest[i..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            // `par_monitor_process_…` is not a process_* name.
+            let inside_word = rest[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !inside_word {
+                out.insert(tail[..end].to_owned());
+            }
+            rest = &tail[end..];
+        }
     }
     out
 }

@@ -296,7 +296,7 @@ async fn bad_records_are_quarantined_by_record_and_field_and_the_rest_ingested()
     assert!(
         app.metrics
             .render()
-            .contains("par_monitor_records_quarantined{feed=\"procedures.dossiers\"}")
+            .contains("par_monitor_records_quarantined{feed=\"procedures.dossiers\",source=\"procedures\"}")
     );
 
     // Fixed upstream: the records arrive and leave quarantine.

@@ -439,9 +439,19 @@ pub async fn run(cli: Cli) -> ExitCode {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            if let Err(e) = load_rules_and_calendar(&settings) {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
+            let calendar = match load_rules_and_calendar(&settings) {
+                Ok((_, calendar)) => calendar,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for w in settings.warnings() {
+                eprintln!("warning: {w}");
+            }
+            let today = crate::time::utc_to_local(clock().now()).date();
+            if let Some(w) = calendar.coverage_warning(today, &settings.indicators.holidays_file) {
+                eprintln!("warning: {w}");
             }
             print!("{}", settings.to_redacted_toml());
             ExitCode::SUCCESS
@@ -1394,8 +1404,14 @@ fn evidence_text(v: &serde_json::Value) -> String {
                 .result
                 .parse::<crate::findings::LastResult>()
                 .map_or(e.result.as_str(), |r| r.name_vi());
+            let uncertain = e.working_days_uncertain_from.map_or(String::new(), |d| {
+                format!(
+                    "; ngày làm việc từ {} chưa chắc chắn (lịch nghỉ lễ chưa có)",
+                    d.format("%d/%m/%Y")
+                )
+            });
             format!(
-                "{result}: {}, ngưỡng {}{sample}",
+                "{result}: {}, ngưỡng {}{sample}{uncertain}",
                 evidence_value(v),
                 crate::notify::compose::threshold_text_vi(&e)
             )

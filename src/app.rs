@@ -187,6 +187,30 @@ impl App {
         })
     }
 
+    /// The `STATUS=` line systemd shows while running: the sources whose
+    /// polls have been tried and fail are named as degraded.
+    fn systemd_status(&self, http: std::net::SocketAddr) -> String {
+        let m = &self.metrics;
+        let down: Vec<&str> = self
+            .sources
+            .iter()
+            .map(|s| s.name)
+            .filter(|name| {
+                let tried = ["success", "failure"]
+                    .iter()
+                    .map(|o| m.polls_total.with_label_values(&[name, o]).get())
+                    .sum::<u64>()
+                    > 0;
+                tried && m.source_up.with_label_values(&[name]).get() == 0
+            })
+            .collect();
+        let active: i64 = crate::domain::Severity::ALL
+            .iter()
+            .map(|s| m.findings_active.with_label_values(&[s.as_str()]).get())
+            .sum();
+        crate::systemd::running_status(&http.to_string(), &down, active)
+    }
+
     /// Sets the calendar's coverage gauge and, once a local day, warns
     /// when the holiday calendar does not reach 60 days ahead.
     fn check_calendar(&self, live: &Evaluator, now: chrono::DateTime<chrono::Utc>) {
@@ -740,6 +764,7 @@ impl App {
                         let m = a.metrics.clone();
                         run_job("metrics_refresh", &m, async move {
                             a.refresh_metrics().await?;
+                            crate::systemd::status(&a.systemd_status(http_addr));
                             a.store.daemon_heartbeat(&run, a.clock.now()).await?;
                             anyhow::Ok(())
                         })

@@ -232,7 +232,11 @@ pub enum LangArg {
 pub enum ConfigCommand {
     /// Validate the configuration (and the rules and holiday files it names)
     /// and print the effective settings, secrets redacted.
-    Check,
+    Check {
+        /// Print only errors and warnings (as `systemctl reload` runs it).
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -434,7 +438,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             simulate(listen, cfg, faults).await
         }
         Command::Config {
-            command: ConfigCommand::Check,
+            command: ConfigCommand::Check { quiet },
         } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
@@ -453,7 +457,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             if let Some(w) = calendar.coverage_warning(today, &settings.indicators.holidays_file) {
                 eprintln!("warning: {w}");
             }
-            print!("{}", settings.to_redacted_toml());
+            if !quiet {
+                print!("{}", settings.to_redacted_toml());
+            }
             ExitCode::SUCCESS
         }
         Command::Migrate => {
@@ -816,6 +822,7 @@ async fn run_daemon_at(
             None
         }
     };
+    crate::systemd::status("starting: opening the database and applying migrations");
     let mut app = match build_at(settings, clock).await {
         Ok(app) => app,
         Err(code) => return code,

@@ -144,6 +144,12 @@ impl Progress for LogProgress {
             records_per_second = (records as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
             "sync in progress"
         );
+        crate::systemd::status(&crate::systemd::sync_status(
+            feed,
+            pages,
+            total_pages,
+            records,
+        ));
     }
 }
 

@@ -134,3 +134,59 @@ fn config_check_warns_of_a_calendar_that_ends_soon() {
         "{err}"
     );
 }
+
+// --- the systemd unit -------------------------------------------------------
+
+/// The exposure `systemd-analyze security --offline=true` gives the
+/// shipped unit (ExecStart pointed at the binary cargo built).
+fn unit_exposure() -> (f64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = std::fs::read_to_string(repo_root().join("deploy/par-monitor.service"))
+        .unwrap()
+        .replace("/usr/bin/par-monitor", crate::binary::BIN);
+    let path = dir.path().join("par-monitor.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze runs (.ci/test installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let figure = text
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for par-monitor.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure figure in:\n{text}"));
+    (figure, text)
+}
+
+#[test]
+fn the_unit_is_hardened_to_an_exposure_of_at_most_one() {
+    let (exposure, text) = unit_exposure();
+    eprintln!("systemd-analyze security --offline=true: exposure {exposure}");
+    assert!(exposure <= 1.0, "exposure {exposure}:\n{text}");
+}
+
+/// What `systemctl reload` runs first: `config check --quiet` passes
+/// silently on a good file and fails with status 2 naming the key on a bad
+/// one, so the reload fails and the SIGHUP is never sent.
+#[test]
+fn the_reload_check_is_silent_on_a_good_file_and_fails_on_a_bad_one() {
+    let dir = scratch_config();
+    let (code, out, err) = run_to_end(&["config", "check", "--quiet"], dir.path());
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let file = dir.path().join("config/par-monitor.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("[watchdog]\n", "[watchdog]\nstall_after_typo = \"5m\"\n", 1),
+    )
+    .unwrap();
+    let (code, out, err) = run_to_end(&["config", "check", "--quiet"], dir.path());
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("watchdog.stall_after_typo"), "{err}");
+}

@@ -108,8 +108,10 @@ fn every_systemd_unit_in_deploy_passes_systemd_analyze_verify() {
         for key in [
             "Type=notify",
             "WatchdogSec=",
+            "ExecReload=/usr/bin/par-monitor config check --quiet",
             "ExecReload=/bin/kill -HUP $MAINPID",
             "Restart=on-failure",
+            "RestartPreventExitStatus=2",
         ] {
             assert!(text.contains(key), "{name} lacks {key}");
         }
@@ -660,8 +662,18 @@ async fn a_healthy_daemon_tells_systemd_it_is_ready_and_keeps_feeding_the_watchd
     let env = notify_env(&sock.path);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let d = daemon(&env, async |_| {}).await;
+    let starting = sock.next(Duration::from_secs(60)).await.unwrap();
+    let starting = starting.trim_end();
+    assert_eq!(
+        starting,
+        "STATUS=starting: opening the database and applying migrations"
+    );
     let ready = sock.expect("READY=1", Duration::from_secs(60)).await;
     assert!(ready.contains("STATUS="), "{ready}");
+    let running = sock
+        .expect("STATUS=running; ", Duration::from_secs(60))
+        .await;
+    assert!(running.contains("active findings"), "{running}");
     // Well past stall_after, the pings go on: an idle daemon is healthy.
     let started = tokio::time::Instant::now();
     let mut pings = 0;
@@ -675,6 +687,30 @@ async fn a_healthy_daemon_tells_systemd_it_is_ready_and_keeps_feeding_the_watchd
     d.stop().await;
     // Stopping is announced too.
     sock.expect("STOPPING=1", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_cannot_be_polled_shows_as_degraded_in_systemctl_status() {
+    // A port nothing listens on: the poll fails at once.
+    let closed = format!("\"http://127.0.0.1:{}/\"", free_port());
+    let sock = NotifySocket::bind();
+    let mut env = notify_env(&sock.path);
+    env.push(("PARMON__SOURCES__PROCEDURES__BASE_URL".into(), closed));
+    env.push((
+        "PARMON__SOURCES__PROCEDURES__MAX_RETRIES".into(),
+        "0".into(),
+    ));
+    env.push(("PARMON__METRICS__REFRESH_INTERVAL".into(), "\"1s\"".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let d = daemon(&env, async |_| {}).await;
+    let degraded = sock
+        .expect(
+            "STATUS=degraded: source(s) down: procedures",
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(!degraded.contains("documents"), "{degraded}");
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -190,3 +190,89 @@ fn the_reload_check_is_silent_on_a_good_file_and_fails_on_a_bad_one() {
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.contains("watchdog.stall_after_typo"), "{err}");
 }
+
+// --- first run ----------------------------------------------------------------
+
+/// The packaged configuration is refused, naming every key still to set;
+/// `par-monitor init` writes one that passes.
+#[test]
+fn the_packaged_configuration_is_refused_until_init_configures_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let packaged = repo_root().join("deploy/debian/par-monitor.toml");
+    let (code, out, err) = run_to_end(
+        &["config", "check", "--config", packaged.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    for key in [
+        "sources.procedures.base_url",
+        "sources.documents.base_url",
+        "sources.reports.base_url",
+        "email.transport",
+    ] {
+        assert!(err.contains(key), "names {key}:\n{err}");
+    }
+
+    // Written where the rules and holidays are, as under /etc/par-monitor.
+    for f in ["rules.toml", "holidays.toml"] {
+        std::fs::copy(repo_root().join("config").join(f), dir.path().join(f)).unwrap();
+    }
+    let target = dir.path().join("par-monitor.toml");
+    std::fs::copy(&packaged, &target).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("state.db").display());
+    let init = |extra: &[&str]| {
+        let mut args = vec![
+            "init",
+            "--base-url",
+            "https://dvc.example.gov.vn/",
+            "--smtp-host",
+            "mail.example.gov.vn",
+            "--from",
+            "par-monitor <par-monitor@vpubnd.example.gov.vn>",
+            "--inspection-team",
+            "kiemtra@vpubnd.example.gov.vn",
+            "--database",
+            &db,
+            "--out",
+            target.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run_to_end(&args, dir.path())
+    };
+    let (code, out, err) = init(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The configured file passes, found through PARMON_CONFIG.
+    let checked = Command::new(crate::binary::BIN)
+        .args(["config", "check", "--quiet"])
+        .env("PARMON_CONFIG", &target)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let (code, out, _) = run_to_end(
+        &["config", "check", "--config", target.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("https://dvc.example.gov.vn/"), "{out}");
+    assert!(out.contains("transport = \"smtp\""), "{out}");
+    // A configured file is not replaced without --force.
+    let (code, _, err) = init(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(init(&["--force"]).0, 0);
+}
+
+/// Outside a checkout, without --config or PARMON_CONFIG, the CLI reads
+/// the installed system's file.
+#[test]
+fn outside_a_checkout_the_cli_reads_the_installed_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_to_end(&["config", "check"], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("/etc/par-monitor/par-monitor.toml"), "{err}");
+}

@@ -856,12 +856,29 @@ crate::helpers::on_both_backends! {
 fn the_packaged_configuration_is_valid_and_the_package_installs_what_it_names() {
     let path = repo_root().join("deploy/debian/par-monitor.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let s = par_monitor::config::Settings::from_toml_str(
-        &text,
-        "deploy/debian/par-monitor.toml",
-        &std::collections::BTreeMap::new(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    // Valid once what it requires is set (here by the environment; it
+    // refuses itself without, see install::the_packaged_configuration_…).
+    let env: std::collections::BTreeMap<String, String> = [
+        (
+            "PARMON__SOURCES__PROCEDURES__BASE_URL",
+            "\"https://dvc.example/\"",
+        ),
+        (
+            "PARMON__SOURCES__DOCUMENTS__BASE_URL",
+            "\"https://dvc.example/\"",
+        ),
+        (
+            "PARMON__SOURCES__REPORTS__BASE_URL",
+            "\"https://dvc.example/\"",
+        ),
+        ("PARMON__EMAIL__TRANSPORT", "\"file\""),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let s =
+        par_monitor::config::Settings::from_toml_str(&text, "deploy/debian/par-monitor.toml", &env)
+            .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.rules.file, Path::new("/etc/par-monitor/rules.toml"));
     assert_eq!(
         s.indicators.holidays_file,

@@ -74,6 +74,9 @@ pub struct App {
     pub readiness: Arc<Readiness>,
     /// The file a reload reads (set by the CLI).
     config_path: Option<PathBuf>,
+    /// The local day the holiday calendar's coverage was last warned of:
+    /// once at start-up and once a day.
+    calendar_warned_on: std::sync::Mutex<Option<chrono::NaiveDate>>,
 }
 
 /// What a successful reload changed.
@@ -180,7 +183,59 @@ impl App {
             sources,
             readiness,
             config_path: None,
+            calendar_warned_on: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The `STATUS=` line systemd shows while running: the sources whose
+    /// polls have been tried and fail are named as degraded.
+    fn systemd_status(&self, http: std::net::SocketAddr) -> String {
+        let m = &self.metrics;
+        let down: Vec<&str> = self
+            .sources
+            .iter()
+            .map(|s| s.name)
+            .filter(|name| {
+                let tried = ["success", "failure"]
+                    .iter()
+                    .map(|o| m.polls_total.with_label_values(&[name, o]).get())
+                    .sum::<u64>()
+                    > 0;
+                tried && m.source_up.with_label_values(&[name]).get() == 0
+            })
+            .collect();
+        let active: i64 = crate::domain::Severity::ALL
+            .iter()
+            .map(|s| m.findings_active.with_label_values(&[s.as_str()]).get())
+            .sum();
+        crate::systemd::running_status(&http.to_string(), &down, active)
+    }
+
+    /// Sets the calendar's coverage gauge and, once a local day, warns
+    /// when the holiday calendar does not reach 60 days ahead.
+    fn check_calendar(&self, live: &Evaluator, now: chrono::DateTime<chrono::Utc>) {
+        let covered = live.calendar.covered_until();
+        self.metrics
+            .calendar_covered_until_timestamp_seconds
+            .set(covered.map_or(0, |d| {
+                crate::time::local_to_utc(
+                    d.succ_opt().unwrap_or(d).and_time(chrono::NaiveTime::MIN),
+                )
+                .timestamp()
+            }));
+        let today = crate::time::utc_to_local(now).date();
+        let mut warned = self
+            .calendar_warned_on
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *warned == Some(today) {
+            return;
+        }
+        *warned = Some(today);
+        let file = &live.settings.indicators.holidays_file;
+        if let Some(w) = live.calendar.coverage_warning(today, file) {
+            tracing::warn!(covered_until = ?covered, "{w}");
+        }
     }
 
     /// The rules, calendar, composer and reloadable settings in force now.
@@ -286,6 +341,7 @@ impl App {
         ping?;
         let live = self.evaluator();
         let now = self.clock.now();
+        self.check_calendar(&live, now);
         let month = Month::containing(now);
         let period = month.to_string();
         // A figure only from sources whose data covers the month: the
@@ -708,6 +764,7 @@ impl App {
                         let m = a.metrics.clone();
                         run_job("metrics_refresh", &m, async move {
                             a.refresh_metrics().await?;
+                            crate::systemd::status(&a.systemd_status(http_addr));
                             a.store.daemon_heartbeat(&run, a.clock.now()).await?;
                             anyhow::Ok(())
                         })

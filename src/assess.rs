@@ -340,7 +340,20 @@ pub fn evidence(
             Outcome::Unknown(u) => Some(u.clone()),
             _ => None,
         },
+        working_days_uncertain_from: None,
     }
+}
+
+/// Marks evidence whose span reaches days the holiday calendar does not
+/// cover (see [`Evidence::working_days_uncertain_from`]).
+pub fn mark_calendar_uncertainty(
+    evidence: &mut Evidence,
+    calendar: &crate::calendar::WorkCalendar,
+    now: DateTime<Utc>,
+) {
+    let end = evidence.window_end.unwrap_or(now).min(now);
+    let day = crate::time::utc_to_local(end).date();
+    evidence.working_days_uncertain_from = calendar.uncertain_after(day);
 }
 
 #[cfg(test)]

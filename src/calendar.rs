@@ -23,7 +23,15 @@ pub struct WorkCalendar {
     weekdays_off: BTreeSet<NaiveDate>,
     /// Saturdays and Sundays that are working days.
     weekend_workdays: BTreeSet<NaiveDate>,
+    /// The last day whose holidays are known. After it working days are
+    /// still counted (Monday to Friday), but a holiday there is missed.
+    covered_until: Option<NaiveDate>,
 }
+
+/// How far ahead the holiday calendar must reach: the longest statutory
+/// limits run a few weeks, so 60 days leaves time to add next year's
+/// holidays before a deadline lands on an unknown one.
+pub const COVERAGE_AHEAD_DAYS: u64 = 60;
 
 impl WorkCalendar {
     /// Builds a calendar from holidays and make-up working days.
@@ -45,7 +53,57 @@ impl WorkCalendar {
         Self {
             weekdays_off,
             weekend_workdays,
+            covered_until: None,
         }
+    }
+
+    /// The same calendar, known to list every holiday up to `day`.
+    pub fn covering_until(mut self, day: NaiveDate) -> Self {
+        self.covered_until = Some(day);
+        self
+    }
+
+    /// The last day whose holidays the calendar lists (`None`: none known).
+    pub fn covered_until(&self) -> Option<NaiveDate> {
+        self.covered_until
+    }
+
+    /// Whether the calendar lists the holidays of every day up to `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.covered_until.is_some_and(|last| day <= last)
+    }
+
+    /// The first day whose working days are uncertain, when the calendar
+    /// does not reach [`COVERAGE_AHEAD_DAYS`] past `day`.
+    pub fn uncertain_after(&self, day: NaiveDate) -> Option<NaiveDate> {
+        let horizon = day.checked_add_days(Days::new(COVERAGE_AHEAD_DAYS))?;
+        if self.covers(horizon) {
+            return None;
+        }
+        Some(
+            self.covered_until
+                .and_then(|d| d.succ_opt())
+                .unwrap_or(day)
+                .max(day),
+        )
+    }
+
+    /// The warning to give on `today` when the calendar does not cover the
+    /// next [`COVERAGE_AHEAD_DAYS`] days, naming the file to extend.
+    pub fn coverage_warning(&self, today: NaiveDate, file: &std::path::Path) -> Option<String> {
+        self.uncertain_after(today)?;
+        let known = match self.covered_until {
+            Some(d) => format!("lists holidays only up to {d}"),
+            None => "lists no holidays".to_owned(),
+        };
+        Some(format!(
+            "{}: the holiday calendar (indicators.holidays_file) {known}, less than \
+             {COVERAGE_AHEAD_DAYS} days ahead of {today}; later working days are counted \
+             Monday to Friday without holidays (deadlines may be wrong, evidence marks them \
+             uncertain). Add the coming year's holidays and make-up days from the government's \
+             notice, or set covered_until",
+            file.display()
+        ))
     }
 
     /// A calendar with no holidays: Monday to Friday are working days.
@@ -168,6 +226,10 @@ pub struct HolidayConfig {
     /// Saturdays and Sundays that are working days because a weekday was swapped into a break.
     #[serde(default)]
     pub working_weekends: Vec<NaiveDate>,
+    /// The last day the file lists every holiday for. Default: 31 December of the latest year
+    /// with an entry.
+    #[serde(default)]
+    pub covered_until: Option<NaiveDate>,
 }
 
 /// One day off in the holiday file.
@@ -225,10 +287,24 @@ impl HolidayConfig {
                 name: entry.name.clone(),
             });
         }
-        Ok(WorkCalendar::new(
+        let last_year = self
+            .holidays
+            .iter()
+            .map(|h| h.date)
+            .chain(self.working_weekends.iter().copied())
+            .map(|d| d.year())
+            .max();
+        let covered_until = self
+            .covered_until
+            .or_else(|| last_year.and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31)));
+        let calendar = WorkCalendar::new(
             self.holidays.into_iter().map(|entry| entry.date),
             self.working_weekends,
-        ))
+        );
+        Ok(match covered_until {
+            Some(d) => calendar.covering_until(d),
+            None => calendar,
+        })
     }
 }
 
@@ -270,6 +346,52 @@ mod tests {
         ];
         let may = ["2025-04-30", "2025-05-01", "2025-05-02"];
         WorkCalendar::new(tet.into_iter().chain(may).map(date), [date("2025-04-26")])
+    }
+
+    #[test]
+    fn the_shipped_calendar_covers_2027_and_warns_from_november() {
+        let calendar = shipped_calendar();
+        assert_eq!(calendar.covered_until(), Some(date("2027-12-31")));
+        let file = std::path::Path::new("/etc/par-monitor/holidays.toml");
+        assert_eq!(calendar.coverage_warning(date("2027-10-31"), file), None);
+        assert_eq!(calendar.uncertain_after(date("2027-10-31")), None);
+        let warning = calendar
+            .coverage_warning(date("2027-11-15"), file)
+            .expect("60 days from 15/11/2027 are in 2028");
+        assert!(
+            warning.starts_with("/etc/par-monitor/holidays.toml: the holiday calendar (indicators.holidays_file) lists holidays only up to 2027-12-31"),
+            "{warning}"
+        );
+        assert_eq!(
+            calendar.uncertain_after(date("2027-11-15")),
+            Some(date("2028-01-01"))
+        );
+        assert_eq!(
+            calendar.uncertain_after(date("2028-03-01")),
+            Some(date("2028-03-01"))
+        );
+        // Still counted, by weekends: Monday 3/1/2028 is a working day.
+        assert!(calendar.is_working_day(date("2028-01-03")));
+    }
+
+    #[test]
+    fn covered_until_can_be_stated_and_an_empty_calendar_covers_nothing() {
+        let stated: HolidayConfig = toml::from_str(
+            "covered_until = \"2028-06-30\"\n[[holidays]]\ndate = \"2027-01-01\"\nname = \"Tết Dương lịch\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            stated.into_calendar().unwrap().covered_until(),
+            Some(date("2028-06-30"))
+        );
+        let empty = HolidayConfig::default().into_calendar().unwrap();
+        assert_eq!(empty.covered_until(), None);
+        assert!(
+            empty
+                .coverage_warning(date("2026-01-01"), "h.toml".as_ref())
+                .unwrap()
+                .contains("lists no holidays")
+        );
     }
 
     fn check_working(calendar: &WorkCalendar, cases: &[(&str, bool)]) {
@@ -526,6 +648,7 @@ mod tests {
         let config = HolidayConfig {
             holidays: vec![],
             working_weekends: vec![date("2025-04-25")],
+            covered_until: None,
         };
         assert_eq!(
             config.into_calendar(),
@@ -544,6 +667,7 @@ mod tests {
                 name: "Ngày thử".to_owned(),
             }],
             working_weekends: vec![date("2025-04-26")],
+            covered_until: None,
         };
         let error = config.into_calendar().expect_err("contradiction");
         assert_eq!(

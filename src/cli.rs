@@ -30,9 +30,11 @@ use crate::time::{SharedClock, SystemClock, format_local, rfc3339_local};
     about = "Continuous monitoring of administrative reform (CCHC) and procedure control (TTHC)"
 )]
 pub struct Cli {
-    /// Configuration file.
-    #[arg(long, global = true, default_value = DEFAULT_CONFIG_PATH, value_name = "PATH")]
-    pub config: PathBuf,
+    /// Configuration file. Default: $PARMON_CONFIG, else
+    /// config/par-monitor.toml when it exists (a checkout), else
+    /// /etc/par-monitor/par-monitor.toml (an installed system).
+    #[arg(long, global = true, env = "PARMON_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -162,6 +164,35 @@ pub enum Command {
         command: OutboxCommand,
     },
     /// Run the simulator and the daemon together on embedded defaults.
+    /// Write a configuration for this installation (by default over the
+    /// packaged /etc/par-monitor/par-monitor.toml), checked before it is
+    /// written. Afterwards: `systemctl enable --now par-monitor`.
+    Init {
+        /// The upstream systems' base URL (every source).
+        #[arg(long, value_name = "URL", value_parser = BaseUrl::parse)]
+        base_url: BaseUrl,
+        /// How e-mail leaves: smtp (default) or file (.eml files only).
+        #[arg(long, value_enum, default_value_t = InitTransport::Smtp)]
+        transport: InitTransport,
+        /// The SMTP server (with --transport smtp).
+        #[arg(long, value_name = "HOST")]
+        smtp_host: Option<String>,
+        /// The sender, e.g. "par-monitor <par-monitor@vpubnd.example.gov.vn>".
+        #[arg(long)]
+        from: String,
+        /// The inspection team's addresses (repeatable).
+        #[arg(long = "inspection-team", value_name = "ADDRESS")]
+        inspection_team: Vec<String>,
+        /// The database URL.
+        #[arg(long, default_value = "sqlite:///var/lib/par-monitor/par-monitor.db")]
+        database: String,
+        /// Where to write; rules.toml and holidays.toml are expected beside it.
+        #[arg(long, default_value = INSTALLED_CONFIG_PATH, value_name = "PATH")]
+        out: PathBuf,
+        /// Replace a file that is not the packaged, unconfigured one.
+        #[arg(long)]
+        force: bool,
+    },
     Demo {
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -232,7 +263,11 @@ pub enum LangArg {
 pub enum ConfigCommand {
     /// Validate the configuration (and the rules and holiday files it names)
     /// and print the effective settings, secrets redacted.
-    Check,
+    Check {
+        /// Print only errors and warnings (as `systemctl reload` runs it).
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -395,9 +430,144 @@ fn parse_severity(s: &str) -> Result<crate::domain::Severity, String> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitTransport {
+    Smtp,
+    File,
+}
+
+/// The configuration `par-monitor init` writes.
+#[allow(clippy::too_many_arguments)]
+fn init_text(
+    base_url: &BaseUrl,
+    transport: InitTransport,
+    smtp_host: Option<&str>,
+    from: &str,
+    inspection_team: &[String],
+    database: &str,
+    dir: &std::path::Path,
+) -> String {
+    let q = |v: &str| toml::Value::String(v.to_owned()).to_string();
+    let mut t = format!(
+        "# Written by `par-monitor init`. Every key, with its documentation and\n\
+         # default: /usr/share/doc/par-monitor/par-monitor.toml.example\n\
+         # Check: par-monitor config check   Apply: systemctl reload par-monitor\n\n\
+         [database]\nurl = {}\n\n[rules]\nfile = {}\n\n[indicators]\nholidays_file = {}\n",
+        q(database),
+        q(&dir.join("rules.toml").display().to_string()),
+        q(&dir.join("holidays.toml").display().to_string()),
+    );
+    for source in ["procedures", "documents", "reports", "portal", "units"] {
+        t.push_str(&format!(
+            "\n[sources.{source}]\nbase_url = {}\n",
+            q(base_url.url().as_str())
+        ));
+    }
+    let team: Vec<String> = inspection_team.iter().map(|a| q(a)).collect();
+    t.push_str(&format!(
+        "\n[email]\ntransport = {}\nfrom = {}\ninspection_team = [{}]\nfile_dir = \"/var/lib/par-monitor/outbox\"\n",
+        q(match transport {
+            InitTransport::Smtp => "smtp",
+            InitTransport::File => "file",
+        }),
+        q(from),
+        team.join(", ")
+    ));
+    if let Some(host) = smtp_host {
+        t.push_str(&format!("\n[email.smtp]\nhost = {}\n", q(host)));
+    }
+    t.push_str(
+        "\n# The units watched, e.g.\n# [[units]]\n# code = \"H44.07\"\n# name = \"Sở Tư pháp\"\n\
+         # kind = \"so_nganh\"\n# head_email = \"giamdoc@stp.example.gov.vn\"\n",
+    );
+    t
+}
+
+/// `par-monitor init`: writes the configuration once it passes the same
+/// checks as `config check`.
+#[allow(clippy::too_many_arguments)]
+fn init(
+    base_url: &BaseUrl,
+    transport: InitTransport,
+    smtp_host: Option<&str>,
+    from: &str,
+    inspection_team: &[String],
+    database: &str,
+    out: &std::path::Path,
+    force: bool,
+) -> ExitCode {
+    if transport == InitTransport::Smtp && smtp_host.is_none() {
+        eprintln!("error: --smtp-host is required with --transport smtp");
+        return ExitCode::from(2);
+    }
+    if let Ok(existing) = std::fs::read_to_string(out)
+        && !force
+        && !existing.contains("\nrequire = [")
+    {
+        eprintln!(
+            "error: {} exists and is configured; pass --force to replace it",
+            out.display()
+        );
+        return ExitCode::from(2);
+    }
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let text = init_text(
+        base_url,
+        transport,
+        smtp_host,
+        from,
+        inspection_team,
+        database,
+        dir,
+    );
+    let origin = out.display().to_string();
+    let checked = Settings::from_toml_str(&text, &origin, &crate::config::ProcessEnv)
+        .map_err(|e| e.to_string())
+        .and_then(|s| load_rules_and_calendar(&s).map_err(|e| e.to_string()));
+    if let Err(e) = checked {
+        eprintln!("error: the configuration would be invalid, nothing written:\n{e}");
+        return ExitCode::from(2);
+    }
+    let tmp = dir.join(".par-monitor.toml.new");
+    if let Err(e) = std::fs::write(&tmp, &text).and_then(|()| std::fs::rename(&tmp, out)) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "wrote {}; add [[units]], then: systemctl enable --now par-monitor",
+        out.display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// The command line with its configuration file found.
+struct ResolvedCli {
+    config: PathBuf,
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+}
+
+/// The installed system's configuration file.
+pub const INSTALLED_CONFIG_PATH: &str = "/etc/par-monitor/par-monitor.toml";
+
+/// `--config` (or `PARMON_CONFIG`), else the checkout's file when run in
+/// one, else the installed system's.
+pub fn config_path(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let checkout = PathBuf::from(DEFAULT_CONFIG_PATH);
+        if checkout.is_file() {
+            checkout
+        } else {
+            PathBuf::from(INSTALLED_CONFIG_PATH)
+        }
+    })
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -410,6 +580,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     ) {
         sigpipe::reset();
     }
+    let cli = ResolvedCli {
+        config: config_path(cli.config),
+        command: cli.command,
+    };
     match cli.command {
         Command::Simulate {
             listen,
@@ -434,16 +608,28 @@ pub async fn run(cli: Cli) -> ExitCode {
             simulate(listen, cfg, faults).await
         }
         Command::Config {
-            command: ConfigCommand::Check,
+            command: ConfigCommand::Check { quiet },
         } => {
             let Some(settings) = load_settings(&cli.config) else {
                 return ExitCode::from(2);
             };
-            if let Err(e) = load_rules_and_calendar(&settings) {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
+            let calendar = match load_rules_and_calendar(&settings) {
+                Ok((_, calendar)) => calendar,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for w in settings.warnings() {
+                eprintln!("warning: {w}");
             }
-            print!("{}", settings.to_redacted_toml());
+            let today = crate::time::utc_to_local(clock().now()).date();
+            if let Some(w) = calendar.coverage_warning(today, &settings.indicators.holidays_file) {
+                eprintln!("warning: {w}");
+            }
+            if !quiet {
+                print!("{}", settings.to_redacted_toml());
+            }
             ExitCode::SUCCESS
         }
         Command::Migrate => {
@@ -562,6 +748,25 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             outbox(settings, command).await
         }
+        Command::Init {
+            base_url,
+            transport,
+            smtp_host,
+            from,
+            inspection_team,
+            database,
+            out,
+            force,
+        } => init(
+            &base_url,
+            transport,
+            smtp_host.as_deref(),
+            &from,
+            &inspection_team,
+            &database,
+            &out,
+            force,
+        ),
         Command::Demo { seed, now } => {
             let Some(settings) = configured(&cli.config, Logs::Configured) else {
                 return ExitCode::from(2);
@@ -806,6 +1011,7 @@ async fn run_daemon_at(
             None
         }
     };
+    crate::systemd::status("starting: opening the database and applying migrations");
     let mut app = match build_at(settings, clock).await {
         Ok(app) => app,
         Err(code) => return code,
@@ -1395,8 +1601,14 @@ fn evidence_text(v: &serde_json::Value) -> String {
                 .result
                 .parse::<crate::findings::LastResult>()
                 .map_or(e.result.as_str(), |r| r.name_vi());
+            let uncertain = e.working_days_uncertain_from.map_or(String::new(), |d| {
+                format!(
+                    "; ngày làm việc từ {} chưa chắc chắn (lịch nghỉ lễ chưa có)",
+                    d.format("%d/%m/%Y")
+                )
+            });
             format!(
-                "{result}: {}, ngưỡng {}{sample}",
+                "{result}: {}, ngưỡng {}{sample}{uncertain}",
                 evidence_value(v),
                 crate::notify::compose::threshold_text_vi(&e)
             )

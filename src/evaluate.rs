@@ -134,7 +134,10 @@ impl Evaluator {
         let mut unchanged = Vec::new();
 
         let facts = self.facts(store, &units, &values, now).await?;
-        let judgements = assess::judge(&self.rules.rules, &units, &facts, now);
+        let mut judgements = assess::judge(&self.rules.rules, &units, &facts, now);
+        for j in &mut judgements {
+            assess::mark_calendar_uncertainty(&mut j.evidence, &self.calendar, now);
+        }
         let mut streaks = store.rule_streaks().await?;
         let mut changed_streaks = Vec::new();
 
@@ -304,7 +307,8 @@ impl Evaluator {
                     })
                     .collect(),
             };
-            for j in assess::judge(&rules, &units, &facts, at) {
+            for mut j in assess::judge(&rules, &units, &facts, at) {
+                assess::mark_calendar_uncertainty(&mut j.evidence, &self.calendar, at);
                 let key = (
                     j.rule.id.as_str().to_owned(),
                     j.unit.code.as_str().to_owned(),

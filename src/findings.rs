@@ -165,6 +165,12 @@ pub struct Evidence {
     /// Why the result is unknown, as data, for people's own language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown: Option<crate::rules::Unknown>,
+    /// The first local day whose working days were counted without a
+    /// holiday calendar (Monday to Friday only), when the calendar does not
+    /// reach 60 days past the span judged: deadlines near or after it are
+    /// uncertain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_days_uncertain_from: Option<chrono::NaiveDate>,
 }
 
 /// Evaluations in a row that failed, and passes in a row that cleared the

@@ -145,6 +145,12 @@ impl Progress for LogProgress {
             records_per_second = (records as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
             "sync in progress"
         );
+        crate::systemd::status(&crate::systemd::sync_status(
+            feed,
+            pages,
+            total_pages,
+            records,
+        ));
     }
 }
 
@@ -199,7 +205,7 @@ pub async fn poll_source(
         for (feed, n) in counts {
             metrics
                 .records_quarantined
-                .with_label_values(&[&feed])
+                .with_label_values(&[feed.split('.').next().unwrap_or(&feed), &feed])
                 .set(n);
         }
     }

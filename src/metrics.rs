@@ -57,6 +57,7 @@ pub struct Metrics {
     pub data_as_of_timestamp_seconds: IntGaugeVec,
     pub records_quarantined: IntGaugeVec,
     pub records_implausible: IntGaugeVec,
+    pub calendar_covered_until_timestamp_seconds: IntGauge,
     pub evaluation_duration_seconds: Histogram,
     pub config_reload_total: IntCounterVec,
     pub config_last_reload_success_timestamp_seconds: IntGauge,
@@ -286,9 +287,14 @@ impl Metrics {
                 "Duration of one evaluation cycle (indicators, rules, findings).",
             ))
             .expect("valid metric"),
+            calendar_covered_until_timestamp_seconds: IntGauge::with_opts(opts(
+                "calendar_covered_until_timestamp_seconds",
+                "End (exclusive, 00:00 Asia/Ho_Chi_Minh) of the last day the holiday calendar lists holidays for; 0 when it lists none.",
+            ))
+            .expect("valid metric"),
             records_quarantined: IntGaugeVec::new(
-                opts("records_quarantined", "Records kept aside because they could not be mapped, by feed."),
-                &["feed"],
+                opts("records_quarantined", "Records kept aside because they could not be mapped, by source and feed."),
+                &["source", "feed"],
             )
             .expect("valid metric"),
             records_implausible: IntGaugeVec::new(
@@ -434,6 +440,7 @@ impl Metrics {
             Box::new(m.source_health.clone()),
             Box::new(m.data_as_of_timestamp_seconds.clone()),
             Box::new(m.records_quarantined.clone()),
+            Box::new(m.calendar_covered_until_timestamp_seconds.clone()),
             Box::new(m.evaluation_duration_seconds.clone()),
             Box::new(m.config_reload_total.clone()),
             Box::new(m.config_last_reload_success_timestamp_seconds.clone()),
@@ -450,6 +457,14 @@ impl Metrics {
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
         }
+        // process_* (resident memory, CPU seconds, open files, start time),
+        // read from /proc at each scrape; Linux only.
+        #[cfg(target_os = "linux")]
+        m.registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process metric names are unique");
         for s in Severity::ALL {
             m.findings_active.with_label_values(&[s.as_str()]).set(0);
         }

@@ -27,6 +27,27 @@ pub fn status(status: &str) {
     send(&[NotifyState::Status(status)]);
 }
 
+/// `STATUS=` during a long sync, e.g. `syncing procedures.dossiers: page
+/// 120 of 900, 12000 records`.
+pub fn sync_status(feed: &str, pages: u32, total_pages: Option<u64>, records: u64) -> String {
+    match total_pages {
+        Some(t) => format!("syncing {feed}: page {pages} of {t}, {records} records"),
+        None => format!("syncing {feed}: page {pages}, {records} records"),
+    }
+}
+
+/// `STATUS=` while running: healthy, or degraded naming the sources down.
+pub fn running_status(http: &str, down: &[&str], active_findings: i64) -> String {
+    if down.is_empty() {
+        format!("running; {active_findings} active findings; metrics on http://{http}/metrics")
+    } else {
+        format!(
+            "degraded: source(s) down: {}; {active_findings} active findings; metrics on http://{http}/metrics",
+            down.join(", ")
+        )
+    }
+}
+
 pub fn stopping() {
     send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
 }

@@ -46,6 +46,13 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/par-monitor.toml";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// Keys that must be set in the file (or by a `PARMON__` variable)
+    /// before par-monitor runs. The packaged file lists the upstream
+    /// `base_url`s and `email.transport`, so that a fresh install neither
+    /// polls the simulator's default address nor marks e-mails "sent" into
+    /// a folder nobody reads. A disabled source's keys are not required.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require: Vec<String>,
     #[serde(default)]
     pub database: DatabaseSettings,
     #[serde(default)]
@@ -541,10 +548,74 @@ impl Settings {
         let mut settings: Settings = figment
             .extract()
             .map_err(|e| ConfigError::from_figment(e, origin))?;
+        settings.check_required(text, origin, env)?;
         settings.resolve_secrets(origin, env)?;
         settings.validate(origin)?;
         settings.service = ServiceEnv::from_env(env);
         Ok(settings)
+    }
+
+    /// Every key of `require` that neither the file nor the environment
+    /// sets, each named.
+    fn check_required(
+        &self,
+        text: &str,
+        origin: &str,
+        env: &dyn EnvSource,
+    ) -> Result<(), ConfigError> {
+        let table: toml::Table = toml::from_str(text).unwrap_or_default();
+        let in_file = |key: &str| {
+            let mut parts = key.split('.');
+            let first = parts.next().and_then(|k| table.get(k));
+            parts
+                .try_fold(first, |v, k| Some(v?.get(k)))
+                .flatten()
+                .is_some()
+        };
+        let in_env = |key: &str| {
+            env.get(&format!(
+                "PARMON__{}",
+                key.replace('.', "__").to_uppercase()
+            ))
+            .is_some()
+        };
+        let disabled: Vec<&str> = self
+            .sources
+            .all()
+            .into_iter()
+            .filter(|(_, s)| !s.enabled)
+            .map(|(name, _)| name)
+            .collect();
+        let problems: Vec<ConfigProblem> = self
+            .require
+            .iter()
+            .filter(|key| {
+                !disabled
+                    .iter()
+                    .any(|name| key.starts_with(&format!("sources.{name}.")))
+            })
+            .filter(|key| !in_file(key) && !in_env(key))
+            .map(|key| {
+                let or = if key.starts_with("sources.") {
+                    ", or disable the source (enabled = false)"
+                } else {
+                    ""
+                };
+                problem(
+                    origin,
+                    key.as_str(),
+                    format!(
+                        "not set, and this configuration requires it (`require`): set it for \
+                         this installation (`par-monitor init` writes a configuration){or}"
+                    ),
+                )
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
     }
 
     fn resolve_secrets(&mut self, origin: &str, env: &dyn EnvSource) -> Result<(), ConfigError> {

@@ -6,6 +6,7 @@ mod digests;
 mod findings;
 mod helpers;
 mod indicators;
+mod install;
 mod ops;
 mod outbox;
 mod pipeline;

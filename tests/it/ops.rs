@@ -108,8 +108,10 @@ fn every_systemd_unit_in_deploy_passes_systemd_analyze_verify() {
         for key in [
             "Type=notify",
             "WatchdogSec=",
+            "ExecReload=/usr/bin/par-monitor config check --quiet",
             "ExecReload=/bin/kill -HUP $MAINPID",
             "Restart=on-failure",
+            "RestartPreventExitStatus=2",
         ] {
             assert!(text.contains(key), "{name} lacks {key}");
         }
@@ -299,17 +301,26 @@ async fn prometheus_scrapes_the_on_time_ratio_that_par_monitor_stored() {
     d.stop().await;
 }
 
-/// Every `par_monitor_*` name in a text.
+/// Every `par_monitor_*` and `process_*` name in a text.
 fn metric_names(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("par_monitor_") {
-        let tail = &rest[i..];
-        let end = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(tail.len());
-        out.insert(tail[..end].to_owned());
-        rest = &tail[end..];
+    for prefix in ["par_monitor_", "process_"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(prefix) {
+            let tail = &rest[i..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            // `par_monitor_process_…` is not a process_* name.
+            let inside_word = rest[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !inside_word {
+                out.insert(tail[..end].to_owned());
+            }
+            rest = &tail[end..];
+        }
     }
     out
 }
@@ -651,8 +662,18 @@ async fn a_healthy_daemon_tells_systemd_it_is_ready_and_keeps_feeding_the_watchd
     let env = notify_env(&sock.path);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let d = daemon(&env, async |_| {}).await;
+    let starting = sock.next(Duration::from_secs(60)).await.unwrap();
+    let starting = starting.trim_end();
+    assert_eq!(
+        starting,
+        "STATUS=starting: opening the database and applying migrations"
+    );
     let ready = sock.expect("READY=1", Duration::from_secs(60)).await;
     assert!(ready.contains("STATUS="), "{ready}");
+    let running = sock
+        .expect("STATUS=running; ", Duration::from_secs(60))
+        .await;
+    assert!(running.contains("active findings"), "{running}");
     // Well past stall_after, the pings go on: an idle daemon is healthy.
     let started = tokio::time::Instant::now();
     let mut pings = 0;
@@ -666,6 +687,30 @@ async fn a_healthy_daemon_tells_systemd_it_is_ready_and_keeps_feeding_the_watchd
     d.stop().await;
     // Stopping is announced too.
     sock.expect("STOPPING=1", Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_cannot_be_polled_shows_as_degraded_in_systemctl_status() {
+    // A port nothing listens on: the poll fails at once.
+    let closed = format!("\"http://127.0.0.1:{}/\"", free_port());
+    let sock = NotifySocket::bind();
+    let mut env = notify_env(&sock.path);
+    env.push(("PARMON__SOURCES__PROCEDURES__BASE_URL".into(), closed));
+    env.push((
+        "PARMON__SOURCES__PROCEDURES__MAX_RETRIES".into(),
+        "0".into(),
+    ));
+    env.push(("PARMON__METRICS__REFRESH_INTERVAL".into(), "\"1s\"".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let d = daemon(&env, async |_| {}).await;
+    let degraded = sock
+        .expect(
+            "STATUS=degraded: source(s) down: procedures",
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(!degraded.contains("documents"), "{degraded}");
+    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -811,12 +856,29 @@ crate::helpers::on_both_backends! {
 fn the_packaged_configuration_is_valid_and_the_package_installs_what_it_names() {
     let path = repo_root().join("deploy/debian/par-monitor.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let s = par_monitor::config::Settings::from_toml_str(
-        &text,
-        "deploy/debian/par-monitor.toml",
-        &std::collections::BTreeMap::new(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    // Valid once what it requires is set (here by the environment; it
+    // refuses itself without, see install::the_packaged_configuration_…).
+    let env: std::collections::BTreeMap<String, String> = [
+        (
+            "PARMON__SOURCES__PROCEDURES__BASE_URL",
+            "\"https://dvc.example/\"",
+        ),
+        (
+            "PARMON__SOURCES__DOCUMENTS__BASE_URL",
+            "\"https://dvc.example/\"",
+        ),
+        (
+            "PARMON__SOURCES__REPORTS__BASE_URL",
+            "\"https://dvc.example/\"",
+        ),
+        ("PARMON__EMAIL__TRANSPORT", "\"file\""),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let s =
+        par_monitor::config::Settings::from_toml_str(&text, "deploy/debian/par-monitor.toml", &env)
+            .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.rules.file, Path::new("/etc/par-monitor/rules.toml"));
     assert_eq!(
         s.indicators.holidays_file,

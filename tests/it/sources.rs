@@ -293,11 +293,9 @@ async fn bad_records_are_quarantined_by_record_and_field_and_the_rest_ingested()
             .health,
         "degraded"
     );
-    assert!(
-        app.metrics
-            .render()
-            .contains("par_monitor_records_quarantined{feed=\"procedures.dossiers\"}")
-    );
+    assert!(app.metrics.render().contains(
+        "par_monitor_records_quarantined{feed=\"procedures.dossiers\",source=\"procedures\"}"
+    ));
 
     // Fixed upstream: the records arrive and leave quarantine.
     ctx.sim.sim.clear_faults();

@@ -11,3 +11,8 @@ CREATE TABLE monitor_state (
     name  TEXT PRIMARY KEY,
     at    BIGINT NOT NULL
 );
+
+-- The Message-IDs an alert e-mail answers (space-separated, oldest first):
+-- the first alert of each finding it tells of, to the same recipient, so
+-- that reminders and resolutions thread with it in a mail reader.
+ALTER TABLE outbox ADD COLUMN thread_refs TEXT;

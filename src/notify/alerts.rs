@@ -271,6 +271,7 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
         if alerts.is_empty() {
             continue;
         }
+        let told: Vec<i64> = records.iter().map(|f| f.id).collect();
         let key = format!(
             "alert-repeat:{}:{}",
             digest(&recipient, &[]),
@@ -285,7 +286,7 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
             now,
         )?;
         if store
-            .commit_alert_repeat(&recipient, last, &mail, now)
+            .commit_alert_repeat(&recipient, last, &told, &mail, now)
             .await?
         {
             tracing::info!(

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::Message;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use super::smtp::SmtpSender;
@@ -89,11 +89,29 @@ impl Mailer {
     }
 
     pub fn build_message(&self, e: &OutboxEmail) -> Result<Message, SendError> {
+        let header = |name: &'static str, value: String| {
+            HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+        };
         let mut b = Message::builder()
             .from(self.from.clone())
             .subject(e.subject.clone())
             .message_id(Some(e.message_id.clone()))
-            .date_now();
+            .date_now()
+            // Machine-sent (RFC 3834): out-of-office replies and other
+            // automatic answers of thousands of unit heads stay away.
+            .raw_header(header("Auto-Submitted", "auto-generated".into()))
+            .raw_header(header("X-Auto-Response-Suppress", "All".into()))
+            // One list, so that readers can filter and servers recognise it.
+            .raw_header(header(
+                "List-Id",
+                format!("par-monitor <par-monitor.{}>", self.from_domain()),
+            ));
+        // A reminder or resolution threads with the finding's first alert.
+        if let Some(first) = e.thread_refs.first() {
+            b = b
+                .in_reply_to(first.clone())
+                .references(e.thread_refs.join(" "));
+        }
         if e.recipients.is_empty() {
             return Err(SendError::Permanent("no recipients".into()));
         }
@@ -224,7 +242,44 @@ mod tests {
             created_at: t,
             sent_at: None,
             parts,
+            thread_refs: Vec::new(),
         }
+    }
+
+    #[test]
+    fn machine_sent_headers_and_a_thread() {
+        let (mailer, _) = Mailer::memory("par-monitor@vpubnd.example");
+        let mut e = email(Vec::new());
+        e.thread_refs = vec![
+            "<first@vpubnd.example>".into(),
+            "<other@vpubnd.example>".into(),
+        ];
+        let raw = mailer.build_message(&e).unwrap().formatted();
+        let m = MessageParser::default().parse(&raw).unwrap();
+        let text = |name: &str| {
+            m.header_raw(name)
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|| panic!("no {name}"))
+        };
+        assert_eq!(text("Auto-Submitted"), "auto-generated");
+        assert_eq!(text("X-Auto-Response-Suppress"), "All");
+        assert_eq!(text("List-Id"), "par-monitor <par-monitor.vpubnd.example>");
+        assert_eq!(m.in_reply_to().as_text(), Some("first@vpubnd.example"));
+        let refs: Vec<String> = m
+            .references()
+            .as_text_list()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(refs, ["first@vpubnd.example", "other@vpubnd.example"]);
+        // Without a thread: no In-Reply-To at all.
+        let raw = mailer
+            .build_message(&email(Vec::new()))
+            .unwrap()
+            .formatted();
+        let m = MessageParser::default().parse(&raw).unwrap();
+        assert!(m.in_reply_to().is_empty());
     }
 
     fn content_types(raw: &[u8]) -> Vec<String> {

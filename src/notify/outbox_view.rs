@@ -169,6 +169,7 @@ mod tests {
             created_at: at(1, 0),
             sent_at: (status == "sent").then(|| at(2, 0)),
             parts: Vec::new(),
+            thread_refs: Vec::new(),
         }
     }
 

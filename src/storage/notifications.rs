@@ -120,6 +120,41 @@ macro_rules! notification_from_row {
     }};
 }
 
+/// Inside a transaction: sets outbox row `$email_id`'s `thread_refs` to the
+/// Message-IDs of the first e-mails that told `$recipient` of each of
+/// `$findings`, oldest first, so that the e-mail threads with them.
+macro_rules! thread_refs {
+    ($tx:expr, $findings:expr, $recipient:expr, $email_id:expr) => {{
+        let findings: &[i64] = $findings;
+        let recipient: &EmailAddress = $recipient;
+        let email_id: i64 = $email_id;
+        let mut refs: Vec<(i64, String)> = Vec::new();
+        for f in findings {
+            let first: Option<(i64, String)> = sqlx::query_as(
+                "SELECT o.id, o.message_id FROM notifications n JOIN outbox o ON o.id = n.email_id
+                 WHERE n.finding_id = $1 AND n.recipient = $2 AND n.status = 'sent' AND o.id <> $3
+                 ORDER BY o.id LIMIT 1",
+            )
+            .bind(*f)
+            .bind(recipient.as_str())
+            .bind(email_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            refs.extend(first);
+        }
+        refs.sort();
+        refs.dedup();
+        if !refs.is_empty() {
+            let refs: Vec<String> = refs.into_iter().map(|(_, m)| m).collect();
+            sqlx::query("UPDATE outbox SET thread_refs = $1 WHERE id = $2")
+                .bind(refs.join(" "))
+                .bind(email_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 impl Store {
     /// Notifications waiting for the grouping worker, oldest first.
     pub async fn pending_notifications(&self) -> Result<Vec<Notification>> {
@@ -244,12 +279,26 @@ impl Store {
                     super::outbox::enqueue_query!(e, now)
                         .execute(&mut *tx)
                         .await?;
-                    Some(
-                        sqlx::query_scalar("SELECT id FROM outbox WHERE dedup_key = $1")
-                            .bind(&e.dedup_key)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                    )
+                    let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE dedup_key = $1")
+                        .bind(&e.dedup_key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let findings: Vec<i64> = {
+                        let mut v = Vec::new();
+                        for n in include {
+                            v.extend(
+                                sqlx::query_scalar::<_, i64>(
+                                    "SELECT finding_id FROM notifications WHERE id = $1",
+                                )
+                                .bind(*n)
+                                .fetch_optional(&mut *tx)
+                                .await?,
+                            );
+                        }
+                        v
+                    };
+                    thread_refs!(&mut *tx, &findings, recipient, id);
+                    Some(id)
                 }
                 None => None,
             };
@@ -295,6 +344,7 @@ impl Store {
         &self,
         recipient: &EmailAddress,
         last_sent_at: DateTime<Utc>,
+        findings: &[i64],
         email: &NewEmail,
         now: DateTime<Utc>,
     ) -> Result<bool> {
@@ -316,6 +366,11 @@ impl Store {
             super::outbox::enqueue_query!(email, now)
                 .execute(&mut *tx)
                 .await?;
+            let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE dedup_key = $1")
+                .bind(&email.dedup_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            thread_refs!(&mut *tx, findings, recipient, id);
             tx.commit().await?;
             Ok(true)
         })

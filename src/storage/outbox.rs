@@ -34,6 +34,9 @@ pub struct OutboxEmail {
     pub sent_at: Option<DateTime<Utc>>,
     /// Parts shown inside the HTML (a digest's chart), in the order stored.
     pub parts: Vec<InlinePart>,
+    /// The Message-IDs this e-mail answers, oldest first (`In-Reply-To`
+    /// is the first, `References` all): the first alerts of its findings.
+    pub thread_refs: Vec<String>,
 }
 
 /// A part of an e-mail shown inline in its HTML, which refers to it as
@@ -121,7 +124,7 @@ pub(super) use enqueue_query;
 
 const OUTBOX_COLUMNS: &str =
     "id, dedup_key, message_id, kind, recipients, subject, body_text, body_html,
-     status, attempts, next_attempt_at, last_error, created_at, sent_at";
+     status, attempts, next_attempt_at, last_error, created_at, sent_at, thread_refs";
 
 macro_rules! outbox_from_row {
     ($r:expr) => {{
@@ -142,6 +145,10 @@ macro_rules! outbox_from_row {
             last_error: r.try_get("last_error")?,
             created_at: from_ts(r.try_get("created_at")?),
             sent_at: from_ts_opt(r.try_get("sent_at")?),
+            thread_refs: r
+                .try_get::<Option<String>, _>("thread_refs")?
+                .map(|t| t.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
             parts: Vec::new(),
         })
     }};

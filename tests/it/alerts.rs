@@ -119,6 +119,17 @@ on_both_backends! {
             );
             assert!(text.contains("vẫn chưa được khắc phục"), "{to:?}: {text}");
         }
+        // Each reminder threads with the first alert its recipient got.
+        let raw = sink.lock().unwrap().clone();
+        let parsed: Vec<_> = raw.iter().map(|r| MessageParser::default().parse(r).unwrap()).collect();
+        for reminder in &parsed[mails.len()..] {
+            let to = reminder.to().and_then(|a| a.first()).and_then(|a| a.address());
+            let first = parsed[..mails.len()]
+                .iter()
+                .find(|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()) == to)
+                .expect("an earlier alert to the same recipient");
+            assert_eq!(reminder.in_reply_to().as_text(), first.message_id(), "{to:?}");
+        }
         assert_eq!(app.group_alerts().await.unwrap().repeats, 0, "once per interval");
         ctx.finish().await;
     }
@@ -359,6 +370,38 @@ on_both_backends! {
             .map(|m| m.0[0].as_str())
             .collect();
         assert_eq!(resolved, BTreeSet::from(["lanhdao@h44-100.example", TEAM]));
+
+        // Read by a real mail parser: machine-sent, and the resolution
+        // threads with the alert that told the unit head of the finding.
+        let raw = sink.lock().unwrap().clone();
+        let parsed: Vec<_> = raw.iter().map(|r| MessageParser::default().parse(r).unwrap()).collect();
+        let to_head = |m: &mail_parser::Message<'_>| {
+            m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some("lanhdao@h44-100.example")
+        };
+        let first = parsed[..told.len()].iter().find(|m| to_head(m)).expect("the head's alert");
+        let resolution = parsed[told.len()..]
+            .iter()
+            .find(|m| to_head(m) && m.subject().is_some_and(|s| s.contains("Đã khắc phục")))
+            .expect("the head's resolution");
+        for m in [first, resolution] {
+            assert_eq!(m.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+            assert_eq!(m.header_raw("X-Auto-Response-Suppress").map(str::trim), Some("All"));
+            assert_eq!(
+                m.header_raw("List-Id").map(str::trim),
+                Some("par-monitor <par-monitor.vpubnd.example>")
+            );
+        }
+        assert!(first.in_reply_to().is_empty(), "the first alert answers nothing");
+        assert_eq!(resolution.in_reply_to().as_text(), first.message_id());
+        assert!(
+            resolution
+                .references()
+                .as_text_list()
+                .unwrap_or_default()
+                .iter()
+                .any(|r| Some(r.as_ref()) == first.message_id()),
+            "References names the first alert"
+        );
         ctx.finish().await;
     }
 }

@@ -25,6 +25,27 @@ pub fn points(v: f64, lang: Language) -> String {
     decimal(v, 2, lang)
 }
 
+/// A count with its thousands grouped the reader's way: `12345` →
+/// `12.345` in Vietnamese, `12,345` in English.
+pub fn count(n: i64, lang: Language) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = match lang {
+        Language::Vi => '.',
+        Language::En => ',',
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// What is shown where a figure has no data behind it.
 pub fn no_data(lang: Language) -> &'static str {
     match lang {
@@ -36,6 +57,22 @@ pub fn no_data(lang: Language) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_thousands_the_readers_way() {
+        let cases = [
+            (0, "0", "0"),
+            (999, "999", "999"),
+            (1000, "1.000", "1,000"),
+            (932_114, "932.114", "932,114"),
+            (1_234_567, "1.234.567", "1,234,567"),
+            (-4200, "-4.200", "-4,200"),
+        ];
+        for (n, vi, en) in cases {
+            assert_eq!(count(n, Language::Vi), vi);
+            assert_eq!(count(n, Language::En), en);
+        }
+    }
 
     #[test]
     fn figures_read_the_readers_way() {

@@ -77,6 +77,16 @@ fn dpct(v: Option<f64>, lang: &str) -> String {
     }
 }
 
+/// A count with thousands grouped: `12.345` or `12,345`.
+fn num(v: i64, lang: &str) -> String {
+    let lang = if lang == "en" {
+        Language::En
+    } else {
+        Language::Vi
+    };
+    crate::locale::count(v, lang)
+}
+
 fn decimal(s: &str, lang: &str) -> String {
     if lang == "en" {
         s.to_owned()
@@ -115,6 +125,7 @@ impl DigestRenderer {
         env.add_filter("pts", pts);
         env.add_filter("delta", delta);
         env.add_filter("dpct", dpct);
+        env.add_filter("num", num);
         Self { env }
     }
 

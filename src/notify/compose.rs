@@ -381,7 +381,12 @@ fn item(a: &Alert<'_>, lang: Language, mode: GroupMode, evidence_url: Option<&st
         severity: a.severity.as_str(),
         period: period_text(e, lang),
         parts: match (e.numerator, e.denominator) {
-            (Some(n), Some(d)) => Some(format!("{n}/{d} {}", record_noun(e, lang))),
+            (Some(n), Some(d)) => Some(format!(
+                "{}/{} {}",
+                crate::locale::count(n as i64, lang),
+                crate::locale::count(d as i64, lang),
+                record_noun(e, lang)
+            )),
             _ => None,
         },
         value_text: value_text(e, lang),

@@ -852,6 +852,23 @@ critical_below = 0.90
     }
 
     #[test]
+    fn the_alert_html_is_a_fixed_width_table_that_mail_clients_keep() {
+        let e = compose_for(
+            &[unit("UBND phường Hồng Bàng"), unit("Sở Tư pháp")],
+            &[EventKind::Opened, EventKind::Resolved],
+            Language::Vi,
+        );
+        assert!(e.body_html.contains(r#"<meta name="viewport""#));
+        assert!(e.body_html.contains(r#"width="680""#));
+        assert!(
+            !e.body_html.contains("background:"),
+            "backgrounds as bgcolor"
+        );
+        assert!(!e.body_html.contains("<!--"), "no comments shipped");
+        insta::assert_snapshot!("alert_group_vi_html", e.body_html);
+    }
+
+    #[test]
     fn an_alert_reads_in_vietnamese_with_its_evidence() {
         let e = compose("UBND phường Hồng Bàng");
         assert_eq!(

@@ -43,6 +43,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon until SIGTERM or SIGINT.
     Run,
+    /// Print the shell completion script for SHELL (the package installs
+    /// bash, zsh and fish ones).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), as the package installs it.
+    Manpage,
     /// Poll every source once, evaluate, print the active findings and exit.
     Check {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -580,11 +588,36 @@ pub async fn run(cli: Cli) -> ExitCode {
     ) {
         sigpipe::reset();
     }
+    match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "par-monitor",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Command::Manpage => {
+            use clap::CommandFactory;
+            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
+    }
     let cli = ResolvedCli {
         config: config_path(cli.config),
         command: cli.command,
     };
     match cli.command {
+        // Answered above, before any configuration is read.
+        Command::Completions { .. } | Command::Manpage => ExitCode::SUCCESS,
         Command::Simulate {
             listen,
             seed,

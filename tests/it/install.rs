@@ -278,3 +278,122 @@ fn outside_a_checkout_the_cli_reads_the_installed_configuration() {
     assert_eq!(code, 2);
     assert!(err.contains("/etc/par-monitor/par-monitor.toml"), "{err}");
 }
+
+// --- the package ------------------------------------------------------------
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The package as `deploy/debian/build-deb` makes it (from the test build's
+/// binary), read back with dpkg-deb and unpacked into a scratch root: its
+/// files, conffiles, unit, man page and completions, and maintainer
+/// scripts that keep the data on remove and delete it on purge.
+#[test]
+fn the_package_ships_its_files_conffiles_unit_man_page_and_completions() {
+    let out = tempfile::tempdir().unwrap();
+    run(Command::new(repo_root().join("deploy/debian/build-deb"))
+        .env("PROFILE", "dev")
+        .env("NO_BUILD", "1")
+        .env("DEB_FLAGS", "--fast --quiet")
+        .env("OUT", out.path()));
+    let deb = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .expect("a .deb");
+    let listing = run(Command::new("dpkg-deb").arg("-c").arg(&deb));
+    for path in [
+        "./usr/bin/par-monitor",
+        "./usr/lib/systemd/system/par-monitor.service",
+        "./etc/par-monitor/par-monitor.toml",
+        "./etc/par-monitor/rules.toml",
+        "./etc/par-monitor/holidays.toml",
+        "./usr/share/man/man1/par-monitor.1.gz",
+        "./usr/share/bash-completion/completions/par-monitor",
+        "./usr/share/zsh/vendor-completions/_par-monitor",
+        "./usr/share/fish/vendor_completions.d/par-monitor.fish",
+        "./usr/share/doc/par-monitor/changelog.Debian.gz",
+        "./usr/share/par-monitor/prometheus/alerts.yml",
+        "./usr/share/par-monitor/grafana/par-monitor.json",
+    ] {
+        assert!(
+            listing.lines().any(|l| l.ends_with(path)),
+            "{path} in\n{listing}"
+        );
+    }
+    let info = run(Command::new("dpkg-deb").arg("-I").arg(&deb));
+    assert!(info.contains("Package: par-monitor"), "{info}");
+    assert!(
+        info.contains("Depends:") && info.contains("systemd"),
+        "{info}"
+    );
+
+    let control = tempfile::tempdir().unwrap();
+    run(Command::new("dpkg-deb")
+        .arg("-e")
+        .arg(&deb)
+        .arg(control.path()));
+    let read = |name: &str| std::fs::read_to_string(control.path().join(name)).unwrap();
+    assert_eq!(
+        read("conffiles").lines().collect::<Vec<_>>(),
+        [
+            "/etc/par-monitor/par-monitor.toml",
+            "/etc/par-monitor/rules.toml",
+            "/etc/par-monitor/holidays.toml"
+        ]
+    );
+    let postrm = read("postrm");
+    let purge = postrm.rfind("\"purge\"").expect("a purge branch");
+    assert!(
+        postrm[purge..].contains("rm -rf /var/lib/private/par-monitor"),
+        "{postrm}"
+    );
+    assert!(
+        !postrm.contains("\"remove\" ]; then\n    rm"),
+        "remove keeps the data: {postrm}"
+    );
+    // Not started before it is configured (see `par-monitor init`).
+    let postinst = read("postinst");
+    assert!(!postinst.contains("deb-systemd-invoke start"), "{postinst}");
+
+    let root = tempfile::tempdir().unwrap();
+    run(Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(root.path()));
+    let unit = std::fs::read_to_string(
+        root.path()
+            .join("usr/lib/systemd/system/par-monitor.service"),
+    )
+    .unwrap();
+    assert_eq!(
+        unit,
+        std::fs::read_to_string(repo_root().join("deploy/par-monitor.service")).unwrap()
+    );
+    let man = run(Command::new("gzip")
+        .arg("-dc")
+        .arg(root.path().join("usr/share/man/man1/par-monitor.1.gz")));
+    assert!(man.contains(".TH par-monitor 1"), "{man}");
+    for sub in ["findings", "indicators", "init"] {
+        assert!(man.contains(sub), "the man page names `{sub}`");
+    }
+    let bash = std::fs::read_to_string(
+        root.path()
+            .join("usr/share/bash-completion/completions/par-monitor"),
+    )
+    .unwrap();
+    assert!(
+        bash.contains("complete -F _par__monitor") && bash.contains("quarantine"),
+        "{bash}"
+    );
+    let version = run(Command::new(root.path().join("usr/bin/par-monitor")).arg("--version"));
+    assert!(version.starts_with("par-monitor 0."), "{version}");
+}

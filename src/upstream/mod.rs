@@ -15,6 +15,7 @@
 //! bad record never costs the rest of the page.
 
 pub mod documents;
+pub mod dvcqg;
 pub mod http;
 pub mod mapping;
 pub mod portal;

@@ -31,7 +31,7 @@ pub use digests::DigestSettings;
 
 pub use sources::{
     AuthSettings, ClientAuth, FeedMapping, MappingSettings, PaginationSettings, PaginationStyle,
-    SourceSettings, SourcesSettings,
+    Protocol, SourceSettings, SourcesSettings,
 };
 pub use values::{BaseUrl, DatabaseUrl, Fraction, HttpUrl, Schedule, Secret};
 
@@ -589,6 +589,34 @@ impl Settings {
                     format!("sources.{name}.page_size"),
                     "expected a page size from 1 to 10000",
                 ));
+            }
+            if name != "portal"
+                && (src.protocol != sources::Protocol::Generic
+                    || src.root_department_id.is_some()
+                    || src.warmup_url.is_some())
+            {
+                problems.push(problem(
+                    origin,
+                    format!("sources.{name}.protocol"),
+                    "protocol, root_department_id and warmup_url are for sources.portal only",
+                ));
+            }
+            if name == "portal" && src.protocol == sources::Protocol::DvcqgEvaluation {
+                match src.root_department_id.as_deref().map(str::trim) {
+                    None | Some("") => problems.push(problem(
+                        origin,
+                        "sources.portal.root_department_id",
+                        "required when protocol = \"dvcqg-evaluation\": the province's departmentId on the portal (see README)",
+                    )),
+                    Some(id) if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+                        problems.push(problem(
+                            origin,
+                            "sources.portal.root_department_id",
+                            format!("expected a UUID like 0190…-…, found `{id}`"),
+                        ))
+                    }
+                    Some(_) => {}
+                }
             }
             if src.max_concurrent_requests == 0 {
                 problems.push(problem(

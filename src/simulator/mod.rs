@@ -441,6 +441,7 @@ impl Simulator {
                     .map(|(k, v)| ((*k).to_owned(), v))
                     .collect(),
                 updated_at: x.updated_at,
+                details: Default::default(),
             })
             .collect();
         out.sort_by(|a, b| (&a.unit_code, &a.period).cmp(&(&b.unit_code, &b.period)));
@@ -480,6 +481,7 @@ impl Simulator {
                         .map(|(k, v)| ((*k).to_owned(), v))
                         .collect(),
                     updated_at: None,
+                    details: Default::default(),
                 }
             })
             .collect();

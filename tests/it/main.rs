@@ -9,6 +9,7 @@ mod indicators;
 mod ops;
 mod outbox;
 mod pipeline;
+mod portal;
 mod quality;
 mod rules;
 mod smtp;

@@ -250,3 +250,47 @@ fn the_periods_are_this_month_the_last_this_quarter_and_year() {
         .collect();
     assert_eq!(keys, ["2026-08", "2026-07", "2026-Q3", "2026"]);
 }
+
+on_both_backends! {
+    async fn indicators_show_ours_beside_the_portals_official_scores(backend) {
+        let Some(ctx) = portal_ctx(backend).await else { return };
+        let app = ctx.app().await;
+        for s in &app.sources {
+            poll(&app, s.name).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        }
+        let month = Month::new(2026, 8).unwrap();
+        let overview = par_monitor::overview::compute_period(
+            &app.store,
+            &app.evaluator(),
+            month.into(),
+            sim_now(),
+            None,
+        )
+        .await
+        .unwrap();
+        // What `indicators --period 2026-08 --format json` prints per unit.
+        let units = serde_json::to_value(&overview.units).unwrap();
+        let served = figures(ctx.sim.sim.official_scores(EvalPeriod::Month(month)));
+        let units = units.as_array().unwrap();
+        assert_eq!(units.len(), 6);
+        assert_eq!(units[0]["code"], "H44", "the province first");
+        assert_eq!(units[0]["official_total"].as_f64(), served["H44"].1);
+        for u in units {
+            let code = u["code"].as_str().unwrap();
+            let comparison = u["comparison"].as_array().unwrap();
+            assert_eq!(comparison.len(), 6, "{code}: {u}");
+            for c in comparison {
+                let group = c["group"].as_str().unwrap();
+                assert_eq!(c["official"].as_f64(), served[code].0[group], "{code} {group}");
+                match (c["ours"].as_f64(), c["official"].as_f64()) {
+                    (Some(o), Some(p)) => {
+                        let d = c["difference"].as_f64().unwrap();
+                        assert!((d - (o - p)).abs() < 0.006, "{code} {group}: {c}");
+                    }
+                    _ => assert!(c["difference"].is_null(), "{code} {group}: {c}"),
+                }
+            }
+        }
+        ctx.finish().await;
+    }
+}

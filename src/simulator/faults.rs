@@ -223,7 +223,8 @@ pub enum Fault {
         field: Option<String>,
     },
     /// The next `count` requests are answered `200` with a web application
-    /// firewall's HTML page instead of JSON.
+    /// firewall's HTML page instead of JSON, unless an evaluation request
+    /// carries the cookie of the public page `/danh-gia-chat-luong-phuc-vu`.
     WafPage {
         #[serde(default)]
         endpoint: Option<Endpoint>,

@@ -51,8 +51,11 @@ pub(crate) fn router(sim: &Simulator, stop: CancellationToken) -> Router {
             r = r.route(
                 e.path(),
                 post(
-                    |State(s): State<Served>, Path(name): Path<String>, body: Bytes| async move {
-                        evaluation(s, name, body).await
+                    |State(s): State<Served>,
+                     Path(name): Path<String>,
+                     headers: axum::http::HeaderMap,
+                     body: Bytes| async move {
+                        evaluation(s, name, headers, body).await
                     },
                 ),
             );
@@ -60,7 +63,8 @@ pub(crate) fn router(sim: &Simulator, stop: CancellationToken) -> Router {
             r = r.route(e.path(), list_route(e));
         }
     }
-    r.route("/_sim/truth", get(truth))
+    r.route("/danh-gia-chat-luong-phuc-vu", get(public_page))
+        .route("/_sim/truth", get(truth))
         .route("/_sim/requests", get(requests))
         .route(
             "/_sim/faults",
@@ -252,14 +256,41 @@ fn waf_page() -> Response {
         .into_response()
 }
 
+/// The cookie the public page sets; the firewall fault spares a request
+/// that carries it.
+const WAF_COOKIE: &str = "TS01sim=pass";
+
+/// The portal's public page: it sets the firewall's cookie.
+async fn public_page() -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::SET_COOKIE, "TS01sim=pass; Path=/; HttpOnly"),
+        ],
+        "<!DOCTYPE html><html><body>Đánh giá chất lượng phục vụ</body></html>",
+    )
+        .into_response()
+}
+
 /// `POST /api/v1/reporting/evaluation/{endpoint}`: the portal answers 201.
-async fn evaluation(s: Served, name: String, body: Bytes) -> Response {
+async fn evaluation(
+    s: Served,
+    name: String,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let e = Endpoint::Evaluation;
     let plan = match prologue(&s, e).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if plan.waf {
+    let cookie_ok = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim() == WAF_COOKIE));
+    if plan.waf && !cookie_ok {
         return waf_page();
     }
     let inner = &s.sim.inner;

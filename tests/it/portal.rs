@@ -294,3 +294,32 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_warm_up_page_cookie_the_firewall_lets_the_poll_through() {
+    let Some(mut ctx) = portal_ctx(Backend::Sqlite).await else {
+        return;
+    };
+    let page = format!("{}danh-gia-chat-luong-phuc-vu", ctx.sim.url);
+    ctx.settings.sources.portal.warmup_url =
+        Some(par_monitor::config::HttpUrl::parse(&page).unwrap());
+    let app = ctx.app().await;
+    ctx.sim
+        .sim
+        .add_fault(Fault::WafPage {
+            endpoint: Some(Endpoint::Evaluation),
+            count: 3,
+        })
+        .unwrap();
+    let report = poll(&app, "portal").await.unwrap();
+    assert_eq!(report.health, "healthy", "{report:?}");
+    assert!(
+        app.store
+            .quarantined(Some("portal.scores"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_stored_equals_served(&ctx, &app).await;
+    ctx.finish().await;
+}

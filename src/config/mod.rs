@@ -1052,6 +1052,25 @@ mod tests {
     }
 
     #[test]
+    fn the_portal_protocol_defaults_to_generic_and_the_evaluation_api_needs_its_root() {
+        let s = load("[sources.portal]\nenabled = true\n").unwrap();
+        assert_eq!(s.sources.portal.protocol, Protocol::Generic);
+        let p = only_problem(load(
+            "[sources.portal]\nenabled = true\nprotocol = \"dvcqg-evaluation\"\n",
+        ));
+        assert_eq!(p.key, "sources.portal.root_department_id");
+        let s = load(
+            "[sources.portal]\nprotocol = \"dvcqg-evaluation\"\nroot_department_id = \"0190a1b2-0000-7000-8000-000000000001\"\nwarmup_url = \"https://dichvucong.gov.vn/danh-gia-chat-luong-phuc-vu\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.sources.portal.warmup_every, Duration::from_secs(600));
+        let p = only_problem(load(
+            "[sources.documents]\nprotocol = \"dvcqg-evaluation\"\n",
+        ));
+        assert_eq!(p.key, "sources.documents.protocol");
+    }
+
+    #[test]
     fn an_unknown_key_is_rejected_by_name() {
         let p = only_problem(load("[database]\nurll = \"sqlite://x.db\"\n"));
         assert_eq!(p.key, "database.urll");

@@ -17,11 +17,14 @@ CREATE TABLE portal_score_history (
 );
 CREATE INDEX portal_score_history_key ON portal_score_history (unit_code, period);
 
--- A score whose content changes keeps its old version here, whichever
+-- A score whose figures change keeps its old version here, whichever
 -- path writes it.
 CREATE FUNCTION portal_scores_keep_history() RETURNS trigger AS $$
 BEGIN
-    IF OLD.content_hash IS DISTINCT FROM NEW.content_hash AND OLD.deleted_at IS NULL THEN
+    -- A new column alone, as after this migration, is no revision.
+    IF OLD.deleted_at IS NULL
+       AND (OLD.total IS DISTINCT FROM NEW.total OR OLD.groups IS DISTINCT FROM NEW.groups
+            OR (OLD.details IS NOT NULL AND OLD.details IS DISTINCT FROM NEW.details)) THEN
         INSERT INTO portal_score_history
             (score_id, unit_code, period, total, groups, details, upstream_updated_at, stored_at, replaced_at)
         VALUES

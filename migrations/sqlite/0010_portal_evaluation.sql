@@ -17,11 +17,14 @@ CREATE TABLE portal_score_history (
 );
 CREATE INDEX portal_score_history_key ON portal_score_history (unit_code, period);
 
--- A score whose content changes keeps its old version here, whichever
--- path writes it.
+-- A score whose figures change keeps its old version here, whichever
+-- path writes it (a new column alone, as after this migration, is no
+-- revision).
 CREATE TRIGGER portal_scores_keep_history
 AFTER UPDATE OF content_hash ON portal_scores
-WHEN OLD.content_hash <> NEW.content_hash AND OLD.deleted_at IS NULL
+WHEN OLD.deleted_at IS NULL
+ AND (OLD.total IS NOT NEW.total OR OLD.groups IS NOT NEW.groups
+      OR (OLD.details IS NOT NULL AND OLD.details IS NOT NEW.details))
 BEGIN
     INSERT INTO portal_score_history
         (score_id, unit_code, period, total, groups, details, upstream_updated_at, stored_at, replaced_at)

@@ -134,7 +134,7 @@ impl App {
         let (rules, calendar) = load_rules_and_calendar(&settings)?;
         let mailer = Mailer::from_settings(&settings.email)
             .map_err(|e| BuildError::Invalid(format!("email settings: {e}")))?;
-        let sources = build_sources(&settings).map_err(BuildError::Invalid)?;
+        let sources = build_sources(&settings, clock.clone()).map_err(BuildError::Invalid)?;
         let store = Store::connect(&settings.database)
             .await
             .map_err(anyhow::Error::from)?;

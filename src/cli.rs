@@ -1236,7 +1236,8 @@ async fn simulate(listen: SocketAddr, cfg: SimConfig, faults: Vec<Fault>) -> Exi
         now = %rfc3339_local(sim.now()),
         generated_ms = generated_in.as_millis() as u64,
         faults = sim.active_faults().len(),
-        "simulator serving /api/v1/{{dossiers,petitions,documents,reports,scores766,units}}, /alt/v2/ho-so and /_sim/{{truth,requests,faults}}"
+        root_department_id = %sim.root_department_id(),
+        "simulator serving /api/v1/{{dossiers,petitions,documents,reports,scores766,units}}, /alt/v2/ho-so, POST /api/v1/reporting/evaluation/{{endpoint}} and /_sim/{{truth,requests,faults}}"
     );
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(sim.serve(listener, shutdown.clone()));

@@ -445,7 +445,7 @@ async fn poll_feed(
         report.counts.inserted = added;
         report.counts.updated = changed;
         report.deleted = retired;
-    } else if let Some(run) = sync.full.then_some(sync.id) {
+    } else if let Some(run) = (sync.full && feed.reconciles_deletions()).then_some(sync.id) {
         report.deleted = match kind {
             FeedKind::Dossiers => store.mark_unseen_deleted::<Dossier>(run, now).await,
             FeedKind::Petitions => store.mark_unseen_deleted::<Petition>(run, now).await,

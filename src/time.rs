@@ -125,6 +125,15 @@ impl Month {
         (1..=12).contains(&month).then_some(Self { year, month })
     }
 
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The month's number, 1 to 12.
+    pub fn number(self) -> u32 {
+        self.month
+    }
+
     /// The month that contains `t`, as people in the province see it.
     pub fn containing(t: DateTime<Utc>) -> Self {
         let local = t.with_timezone(&LOCAL_TZ);

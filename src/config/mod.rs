@@ -31,7 +31,7 @@ pub use digests::DigestSettings;
 
 pub use sources::{
     AuthSettings, ClientAuth, FeedMapping, MappingSettings, PaginationSettings, PaginationStyle,
-    SourceSettings, SourcesSettings,
+    Protocol, SourceSettings, SourcesSettings,
 };
 pub use values::{BaseUrl, DatabaseUrl, Fraction, HttpUrl, Schedule, Secret};
 
@@ -661,6 +661,34 @@ impl Settings {
                     "expected a page size from 1 to 10000",
                 ));
             }
+            if name != "portal"
+                && (src.protocol != sources::Protocol::Generic
+                    || src.root_department_id.is_some()
+                    || src.warmup_url.is_some())
+            {
+                problems.push(problem(
+                    origin,
+                    format!("sources.{name}.protocol"),
+                    "protocol, root_department_id and warmup_url are for sources.portal only",
+                ));
+            }
+            if name == "portal" && src.protocol == sources::Protocol::DvcqgEvaluation {
+                match src.root_department_id.as_deref().map(str::trim) {
+                    None | Some("") => problems.push(problem(
+                        origin,
+                        "sources.portal.root_department_id",
+                        "required when protocol = \"dvcqg-evaluation\": the province's departmentId on the portal (see README)",
+                    )),
+                    Some(id) if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+                        problems.push(problem(
+                            origin,
+                            "sources.portal.root_department_id",
+                            format!("expected a UUID like 0190…-…, found `{id}`"),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
             if src.max_concurrent_requests == 0 {
                 problems.push(problem(
                     origin,
@@ -1092,6 +1120,25 @@ mod tests {
         assert_eq!(p.key, "database.max_connections");
         assert_eq!(p.origin, "test.toml");
         assert!(p.message.contains("u32"), "{}", p.message);
+    }
+
+    #[test]
+    fn the_portal_protocol_defaults_to_generic_and_the_evaluation_api_needs_its_root() {
+        let s = load("[sources.portal]\nenabled = true\n").unwrap();
+        assert_eq!(s.sources.portal.protocol, Protocol::Generic);
+        let p = only_problem(load(
+            "[sources.portal]\nenabled = true\nprotocol = \"dvcqg-evaluation\"\n",
+        ));
+        assert_eq!(p.key, "sources.portal.root_department_id");
+        let s = load(
+            "[sources.portal]\nprotocol = \"dvcqg-evaluation\"\nroot_department_id = \"0190a1b2-0000-7000-8000-000000000001\"\nwarmup_url = \"https://dichvucong.gov.vn/danh-gia-chat-luong-phuc-vu\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.sources.portal.warmup_every, Duration::from_secs(600));
+        let p = only_problem(load(
+            "[sources.documents]\nprotocol = \"dvcqg-evaluation\"\n",
+        ));
+        assert_eq!(p.key, "sources.documents.protocol");
     }
 
     #[test]

@@ -121,6 +121,32 @@ pub struct SourceSettings {
     /// provincial CA. Verification itself is never switched off.
     pub ca_file: Option<PathBuf>,
     pub auth: AuthSettings,
+    /// The portal only: which wire format it speaks. `generic` (the
+    /// default) is the mapped feed of `[mapping.scores]`;
+    /// `dvcqg-evaluation` is the national portal's public evaluation API.
+    pub protocol: Protocol,
+    /// `dvcqg-evaluation`: the province's `departmentId` on the portal
+    /// (the `rootDepartmentId` of every request), a UUID.
+    pub root_department_id: Option<String>,
+    /// `dvcqg-evaluation`: a public page to fetch first for the cookies the
+    /// portal's web application firewall may want
+    /// (`https://dichvucong.gov.vn/danh-gia-chat-luong-phuc-vu`); without
+    /// it, requests go without cookies.
+    pub warmup_url: Option<HttpUrl>,
+    /// How long the warm-up page's cookies are used before it is fetched
+    /// again.
+    #[serde(with = "humantime_serde")]
+    pub warmup_every: Duration,
+}
+
+/// The portal's wire format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Protocol {
+    #[default]
+    #[serde(rename = "generic")]
+    Generic,
+    #[serde(rename = "dvcqg-evaluation")]
+    DvcqgEvaluation,
 }
 
 impl Default for SourceSettings {
@@ -143,6 +169,10 @@ impl Default for SourceSettings {
             max_concurrent_requests: 2,
             ca_file: None,
             auth: AuthSettings::None,
+            protocol: Protocol::Generic,
+            root_department_id: None,
+            warmup_url: None,
+            warmup_every: Duration::from_secs(600),
         }
     }
 }

@@ -497,6 +497,7 @@ mod tests {
             total: Some(80.0),
             groups: Default::default(),
             updated_at: Some(at("2026-12-01 10:00")),
+            details: Default::default(),
         };
         assert_eq!(s.implausible(poll()), None);
     }

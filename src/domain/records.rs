@@ -381,4 +381,33 @@ pub struct PortalScore {
     /// Group scores keyed by the group code (`TRANSPARENCY`, `PROGRESS`, …).
     pub groups: std::collections::BTreeMap<String, Option<f64>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// What the portal's evaluation API says besides the group scores.
+    #[serde(default)]
+    pub details: PortalDetails,
+}
+
+/// The portal's figures behind a unit's scores, where it gives them
+/// (`protocol = "dvcqg-evaluation"`); empty for the generic feed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortalDetails {
+    /// The unit's name as the portal gives it (kept for units the directory
+    /// does not know).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_name: Option<String>,
+    /// The portal's `departmentId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<String>,
+    /// Per-indicator scores by the portal's indicator code; `None` is no score.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub indicators: std::collections::BTreeMap<String, Option<f64>>,
+    /// The portal's own data-quality warnings (`dataQualityMessage`), as
+    /// `INDICATOR: message`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl PortalDetails {
+    pub fn is_empty(&self) -> bool {
+        *self == PortalDetails::default()
+    }
 }

@@ -29,10 +29,13 @@ pub enum Endpoint {
     Units,
     /// `/alt/v2/ho-so`, the same dossiers in the alternative dialect.
     AltDossiers,
+    /// `POST /api/v1/reporting/evaluation/{endpoint}`: the national
+    /// portal's public evaluation API, all six of its endpoints.
+    Evaluation,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::Dossiers,
         Endpoint::Petitions,
         Endpoint::Documents,
@@ -40,6 +43,7 @@ impl Endpoint {
         Endpoint::Scores766,
         Endpoint::Units,
         Endpoint::AltDossiers,
+        Endpoint::Evaluation,
     ];
 
     pub fn path(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Endpoint {
             Endpoint::Scores766 => "/api/v1/scores766",
             Endpoint::Units => "/api/v1/units",
             Endpoint::AltDossiers => "/alt/v2/ho-so",
+            Endpoint::Evaluation => "/api/v1/reporting/evaluation/{endpoint}",
         }
     }
 
@@ -63,6 +68,7 @@ impl Endpoint {
             Endpoint::Scores766 => "scores766",
             Endpoint::Units => "units",
             Endpoint::AltDossiers => "alt_dossiers",
+            Endpoint::Evaluation => "evaluation",
         }
     }
 
@@ -132,7 +138,9 @@ impl Defect {
     /// for the main dialect's dated lists only.
     fn applies(self, e: Endpoint) -> bool {
         match self {
-            Defect::MissingField | Defect::UnparseableDate | Defect::UnknownStatus => true,
+            Defect::MissingField | Defect::UnparseableDate | Defect::UnknownStatus => {
+                e != Endpoint::Evaluation
+            }
             Defect::ImpossibleDeadline | Defect::EndBeforeStart => {
                 matches!(
                     e,
@@ -214,6 +222,21 @@ pub enum Fault {
         #[serde(default)]
         field: Option<String>,
     },
+    /// The next `count` requests are answered `200` with a web application
+    /// firewall's HTML page instead of JSON, unless an evaluation request
+    /// carries the cookie of the public page `/danh-gia-chat-luong-phuc-vu`.
+    WafPage {
+        #[serde(default)]
+        endpoint: Option<Endpoint>,
+        count: u32,
+    },
+    /// The next `count` evaluation answers leave out their unit list
+    /// (`data.children`, or `data.evaluation`).
+    MissingChildren {
+        #[serde(default)]
+        endpoint: Option<Endpoint>,
+        count: u32,
+    },
     /// The directory shows `unit` under `name` from now on, and its
     /// NgayCapNhat moves forward.
     RenameUnit { unit: String, name: String },
@@ -228,7 +251,9 @@ impl Fault {
             | Fault::Truncated { endpoint, .. }
             | Fault::ShiftingPages { endpoint, .. }
             | Fault::DuplicateAcrossPages { endpoint, .. }
-            | Fault::BadRecords { endpoint, .. } => *endpoint,
+            | Fault::BadRecords { endpoint, .. }
+            | Fault::WafPage { endpoint, .. }
+            | Fault::MissingChildren { endpoint, .. } => *endpoint,
             Fault::RenameUnit { .. } => None,
         }
     }
@@ -240,7 +265,9 @@ impl Fault {
             | Fault::Hang { count, .. }
             | Fault::Truncated { count, .. }
             | Fault::ShiftingPages { count, .. }
-            | Fault::DuplicateAcrossPages { count, .. } => Some(*count),
+            | Fault::DuplicateAcrossPages { count, .. }
+            | Fault::WafPage { count, .. }
+            | Fault::MissingChildren { count, .. } => Some(*count),
             Fault::Latency { .. } | Fault::BadRecords { .. } | Fault::RenameUnit { .. } => None,
         }
     }
@@ -273,7 +300,7 @@ impl Fault {
                     .join(", ")
             )),
             Fault::ShiftingPages {
-                endpoint: Some(e @ (Endpoint::Units | Endpoint::Scores766)),
+                endpoint: Some(e @ (Endpoint::Units | Endpoint::Scores766 | Endpoint::Evaluation)),
                 ..
             } => bad(format!(
                 "shifting_pages cannot invent records for {e}: use dossiers, petitions, documents or reports"
@@ -353,6 +380,10 @@ pub(crate) struct Plan {
     /// (status, Retry-After seconds)
     pub status: Option<(u16, Option<u64>)>,
     pub truncate: bool,
+    /// Answer with a firewall's HTML page.
+    pub waf: bool,
+    /// Leave the unit list out of an evaluation answer.
+    pub drop_children: bool,
     pub shift: bool,
     pub duplicate: bool,
     pub bad: Vec<BadRule>,
@@ -402,7 +433,8 @@ impl FaultState {
 
     /// Decides what a request to `e` suffers and spends the counted faults
     /// that decide its answer. Of the faults that replace the answer, the
-    /// first in the order hang, status, truncation applies, and only it is
+    /// first in the order hang, status, truncation, firewall page, missing
+    /// children applies, and only it is
     /// spent. Shifting and duplicating are spent by [`FaultState::spend`]
     /// once they have actually been applied.
     pub fn plan(&mut self, e: Endpoint) -> Plan {
@@ -424,9 +456,11 @@ impl FaultState {
             Fault::Hang { .. } => rank == 0,
             Fault::Status { .. } => rank == 1,
             Fault::Truncated { .. } => rank == 2,
+            Fault::WafPage { .. } => rank == 3,
+            Fault::MissingChildren { .. } => rank == 4,
             _ => false,
         };
-        for rank in 0..3 {
+        for rank in 0..5 {
             if let Some(a) = self
                 .active
                 .iter_mut()
@@ -442,6 +476,8 @@ impl FaultState {
                         let default = matches!(status, 429 | 503).then_some(1);
                         plan.status = Some((*status, retry_after_secs.or(default)));
                     }
+                    Fault::WafPage { .. } => plan.waf = true,
+                    Fault::MissingChildren { .. } => plan.drop_children = true,
                     _ => plan.truncate = true,
                 }
                 if let Some(n) = a.remaining.as_mut() {

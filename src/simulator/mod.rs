@@ -102,6 +102,7 @@
 
 mod catalog;
 mod dossiers;
+mod evaluation;
 mod faults;
 mod office;
 mod scores;
@@ -440,10 +441,70 @@ impl Simulator {
                     .map(|(k, v)| ((*k).to_owned(), v))
                     .collect(),
                 updated_at: x.updated_at,
+                details: Default::default(),
             })
             .collect();
         out.sort_by(|a, b| (&a.unit_code, &a.period).cmp(&(&b.unit_code, &b.period)));
         out
+    }
+
+    /// The portal's `departmentId` of a unit (a UUID derived from its code).
+    pub fn department_id(&self, code: &str) -> String {
+        evaluation::department_id(code)
+    }
+
+    /// The province's `departmentId`: the `root_department_id` to poll the
+    /// evaluation API with.
+    pub fn root_department_id(&self) -> String {
+        evaluation::root_id(&self.inner.read())
+    }
+
+    /// What the evaluation API serves for a period, as par-monitor's
+    /// records: one per unit, the province's included, keyed by the
+    /// period's key (`2026-08`, `2026-Q3`, `2026`).
+    pub fn official_scores(
+        &self,
+        period: crate::upstream::dvcqg::protocol::EvalPeriod,
+    ) -> Vec<PortalScore> {
+        let s = self.inner.read();
+        let mut out: Vec<PortalScore> = evaluation::official(&s, period)
+            .into_iter()
+            .map(|(u, groups)| {
+                let scored: Vec<f64> = groups.iter().flatten().copied().collect();
+                PortalScore {
+                    unit_code: u.unit.code.clone(),
+                    period: period.key(),
+                    total: (!scored.is_empty()).then(|| store::round2(scored.iter().sum())),
+                    groups: SCORE_GROUPS
+                        .iter()
+                        .zip(groups)
+                        .map(|(k, v)| ((*k).to_owned(), v))
+                        .collect(),
+                    updated_at: None,
+                    details: Default::default(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.unit_code.cmp(&b.unit_code));
+        out
+    }
+
+    /// The portal revises a unit's group score for a month (its nightly
+    /// recomputation). `false` if there is no such score.
+    pub fn revise_score(
+        &self,
+        code: &UnitCode,
+        month: Month,
+        group: &str,
+        value: Option<f64>,
+    ) -> bool {
+        let Some(g) = SCORE_GROUPS.iter().position(|x| *x == group) else {
+            return false;
+        };
+        let mut s = self.inner.write();
+        let now = s.now;
+        let id = format!("{code}/{month}");
+        s.scores.modify(&id, |r| r.groups[g] = value) && s.scores.touch(&id, now)
     }
 
     // ---- Changing records, as the upstream would between polls ----
@@ -524,7 +585,7 @@ impl Simulator {
             Endpoint::Petitions => invent(&mut s.petitions, n),
             Endpoint::Documents => invent(&mut s.documents, n),
             Endpoint::Reports => invent(&mut s.reports, n),
-            Endpoint::Scores766 | Endpoint::Units => false,
+            Endpoint::Scores766 | Endpoint::Units | Endpoint::Evaluation => false,
         }
     }
 

@@ -5,10 +5,11 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -46,9 +47,24 @@ pub(crate) fn router(sim: &Simulator, stop: CancellationToken) -> Router {
     };
     let mut r = Router::new();
     for e in Endpoint::ALL {
-        r = r.route(e.path(), list_route(e));
+        if e == Endpoint::Evaluation {
+            r = r.route(
+                e.path(),
+                post(
+                    |State(s): State<Served>,
+                     Path(name): Path<String>,
+                     headers: axum::http::HeaderMap,
+                     body: Bytes| async move {
+                        evaluation(s, name, headers, body).await
+                    },
+                ),
+            );
+        } else {
+            r = r.route(e.path(), list_route(e));
+        }
     }
-    r.route("/_sim/truth", get(truth))
+    r.route("/danh-gia-chat-luong-phuc-vu", get(public_page))
+        .route("/_sim/truth", get(truth))
         .route("/_sim/requests", get(requests))
         .route(
             "/_sim/faults",
@@ -193,7 +209,9 @@ fn decode_cursor(c: &str) -> Result<(Option<DateTime<Utc>>, String), String> {
     Ok((time, id.to_owned()))
 }
 
-async fn handle(s: Served, e: Endpoint, raw: Option<String>) -> Response {
+/// The faults that come before any answer: latency, a hang, an HTTP
+/// error. `Err` is the answer they give instead.
+async fn prologue(s: &Served, e: Endpoint) -> Result<Plan, Response> {
     let inner = &s.sim.inner;
     inner.counters.request(e);
     let mut released = inner.release.subscribe();
@@ -201,7 +219,7 @@ async fn handle(s: Served, e: Endpoint, raw: Option<String>) -> Response {
     if !plan.latency.is_zero() {
         tokio::select! {
             () = tokio::time::sleep(plan.latency) => {}
-            () = s.stop.cancelled() => return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+            () = s.stop.cancelled() => return Err(error(StatusCode::SERVICE_UNAVAILABLE, "shutting down")),
         }
     }
     if plan.hang {
@@ -210,10 +228,10 @@ async fn handle(s: Served, e: Endpoint, raw: Option<String>) -> Response {
             _ = released.changed() => {}
             () = tokio::time::sleep(HANG_LIMIT) => {}
         }
-        return error(
+        return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the request hung (injected fault)",
-        );
+        ));
     }
     if let Some((status, retry_after)) = plan.status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -224,8 +242,88 @@ async fn handle(s: Served, e: Endpoint, raw: Option<String>) -> Response {
                 secs.to_string().parse().expect("digits"),
             );
         }
-        return r;
+        return Err(r);
     }
+    Ok(plan)
+}
+
+fn waf_page() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        super::evaluation::WAF_PAGE,
+    )
+        .into_response()
+}
+
+/// The cookie the public page sets; the firewall fault spares a request
+/// that carries it.
+const WAF_COOKIE: &str = "TS01sim=pass";
+
+/// The portal's public page: it sets the firewall's cookie.
+async fn public_page() -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::SET_COOKIE, "TS01sim=pass; Path=/; HttpOnly"),
+        ],
+        "<!DOCTYPE html><html><body>Đánh giá chất lượng phục vụ</body></html>",
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/reporting/evaluation/{endpoint}`: the portal answers 201.
+async fn evaluation(
+    s: Served,
+    name: String,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let e = Endpoint::Evaluation;
+    let plan = match prologue(&s, e).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let cookie_ok = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim() == WAF_COOKIE));
+    if plan.waf && !cookie_ok {
+        return waf_page();
+    }
+    let inner = &s.sim.inner;
+    let rendered = {
+        let state = inner.read();
+        let root = super::evaluation::root_id(&state);
+        super::evaluation::Ask::parse(&name, &body, &root)
+            .map(|ask| super::evaluation::render(&state, &ask, plan.drop_children))
+    };
+    let (value, served) = match rendered {
+        Ok(r) => r,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    inner.counters.served(e, served);
+    let mut body = match serde_json::to_vec(&value) {
+        Ok(b) => b,
+        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string()),
+    };
+    if plan.truncate {
+        body.truncate(body.len() / 2);
+    }
+    json(StatusCode::CREATED, body)
+}
+
+async fn handle(s: Served, e: Endpoint, raw: Option<String>) -> Response {
+    let plan = match prologue(&s, e).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if plan.waf {
+        return waf_page();
+    }
+    let inner = &s.sim.inner;
     let query = match Query::parse(e, raw.as_deref()) {
         Ok(q) => q,
         Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
@@ -284,6 +382,7 @@ fn render(state: &SimState, e: Endpoint, q: &Query, plan: &Plan) -> serde_json::
             let in_period = |s: &super::store::SimScore| period.is_none_or(|m| s.period == m);
             pages(&state.scores, e, &p, plan, Some(&in_period), WireScore::new)
         }
+        Endpoint::Evaluation => unreachable!("evaluation requests are answered by `evaluation`"),
     }
 }
 

@@ -1283,3 +1283,130 @@ fn dates_on_the_wire_are_local_time() {
     );
     assert_eq!(w["DonViXuLy"], d.unit_code.as_str());
 }
+
+// ---- The portal's evaluation API ----
+
+impl Served {
+    async fn evaluate(&self, endpoint: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!(
+                "{}/api/v1/reporting/evaluation/{endpoint}",
+                self.base
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_evaluation_api_serves_the_scores_in_both_envelopes_with_paging() {
+    use crate::upstream::dvcqg::protocol::{ENDPOINTS, EvalPeriod, Shape};
+    let s = serve(Simulator::generate(&config(12, 2))).await;
+    let root = s.sim.root_department_id();
+    let month = Month::new(2026, 8).unwrap();
+    let official = s.sim.official_scores(EvalPeriod::Month(month));
+    assert_eq!(official.len(), 12);
+    for e in &ENDPOINTS {
+        let mut units = Vec::new();
+        let mut page = 1;
+        loop {
+            let mut body =
+                serde_json::json!({"rootDepartmentId": root, "currentPage": page, "pageSize": 5});
+            body.as_object_mut()
+                .unwrap()
+                .extend(EvalPeriod::Month(month).body_fields(e));
+            let r = s.evaluate(e.name, body).await;
+            assert_eq!(r.status(), 201, "{}", e.name);
+            assert!(
+                r.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json")
+            );
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["code"], "OK");
+            let list = match e.shape {
+                Shape::Tree => {
+                    assert_eq!(v["data"]["parent"]["departmentCode"], "H44");
+                    v["data"]["children"].as_array().unwrap().clone()
+                }
+                Shape::Breakdown => {
+                    assert!(v["data"]["overview"].is_object());
+                    v["data"]["evaluation"].as_array().unwrap().clone()
+                }
+            };
+            let n = list.len();
+            units.extend(list);
+            if n < 5 {
+                break;
+            }
+            page += 1;
+        }
+        assert_eq!(units.len(), 11, "{}: every unit but the province", e.name);
+        for u in &units {
+            let id = u["departmentId"].as_str().unwrap();
+            let ours = official
+                .iter()
+                .find(|o| s.sim.department_id(o.unit_code.as_str()) == id)
+                .expect("a known departmentId");
+            let score = match e.shape {
+                Shape::Tree => {
+                    assert_eq!(u["departmentCode"], ours.unit_code.as_str());
+                    &u["score"]
+                }
+                Shape::Breakdown => {
+                    assert!(u.get("departmentCode").is_none());
+                    let metrics = u["metrics"].as_array().unwrap();
+                    assert_eq!(metrics.len(), e.indicators.len());
+                    &u["totalScore"]
+                }
+            };
+            assert_eq!(score.as_f64(), ours.groups[e.group], "{} {id}", e.name);
+        }
+    }
+    // handling-satisfaction takes dates, not a timeType.
+    let r = s
+        .evaluate(
+            "handling-satisfaction",
+            serde_json::json!({"rootDepartmentId": root, "timeType": "month", "year": 2026, "month": 8}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = s
+        .evaluate(
+            "transparency",
+            serde_json::json!({"rootDepartmentId": "nobody", "timeType": "year", "year": 2026}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    // The firewall's page and a missing unit list.
+    s.sim
+        .add_faults(vec![
+            "waf_page,endpoint=evaluation,count=1".parse().unwrap(),
+            "missing_children,endpoint=evaluation,count=1"
+                .parse()
+                .unwrap(),
+        ])
+        .unwrap();
+    let body = serde_json::json!({"rootDepartmentId": root, "timeType": "year", "year": 2026});
+    let r = s.evaluate("dvc-progress-tree", body.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+    let v: Value = s
+        .evaluate("dvc-progress-tree", body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["data"]["parent"].is_object() && v["data"].get("children").is_none());
+    let v: Value = s
+        .evaluate("dvc-progress-tree", body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["data"]["children"].is_array());
+    s.stop().await;
+}

@@ -574,6 +574,8 @@ fn default_field(e: Endpoint, defect: Defect) -> &'static str {
         (Endpoint::Units, _) => "LoaiDonVi",
         (Endpoint::AltDossiers, Defect::UnknownStatus) => "trangThai",
         (Endpoint::AltDossiers, _) => "thoiGian.tiepNhan",
+        // Validation keeps bad records away from the evaluation API.
+        (Endpoint::Evaluation, _) => "departmentCode",
     }
 }
 

@@ -155,6 +155,7 @@ impl StoredRecord for PortalScore {
         "total",
         "groups",
         "upstream_updated_at",
+        "details",
     ];
 
     fn key(&self) -> String {
@@ -174,6 +175,9 @@ impl StoredRecord for PortalScore {
                 .unwrap_or_else(|_| "{}".into())
                 .into(),
             self.updated_at.into(),
+            (!self.details.is_empty())
+                .then(|| serde_json::to_string(&self.details).unwrap_or_else(|_| "{}".into()))
+                .into(),
         ]
     }
 }
@@ -306,7 +310,7 @@ impl Store {
     pub async fn portal_scores(&self, period: &str) -> Result<Vec<PortalScore>> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT unit_code, period, total, groups, upstream_updated_at FROM portal_scores
+                "SELECT unit_code, period, total, groups, upstream_updated_at, details FROM portal_scores
                  WHERE period = $1 AND deleted_at IS NULL ORDER BY unit_code",
             )
             .bind(period)
@@ -316,12 +320,54 @@ impl Store {
                 .map(|r| {
                     let unit: String = r.try_get("unit_code")?;
                     let groups: String = r.try_get("groups")?;
+                    let details: Option<String> = r.try_get("details")?;
                     Ok(PortalScore {
                         unit_code: parse("portal_scores.unit_code", &unit)?,
                         period: r.try_get("period")?,
                         total: r.try_get("total")?,
                         groups: json("portal_scores.groups", &groups)?,
                         updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                        details: details
+                            .map(|d| json("portal_scores.details", &d))
+                            .transpose()?
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Earlier versions of a unit's official scores for a period, oldest
+    /// first: each as it was before the portal revised it.
+    pub async fn portal_score_history(
+        &self,
+        unit: &UnitCode,
+        period: &str,
+    ) -> Result<Vec<PortalScore>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT unit_code, period, total, groups, upstream_updated_at, details FROM portal_score_history
+                 WHERE unit_code = $1 AND period = $2 ORDER BY id",
+            )
+            .bind(unit.as_str())
+            .bind(period)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let unit: String = r.try_get("unit_code")?;
+                    let groups: String = r.try_get("groups")?;
+                    let details: Option<String> = r.try_get("details")?;
+                    Ok(PortalScore {
+                        unit_code: parse("portal_score_history.unit_code", &unit)?,
+                        period: r.try_get("period")?,
+                        total: r.try_get("total")?,
+                        groups: json("portal_score_history.groups", &groups)?,
+                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+                        details: details
+                            .map(|d| json("portal_score_history.details", &d))
+                            .transpose()?
+                            .unwrap_or_default(),
                     })
                 })
                 .collect()

@@ -173,6 +173,61 @@ impl SourceClient {
 
     /// GETs `url` and parses the body as JSON, retrying transient failures.
     pub async fn get_json(&self, url: &Url) -> Result<sonic_rs::Value, UpstreamError> {
+        self.send_json(url, None).await
+    }
+
+    /// `POST`s a JSON body (with the retries of [`SourceClient::get_json`])
+    /// and reads a JSON answer; an HTML answer (a web application
+    /// firewall's page, often with status 200) is refused as such.
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+        cookie: Option<&HeaderValue>,
+    ) -> Result<sonic_rs::Value, UpstreamError> {
+        self.send_json(url, Some((body, cookie))).await
+    }
+
+    /// Fetches a public page for the cookies it sets, as one `Cookie`
+    /// header (`None` if it sets none).
+    pub async fn cookies_from(&self, url: &Url) -> Result<Option<HeaderValue>, UpstreamError> {
+        let resp = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| self.unavailable(url, describe(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(UpstreamError::Status {
+                source_name: self.source,
+                path: url.path().to_owned(),
+                status: status.as_u16(),
+                excerpt: "the warm-up page (sources.portal.warmup_url) did not answer".into(),
+            });
+        }
+        let pairs: Vec<String> = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .map(|p| p.trim().to_owned())
+            .filter(|p| p.contains('='))
+            .collect();
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        sensitive(&pairs.join("; "))
+            .map(Some)
+            .map_err(|e| self.unavailable(url, e))
+    }
+
+    async fn send_json(
+        &self,
+        url: &Url,
+        post: Option<(&serde_json::Value, Option<&HeaderValue>)>,
+    ) -> Result<sonic_rs::Value, UpstreamError> {
         let _permit = self
             .in_flight
             .acquire()
@@ -181,7 +236,7 @@ impl SourceClient {
         let mut attempt = 0;
         let mut refreshed_token = false;
         loop {
-            let outcome = self.try_once(url).await;
+            let outcome = self.try_once(url, post).await;
             let wait = match &outcome {
                 Ok(_) => return outcome,
                 // An OAuth2 token the server no longer accepts is fetched
@@ -216,8 +271,21 @@ impl SourceClient {
         }
     }
 
-    async fn try_once(&self, url: &Url) -> Result<sonic_rs::Value, UpstreamError> {
-        let mut req = self.client.get(url.clone());
+    async fn try_once(
+        &self,
+        url: &Url,
+        post: Option<(&serde_json::Value, Option<&HeaderValue>)>,
+    ) -> Result<sonic_rs::Value, UpstreamError> {
+        let mut req = match post {
+            None => self.client.get(url.clone()),
+            Some((body, cookie)) => {
+                let mut r = self.client.post(url.clone()).json(body);
+                if let Some(c) = cookie {
+                    r = r.header(reqwest::header::COOKIE, c.clone());
+                }
+                r
+            }
+        };
         match &self.auth {
             Auth::None => {}
             Auth::Header(name, value) => req = req.header(name, value.clone()),
@@ -233,7 +301,26 @@ impl SourceClient {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        let html = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("html"));
         let body = self.read_body(url, resp).await?;
+        if post.is_some()
+            && status.is_success()
+            && (html || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<'))
+        {
+            return Err(UpstreamError::BadPayload {
+                source_name: self.source,
+                path: url.path().to_owned(),
+                detail: format!(
+                    "HTML instead of JSON (HTTP {}; a web application firewall's page? see sources.portal.warmup_url): {}",
+                    status.as_u16(),
+                    excerpt(&body)
+                ),
+            });
+        }
         if status.is_success() {
             // A page of thousands of records takes milliseconds to parse:
             // off the async workers, beside the database writes. sonic-rs

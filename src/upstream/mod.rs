@@ -15,6 +15,7 @@
 //! bad record never costs the rest of the page.
 
 pub mod documents;
+pub mod dvcqg;
 pub mod http;
 pub mod mapping;
 pub mod portal;
@@ -277,32 +278,64 @@ pub trait Feed: Send + Sync + std::fmt::Debug {
     /// Fetches one page; mapping its records is left to the caller
     /// ([`Fetched::map`]), because it is CPU work that the caller schedules.
     async fn fetch(&self, query: &PageQuery) -> Result<Fetched, UpstreamError>;
+
+    /// Whether a full poll lists everything the upstream has, so that what
+    /// it does not list is gone. A feed that asks for some periods only
+    /// (the portal's evaluation API) says no.
+    fn reconciles_deletions(&self) -> bool {
+        true
+    }
 }
 
 /// A page as fetched: its body, checked to hold a record list, not yet
 /// mapped to records.
 #[derive(Debug)]
 pub struct Fetched {
-    body: Value,
-    spec: Arc<FeedSpec>,
+    content: Content,
     pub next: Option<PageToken>,
     /// Total pages, when the upstream says (for progress reports).
     pub total_pages: Option<u64>,
 }
 
+#[derive(Debug)]
+enum Content {
+    /// A body for the mapping engine.
+    Raw { body: Value, spec: Arc<FeedSpec> },
+    /// Records a connector of its own has already read.
+    Mapped {
+        batch: Batch,
+        rejects: Vec<Rejected>,
+    },
+}
+
 impl Fetched {
+    /// A page whose records a connector has read itself.
+    pub fn mapped(batch: Batch, rejects: Vec<Rejected>) -> Fetched {
+        Fetched {
+            content: Content::Mapped { batch, rejects },
+            next: None,
+            total_pages: Some(1),
+        }
+    }
+
     /// The upstream's name of the record's key field (`MaHoSo`), if the
     /// feed's records have one of their own.
     pub fn key_field(&self) -> Option<String> {
-        self.spec
-            .wire_name_of("code")
-            .or_else(|| self.spec.wire_name_of("id"))
+        match &self.content {
+            Content::Raw { spec, .. } => spec
+                .wire_name_of("code")
+                .or_else(|| spec.wire_name_of("id")),
+            Content::Mapped { .. } => None,
+        }
     }
 
     /// Maps the records: pure CPU work, thousands of records a page.
     /// `polled_at` is when the page was fetched: no event can be later.
     pub fn map(self, polled_at: DateTime<Utc>) -> Page {
-        let (batch, rejects) = map_records(&self.spec, &self.body, polled_at);
+        let (batch, rejects) = match self.content {
+            Content::Raw { body, spec } => map_records(&spec, &body, polled_at),
+            Content::Mapped { batch, rejects } => (batch, rejects),
+        };
         Page {
             batch,
             rejects,
@@ -485,8 +518,10 @@ impl Feed for HttpFeed {
         };
         let (next, total_pages) = self.next(q, &body, items.len());
         Ok(Fetched {
-            body,
-            spec: self.spec.clone(),
+            content: Content::Raw {
+                body,
+                spec: self.spec.clone(),
+            },
             next,
             total_pages,
         })
@@ -528,7 +563,10 @@ pub struct Source {
 
 /// Builds every enabled source and its feeds from the settings. An invalid
 /// mapping or client setting is reported with its key.
-pub fn build_sources(settings: &Settings) -> Result<Vec<Source>, String> {
+pub fn build_sources(
+    settings: &Settings,
+    clock: crate::time::SharedClock,
+) -> Result<Vec<Source>, String> {
     let mut out = Vec::new();
     for (name, s) in settings.sources.all() {
         if !s.enabled {
@@ -537,6 +575,15 @@ pub fn build_sources(settings: &Settings) -> Result<Vec<Source>, String> {
         let client =
             Arc::new(SourceClient::new(name, s).map_err(|e| format!("sources.{name}: {e}"))?);
         let mut feeds: Vec<Arc<dyn Feed>> = Vec::new();
+        if name == "portal" && s.protocol == crate::config::Protocol::DvcqgEvaluation {
+            feeds.push(Arc::new(dvcqg::EvaluationFeed::new(
+                client.clone(),
+                s,
+                clock.clone(),
+            )?));
+            out.push(Source { name, feeds });
+            continue;
+        }
         for (feed, mapping) in settings.mapping.all() {
             let kind = FeedKind::from_name(feed).expect("mapping names are feed names");
             if kind.source() != name {

@@ -54,5 +54,6 @@ pub fn map_score(r: &mut Reader<'_>) -> Result<PortalScore, Reject> {
         total: r.number("total")?,
         groups,
         updated_at: r.date("updated_at")?,
+        details: Default::default(),
     })
 }

@@ -10,6 +10,7 @@ mod install;
 mod ops;
 mod outbox;
 mod pipeline;
+mod portal;
 mod quality;
 mod rules;
 mod smtp;

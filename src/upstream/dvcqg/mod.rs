@@ -1,0 +1,770 @@
+//! The national portal's public evaluation API (`[sources.portal] protocol
+//! = "dvcqg-evaluation"`): the official Decision 766 scores of every unit
+//! of the province, one endpoint per group (see [`protocol`]).
+//!
+//! A poll asks the six endpoints for each period (the current month, the
+//! previous month, the current quarter and year), page by page, and reads
+//! both envelopes field by field. Units are matched across endpoints by
+//! `departmentId` and to par-monitor's units by the `departmentCode` the
+//! tree endpoints give. What cannot be read is a reject naming the
+//! endpoint, the period, the unit and the field:
+//!
+//! - an endpoint's answer that is HTML, has `code` other than `OK` or no
+//!   unit list withholds that period this poll (the stored scores stay as
+//!   they were; the other periods go on);
+//! - a unit without a code, a score above its maximum, a negative count or
+//!   a field of the wrong type withholds that unit's scores for the period.
+//!
+//! Transport failures (5xx, 429, timeouts, malformed JSON) are retried by
+//! [`SourceClient`] and, if they persist, fail the poll like any source's.
+
+pub mod protocol;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::header::HeaderValue;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::http::SourceClient;
+use super::mapping::FeedKind;
+use super::{Batch, Feed, Fetched, PageQuery, Reject, Rejected, UpstreamError};
+use crate::config::{BaseUrl, SourceSettings};
+use crate::domain::{PortalDetails, PortalScore, UnitCode};
+use crate::time::{Month, SharedClock};
+use protocol::{ENDPOINTS, EvalEndpoint, EvalPeriod, PATH, Shape};
+
+/// Pages of one endpoint at most, against a portal that never stops.
+const MAX_PAGES: u32 = 1000;
+/// Scores are given to 2 decimals: a score this much above its maximum is
+/// rounding, not an error.
+const ROUNDING: f64 = 0.005;
+const EXCERPT: usize = 600;
+
+/// The periods a poll asks for at `now`.
+pub fn periods(now: chrono::DateTime<chrono::Utc>) -> Vec<EvalPeriod> {
+    let m = Month::containing(now);
+    vec![
+        EvalPeriod::Month(m),
+        EvalPeriod::Month(m.previous()),
+        EvalPeriod::quarter_of(m),
+        EvalPeriod::Year(m.year()),
+    ]
+}
+
+pub struct EvaluationFeed {
+    client: Arc<SourceClient>,
+    base: BaseUrl,
+    root: String,
+    page_size: u32,
+    warmup: Option<(Url, Duration)>,
+    /// The warm-up page's cookies and when they were fetched.
+    cookie: tokio::sync::Mutex<Option<(Option<HeaderValue>, Instant)>>,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for EvaluationFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvaluationFeed")
+            .field("base", &self.base.url().as_str())
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One unit's figure from one endpoint.
+#[derive(Debug, Default)]
+struct Figure {
+    id: Option<String>,
+    code: Option<String>,
+    name: Option<String>,
+    score: Option<f64>,
+    indicators: BTreeMap<String, Option<f64>>,
+    warnings: Vec<String>,
+}
+
+/// What one endpoint said for one period.
+struct Answer {
+    province: Figure,
+    /// The province's official total (tree endpoints' `parent.totalScore`).
+    province_total: Option<f64>,
+    units: Vec<Figure>,
+}
+
+/// Why an endpoint's answer (or part of it) cannot be used.
+struct Problem {
+    unit: Option<String>,
+    field: String,
+    problem: String,
+    raw: String,
+}
+
+fn excerpt(v: &Value) -> String {
+    let mut s = v.to_string();
+    if s.len() > EXCERPT {
+        let cut = (0..=EXCERPT)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+impl EvaluationFeed {
+    pub fn new(
+        client: Arc<SourceClient>,
+        s: &SourceSettings,
+        clock: SharedClock,
+    ) -> Result<EvaluationFeed, String> {
+        let root = s
+            .root_department_id
+            .clone()
+            .ok_or("sources.portal.root_department_id is required for protocol dvcqg-evaluation")?;
+        Ok(EvaluationFeed {
+            client,
+            base: s.base_url.clone(),
+            root: root.trim().to_owned(),
+            page_size: s.page_size,
+            warmup: s
+                .warmup_url
+                .as_ref()
+                .map(|u| (u.url().clone(), s.warmup_every)),
+            cookie: tokio::sync::Mutex::new(None),
+            clock,
+        })
+    }
+
+    /// The cookies to send: the warm-up page's, fetched again when older
+    /// than `warmup_every` or when `refresh`. A warm-up that fails is
+    /// logged and the request goes without cookies.
+    async fn cookie(&self, refresh: bool) -> Option<HeaderValue> {
+        let (url, every) = self.warmup.as_ref()?;
+        let mut guard = self.cookie.lock().await;
+        if let Some((c, at)) = guard.as_ref()
+            && !refresh
+            && at.elapsed() < *every
+        {
+            return c.clone();
+        }
+        match self.client.cookies_from(url).await {
+            Ok(c) => {
+                *guard = Some((c.clone(), Instant::now()));
+                c
+            }
+            Err(e) => {
+                tracing::warn!(source = "portal", error = %e, "warm-up page failed; going on without cookies");
+                *guard = Some((None, Instant::now()));
+                None
+            }
+        }
+    }
+
+    async fn post(&self, e: &EvalEndpoint, body: &Value) -> Result<sonic_rs::Value, UpstreamError> {
+        let url = self.base.join(&format!("{PATH}{}", e.name));
+        let cookie = self.cookie(false).await;
+        match self.client.post_json(&url, body, cookie.as_ref()).await {
+            // A firewall's page: with a warm-up page, fresh cookies and once more.
+            Err(UpstreamError::BadPayload { detail, .. })
+                if detail.starts_with("HTML") && self.warmup.is_some() =>
+            {
+                let cookie = self.cookie(true).await;
+                self.client.post_json(&url, body, cookie.as_ref()).await
+            }
+            other => other,
+        }
+    }
+
+    /// Every page of one endpoint for one period. `Ok(Err)` is an answer
+    /// that cannot be used; `Err` a transport failure that ends the poll.
+    async fn endpoint(
+        &self,
+        e: &'static EvalEndpoint,
+        period: EvalPeriod,
+    ) -> Result<Result<(Answer, Vec<Problem>), Problem>, UpstreamError> {
+        let mut answer = Answer {
+            province: Figure::default(),
+            province_total: None,
+            units: Vec::new(),
+        };
+        let mut problems = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut body = json!({
+                "rootDepartmentId": self.root,
+                "currentPage": page,
+                "pageSize": self.page_size,
+            });
+            if let Value::Object(m) = &mut body {
+                m.extend(period.body_fields(e));
+            }
+            let v = match self.post(e, &body).await {
+                Ok(v) => v,
+                Err(UpstreamError::BadPayload { detail, .. }) => {
+                    return Ok(Err(Problem {
+                        unit: None,
+                        field: "(body)".into(),
+                        problem: detail,
+                        raw: String::new(),
+                    }));
+                }
+                Err(other) => return Err(other),
+            };
+            let v: Value = serde_json::from_str(&v.to_string()).unwrap_or(Value::Null);
+            match v.get("code").and_then(Value::as_str) {
+                Some("OK") => {}
+                other => {
+                    return Ok(Err(Problem {
+                        unit: None,
+                        field: "code".into(),
+                        problem: format!(
+                            "expected \"OK\", found {}",
+                            other.map_or_else(|| "none".to_owned(), |c| format!("\"{c}\""))
+                        ),
+                        raw: excerpt(&v),
+                    }));
+                }
+            }
+            let data = &v["data"];
+            let (head_key, list_key) = match e.shape {
+                Shape::Tree => ("parent", "children"),
+                Shape::Breakdown => ("overview", "evaluation"),
+            };
+            if page == 1 {
+                let head = &data[head_key];
+                if !head.is_object() {
+                    return Ok(Err(Problem {
+                        unit: None,
+                        field: format!("data.{head_key}"),
+                        problem: "missing: the province's figure".into(),
+                        raw: excerpt(data),
+                    }));
+                }
+                match read_figure(e, head, true) {
+                    Ok((f, total)) => {
+                        answer.province = f;
+                        answer.province_total = total;
+                    }
+                    Err((field, problem)) => {
+                        return Ok(Err(Problem {
+                            unit: Some("(province)".into()),
+                            field: format!("data.{head_key}.{field}"),
+                            problem,
+                            raw: excerpt(head),
+                        }));
+                    }
+                }
+            }
+            let Some(list) = data.get(list_key).and_then(Value::as_array) else {
+                return Ok(Err(Problem {
+                    unit: None,
+                    field: format!("data.{list_key}"),
+                    problem: "missing: expected the list of units".into(),
+                    raw: excerpt(data),
+                }));
+            };
+            for (i, item) in list.iter().enumerate() {
+                match read_figure(e, item, false) {
+                    Ok((f, _)) => answer.units.push(f),
+                    Err((field, problem)) => problems.push(Problem {
+                        unit: Some(unit_label(item)),
+                        field: format!("data.{list_key}[{i}].{field}"),
+                        problem,
+                        raw: excerpt(item),
+                    }),
+                }
+            }
+            if list.len() < self.page_size as usize || list.is_empty() {
+                break;
+            }
+        }
+        Ok(Ok((answer, problems)))
+    }
+}
+
+fn unit_label(item: &Value) -> String {
+    let s = |k: &str| item.get(k).and_then(Value::as_str);
+    match (s("departmentCode"), s("departmentId"), s("departmentName")) {
+        (Some(c), _, _) => c.to_owned(),
+        (None, Some(id), Some(n)) => format!("{id} ({n})"),
+        (None, Some(id), None) => id.to_owned(),
+        (None, None, Some(n)) => n.to_owned(),
+        _ => "(unnamed unit)".into(),
+    }
+}
+
+/// A number that may be `null` or absent (no score); anything else is a
+/// problem named by its field.
+fn number(v: &Value, field: &str) -> Result<Option<f64>, (String, String)> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| (field.to_owned(), format!("expected a number, found {x}"))),
+    }
+}
+
+fn text(v: &Value, field: &str) -> Result<Option<String>, (String, String)> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(
+            crate::domain::quality::clean_text(s).trim().to_owned(),
+        )),
+        Some(x) => Err((field.to_owned(), format!("expected text, found {x}"))),
+    }
+}
+
+/// Fields that hold scores, not counts.
+const NOT_COUNTS: [&str; 2] = ["totalScore", "totalMaxScore"];
+
+/// Reads one unit's (or the province's) figure: its score for the
+/// endpoint's group, out of its maximum, and its counts.
+fn read_figure(
+    e: &EvalEndpoint,
+    v: &Value,
+    province: bool,
+) -> Result<(Figure, Option<f64>), (String, String)> {
+    let mut f = Figure {
+        id: text(v, "departmentId")?,
+        code: text(v, "departmentCode")?,
+        name: text(v, "departmentName")?,
+        ..Figure::default()
+    };
+    let (score_field, max_field) = match (e.shape, province) {
+        (Shape::Tree, _) => ("score", "maxScore"),
+        (Shape::Breakdown, _) => ("totalScore", "totalMaxScore"),
+    };
+    f.score = number(v, score_field)?;
+    let max = number(v, max_field)?.unwrap_or(e.max);
+    if let Some(s) = f.score {
+        if s < 0.0 {
+            return Err((score_field.into(), format!("negative score {s}")));
+        }
+        if s > max + ROUNDING {
+            return Err((
+                score_field.into(),
+                format!("score {s} above its maximum {max}"),
+            ));
+        }
+    }
+    if max > e.max + ROUNDING {
+        return Err((
+            max_field.into(),
+            format!("maximum {max} above the group's {}", e.max),
+        ));
+    }
+    if let Value::Object(m) = v {
+        for (k, x) in m {
+            let count = (k.starts_with("total") && !NOT_COUNTS.contains(&k.as_str()))
+                || k == "numerator"
+                || k == "denominator";
+            if count && x.as_f64().is_some_and(|n| n < 0.0) {
+                return Err((k.clone(), format!("negative count {x}")));
+            }
+        }
+    }
+    // The province's official total, on the tree endpoints' parent.
+    let mut total = None;
+    if province && e.shape == Shape::Tree {
+        total = number(v, "totalScore")?;
+        let total_max = number(v, "totalMaxScore")?.unwrap_or(100.0);
+        if let Some(t) = total
+            && (t < 0.0 || t > total_max + ROUNDING)
+        {
+            return Err((
+                "totalScore".into(),
+                format!("total {t} outside 0 to {total_max}"),
+            ));
+        }
+    }
+    if let Some(metrics) = v.get("metrics") {
+        let Some(list) = metrics.as_array() else {
+            return Err(("metrics".into(), "expected a list".into()));
+        };
+        for (i, m) in list.iter().enumerate() {
+            let at = |(field, p): (String, String)| (format!("metrics[{i}].{field}"), p);
+            let Some(code) = text(m, "code").map_err(at)? else {
+                return Err((format!("metrics[{i}].code"), "missing".into()));
+            };
+            let score = number(m, "score").map_err(at)?;
+            let max = number(m, "maxScore").map_err(at)?;
+            if let (Some(s), Some(mx)) = (score, max)
+                && s > mx + ROUNDING
+            {
+                return Err((
+                    format!("metrics[{i}].score"),
+                    format!("score {s} above its maximum {mx}"),
+                ));
+            }
+            for k in ["numerator", "denominator"] {
+                if number(m, k).map_err(at)?.is_some_and(|n| n < 0.0) {
+                    return Err((format!("metrics[{i}].{k}"), "negative count".into()));
+                }
+            }
+            if let Some(msg) =
+                text(m, "dataQualityMessage")
+                    .map_err(at)?
+                    .or(text(m, "dataQualityStatus").map_err(at)?)
+                && !msg.is_empty()
+            {
+                f.warnings.push(format!("{code}: {msg}"));
+            }
+            f.indicators.insert(code, score);
+        }
+    }
+    Ok((f, total))
+}
+
+fn reject(e: &EvalEndpoint, period: EvalPeriod, p: Problem) -> Rejected {
+    let id = match &p.unit {
+        Some(u) => format!("{} {} {u}", e.name, period.key()),
+        None => format!("{} {}", e.name, period.key()),
+    };
+    Rejected {
+        reject: Reject {
+            check: None,
+            record_id: Some(id),
+            field: p.field,
+            problem: p.problem,
+        },
+        raw: p.raw,
+    }
+}
+
+/// Per unit code: its groups and details, `None` once the unit is withheld.
+type Joined = BTreeMap<String, Option<(BTreeMap<String, Option<f64>>, PortalDetails)>>;
+
+/// Joins the six endpoints' answers for one period into one score per
+/// unit: by `departmentId` across endpoints, to a unit code by the tree
+/// endpoints' `departmentCode`.
+fn join(
+    period: EvalPeriod,
+    answers: &[(&'static EvalEndpoint, Answer)],
+    rejects: &mut Vec<Rejected>,
+) -> Vec<PortalScore> {
+    // departmentId → (code, name), from the tree endpoints.
+    let mut codes: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut province_code: Option<String> = None;
+    let mut province_id: Option<String> = None;
+    let mut province_total = None;
+    for (e, a) in answers {
+        if e.shape == Shape::Tree {
+            if province_code.is_none() {
+                province_code = a.province.code.clone();
+                province_id = a.province.id.clone();
+            }
+            province_total = province_total.or(a.province_total);
+            for u in &a.units {
+                if let (Some(id), Some(code)) = (&u.id, &u.code) {
+                    codes
+                        .entry(id.clone())
+                        .or_insert((code.clone(), u.name.clone()));
+                }
+            }
+        }
+    }
+    // unit code → (groups, details); `None` once a unit is rejected.
+    let mut units: Joined = BTreeMap::new();
+    let withheld = |code: &str, units: &mut BTreeMap<_, _>| {
+        units.insert(code.to_owned(), None);
+    };
+    let add = |units: &mut Joined, code: &str, e: &EvalEndpoint, f: &Figure| {
+        let entry = units.entry(code.to_owned()).or_insert_with(|| {
+            Some((
+                ENDPOINTS
+                    .iter()
+                    .map(|x| (x.group.to_owned(), None))
+                    .collect(),
+                PortalDetails::default(),
+            ))
+        });
+        if let Some((groups, details)) = entry {
+            groups.insert(e.group.to_owned(), f.score);
+            details.unit_name = details.unit_name.take().or_else(|| f.name.clone());
+            details.department_id = details.department_id.take().or_else(|| f.id.clone());
+            details
+                .indicators
+                .extend(f.indicators.iter().map(|(k, v)| (k.clone(), *v)));
+            details.warnings.extend(f.warnings.iter().cloned());
+        }
+    };
+    let Some(province) = province_code.clone() else {
+        rejects.push(reject(
+            answers[0].0,
+            period,
+            Problem {
+                unit: Some("(province)".into()),
+                field: "data.parent.departmentCode".into(),
+                problem: "no tree endpoint gives the province's code".into(),
+                raw: String::new(),
+            },
+        ));
+        return Vec::new();
+    };
+    for (e, a) in answers {
+        let mut p = Figure {
+            score: a.province.score,
+            indicators: a.province.indicators.clone(),
+            warnings: a.province.warnings.clone(),
+            id: province_id.clone(),
+            ..Figure::default()
+        };
+        p.name = a.province.name.clone();
+        add(&mut units, &province, e, &p);
+        for u in &a.units {
+            let code = match (&u.code, u.id.as_ref().and_then(|id| codes.get(id))) {
+                (Some(c), _) => c.clone(),
+                (None, Some((c, _))) => c.clone(),
+                (None, None) => {
+                    rejects.push(reject(
+                        e,
+                        period,
+                        Problem {
+                            unit: Some(match (&u.id, &u.name) {
+                                (Some(id), Some(n)) => format!("{id} ({n})"),
+                                (Some(id), None) => id.clone(),
+                                (None, n) => n.clone().unwrap_or_else(|| "(unnamed unit)".into()),
+                            }),
+                            field: "departmentCode".into(),
+                            problem:
+                                "no code: no tree endpoint gives this departmentId a departmentCode"
+                                    .into(),
+                            raw: String::new(),
+                        },
+                    ));
+                    continue;
+                }
+            };
+            if UnitCode::parse(&code).is_err() {
+                rejects.push(reject(
+                    e,
+                    period,
+                    Problem {
+                        unit: Some(code.clone()),
+                        field: "departmentCode".into(),
+                        problem: format!("`{code}` is not an electronic agency code"),
+                        raw: String::new(),
+                    },
+                ));
+                withheld(&code, &mut units);
+                continue;
+            }
+            add(&mut units, &code, e, u);
+        }
+    }
+    units
+        .into_iter()
+        .filter_map(|(code, v)| {
+            let (groups, details) = v?;
+            let unit_code = UnitCode::parse(&code).ok()?;
+            let scored: Vec<f64> = groups.values().flatten().copied().collect();
+            let sum =
+                (!scored.is_empty()).then(|| (scored.iter().sum::<f64>() * 100.0).round() / 100.0);
+            let total = if code == province {
+                province_total.or(sum)
+            } else {
+                sum
+            };
+            Some(PortalScore {
+                unit_code,
+                period: period.key(),
+                total,
+                groups,
+                updated_at: None,
+                details,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Feed for EvaluationFeed {
+    fn kind(&self) -> FeedKind {
+        FeedKind::Scores
+    }
+
+    fn is_incremental(&self) -> bool {
+        false
+    }
+
+    fn reconciles_deletions(&self) -> bool {
+        false
+    }
+
+    async fn fetch(&self, _query: &PageQuery) -> Result<Fetched, UpstreamError> {
+        let mut scores = Vec::new();
+        let mut rejects = Vec::new();
+        for period in periods(self.clock.now()) {
+            let mut answers = Vec::new();
+            let mut usable = true;
+            // Units with a figure that cannot be read keep their stored scores.
+            let mut withheld = std::collections::BTreeSet::new();
+            for e in &ENDPOINTS {
+                match self.endpoint(e, period).await? {
+                    Ok((answer, problems)) => {
+                        for p in problems {
+                            withheld.extend(p.unit.clone());
+                            rejects.push(reject(e, period, p));
+                        }
+                        answers.push((e, answer));
+                    }
+                    Err(p) => {
+                        let r = reject(e, period, p);
+                        tracing::warn!(
+                            source = "portal",
+                            endpoint = e.name,
+                            period = %period.key(),
+                            field = %r.reject.field,
+                            problem = %r.reject.problem,
+                            "answer rejected; the period's scores are kept as stored"
+                        );
+                        rejects.push(r);
+                        usable = false;
+                    }
+                }
+            }
+            if usable {
+                let mut joined = join(period, &answers, &mut rejects);
+                joined.retain(|s| {
+                    !withheld.contains(s.unit_code.as_str())
+                        && !s
+                            .details
+                            .department_id
+                            .as_ref()
+                            .is_some_and(|id| withheld.iter().any(|w| w.starts_with(id.as_str())))
+                });
+                scores.extend(joined);
+            }
+        }
+        for r in &rejects {
+            tracing::warn!(source = "portal", record = ?r.reject.record_id, field = %r.reject.field, problem = %r.reject.problem, "portal figure rejected");
+        }
+        Ok(Fetched::mapped(Batch::Scores(scores), rejects))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> &'static EvalEndpoint {
+        protocol::endpoint("dvc-progress-tree").unwrap()
+    }
+
+    fn breakdown() -> &'static EvalEndpoint {
+        protocol::endpoint("transparency").unwrap()
+    }
+
+    #[test]
+    fn figures_are_read_field_by_field_and_no_score_is_not_zero() {
+        let v = json!({"departmentId":"0190-a","departmentName":"Sở Tư pháp","departmentCode":"H99.07",
+            "level":"PROVINCE","totalReceived":480,"totalOnTime":400,"ratio":83.33,"score":16.67,"maxScore":20,"scoreDelta":null});
+        let (f, _) = read_figure(tree(), &v, false).unwrap();
+        assert_eq!((f.code.as_deref(), f.score), (Some("H99.07"), Some(16.67)));
+        let v = json!({"departmentId":"0190-b","score":null,"maxScore":20});
+        assert_eq!(read_figure(tree(), &v, false).unwrap().0.score, None);
+        let v = json!({"departmentId":"0190-b","score":0,"maxScore":20});
+        assert_eq!(read_figure(tree(), &v, false).unwrap().0.score, Some(0.0));
+        let v = json!({"departmentId":"0190-c","totalScore":9.5,"totalMaxScore":18,
+            "metrics":[{"code":"PUBLISH_ON_TIME","numerator":0,"denominator":0,"ratio":null,"score":null,"maxScore":6},
+                       {"code":"DOSSIER_SYNC","score":5.5,"maxScore":6,"dataQualityStatus":"WARNING","dataQualityMessage":"Số liệu tạm tính"}]});
+        let (f, _) = read_figure(breakdown(), &v, false).unwrap();
+        assert_eq!(f.score, Some(9.5));
+        assert_eq!(f.indicators["PUBLISH_ON_TIME"], None);
+        assert_eq!(f.indicators["DOSSIER_SYNC"], Some(5.5));
+        assert_eq!(f.warnings, ["DOSSIER_SYNC: Số liệu tạm tính"]);
+    }
+
+    #[test]
+    fn impossible_figures_are_refused_naming_the_field() {
+        for (e, v, field) in [
+            (tree(), json!({"score": 20.5, "maxScore": 20}), "score"),
+            (
+                tree(),
+                json!({"score": 10, "maxScore": 20, "totalOverdue": -1}),
+                "totalOverdue",
+            ),
+            (tree(), json!({"score": "high"}), "score"),
+            (
+                breakdown(),
+                json!({"totalScore": 19, "totalMaxScore": 18}),
+                "totalScore",
+            ),
+            (
+                breakdown(),
+                json!({"totalScore": 5, "metrics": [{"code": "DOSSIER_SYNC", "numerator": -3}]}),
+                "metrics[0].numerator",
+            ),
+            (
+                breakdown(),
+                json!({"totalScore": 5, "metrics": [{"score": 1}]}),
+                "metrics[0].code",
+            ),
+        ] {
+            let (f, problem) = read_figure(e, &v, false).unwrap_err();
+            assert_eq!(f, field, "{v}: {problem}");
+        }
+    }
+
+    #[test]
+    fn units_are_joined_by_department_id_and_coded_by_the_trees() {
+        let period = EvalPeriod::Month(Month::new(2026, 8).unwrap());
+        let fig = |id: &str, code: Option<&str>, score: f64| Figure {
+            id: Some(id.into()),
+            code: code.map(str::to_owned),
+            name: Some(format!("Đơn vị {id}")),
+            score: Some(score),
+            ..Figure::default()
+        };
+        let province = |code: Option<&str>| Figure {
+            id: Some("root".into()),
+            code: code.map(str::to_owned),
+            score: Some(15.0),
+            ..Figure::default()
+        };
+        let answers = vec![
+            (
+                tree(),
+                Answer {
+                    province: province(Some("H99")),
+                    province_total: Some(71.5),
+                    units: vec![
+                        fig("a", Some("H99.07"), 16.0),
+                        fig("b", Some("H99.100"), 12.0),
+                    ],
+                },
+            ),
+            (
+                breakdown(),
+                Answer {
+                    province: province(None),
+                    province_total: None,
+                    units: vec![fig("a", None, 9.0), fig("z", None, 3.0)],
+                },
+            ),
+        ];
+        let mut rejects = Vec::new();
+        let scores = join(period, &answers, &mut rejects);
+        let by: BTreeMap<&str, &PortalScore> =
+            scores.iter().map(|s| (s.unit_code.as_str(), s)).collect();
+        assert_eq!(by.len(), 3);
+        assert_eq!(by["H99.07"].groups["TRANSPARENCY"], Some(9.0));
+        assert_eq!(by["H99.07"].groups["PROGRESS"], Some(16.0));
+        assert_eq!(by["H99.07"].groups["DIGITIZATION"], None);
+        assert_eq!(by["H99.07"].total, Some(25.0));
+        assert_eq!(by["H99.100"].groups["TRANSPARENCY"], None);
+        assert_eq!(by["H99"].total, Some(71.5), "the province's official total");
+        assert_eq!(by["H99.07"].details.unit_name.as_deref(), Some("Đơn vị a"));
+        // `z` has no code anywhere: named, not dropped silently.
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects[0].reject.field, "departmentCode");
+        assert_eq!(
+            rejects[0].reject.record_id.as_deref(),
+            Some("transparency 2026-08 z (Đơn vị z)")
+        );
+    }
+}

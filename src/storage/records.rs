@@ -606,15 +606,7 @@ impl Store {
                         .await?;
                 }
                 let e = conflict_entry(key, &key_field, units);
-                sqlx::query(super::sources::QUARANTINE_UPSERT)
-                    .bind(feed)
-                    .bind(&e.record_key)
-                    .bind(e.record_id.as_deref())
-                    .bind(&e.field)
-                    .bind(&e.problem)
-                    .bind(&e.raw)
-                    .bind(now_s)
-                    .bind(Check::CodeForTwoUnits.as_str())
+                super::sources::quarantine_query!(feed, &e, now_s)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -58,14 +58,31 @@ pub struct NewQuarantine {
     pub raw: String,
 }
 
-/// Keeps a record aside, or counts it again. Shared by [`Store::quarantine`]
-/// and the upsert that withdraws a code served for two units.
-pub(super) const QUARANTINE_UPSERT: &str = "INSERT INTO quarantine (feed, record_key, record_id, field, problem, raw, first_seen_at, last_seen_at, quality_check)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-     ON CONFLICT (feed, record_key) DO UPDATE SET
-        field = excluded.field, problem = excluded.problem, raw = excluded.raw,
-        last_seen_at = excluded.last_seen_at, times_seen = quarantine.times_seen + 1,
-        quality_check = excluded.quality_check";
+/// Keeps a record aside, or counts it again: the statement for one
+/// [`NewQuarantine`], shared by [`Store::quarantine`] and the upsert that
+/// withdraws a code served for two units.
+macro_rules! quarantine_query {
+    ($feed:expr, $entry:expr, $now:expr) => {{
+        let e: &$crate::storage::NewQuarantine = $entry;
+        sqlx::query(
+            "INSERT INTO quarantine (feed, record_key, record_id, field, problem, raw, first_seen_at, last_seen_at, quality_check)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+             ON CONFLICT (feed, record_key) DO UPDATE SET
+                field = excluded.field, problem = excluded.problem, raw = excluded.raw,
+                last_seen_at = excluded.last_seen_at, times_seen = quarantine.times_seen + 1,
+                quality_check = excluded.quality_check",
+        )
+        .bind($feed)
+        .bind(e.record_key.clone())
+        .bind(e.record_id.clone())
+        .bind(e.field.clone())
+        .bind(e.problem.clone())
+        .bind(e.raw.clone())
+        .bind($now)
+        .bind(e.check.map($crate::domain::quality::Check::as_str))
+    }};
+}
+pub(super) use quarantine_query;
 
 /// A change of a source's health.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -250,15 +267,7 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             for e in entries {
-                sqlx::query(QUARANTINE_UPSERT)
-                    .bind(feed)
-                    .bind(&e.record_key)
-                    .bind(e.record_id.as_deref())
-                    .bind(&e.field)
-                    .bind(&e.problem)
-                    .bind(&e.raw)
-                    .bind(ts(now))
-                    .bind(e.check.map(Check::as_str))
+                quarantine_query!(feed, e, ts(now))
                     .execute(&mut *tx)
                     .await?;
             }

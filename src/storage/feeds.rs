@@ -182,6 +182,28 @@ impl StoredRecord for PortalScore {
     }
 }
 
+/// A [`PortalScore`] from a row of `portal_scores` or
+/// `portal_score_history` (`$table` names the column in errors).
+macro_rules! portal_score_from_row {
+    ($r:expr, $table:literal) => {{
+        let r = $r;
+        let unit: String = r.try_get("unit_code")?;
+        let groups: String = r.try_get("groups")?;
+        let details: Option<String> = r.try_get("details")?;
+        Ok(PortalScore {
+            unit_code: parse(concat!($table, ".unit_code"), &unit)?,
+            period: r.try_get("period")?,
+            total: r.try_get("total")?,
+            groups: json(concat!($table, ".groups"), &groups)?,
+            updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
+            details: details
+                .map(|d| json(concat!($table, ".details"), &d))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }};
+}
+
 impl Store {
     pub async fn upsert_petitions(
         &self,
@@ -317,22 +339,7 @@ impl Store {
             .fetch_all(pool)
             .await?;
             rows.iter()
-                .map(|r| {
-                    let unit: String = r.try_get("unit_code")?;
-                    let groups: String = r.try_get("groups")?;
-                    let details: Option<String> = r.try_get("details")?;
-                    Ok(PortalScore {
-                        unit_code: parse("portal_scores.unit_code", &unit)?,
-                        period: r.try_get("period")?,
-                        total: r.try_get("total")?,
-                        groups: json("portal_scores.groups", &groups)?,
-                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
-                        details: details
-                            .map(|d| json("portal_scores.details", &d))
-                            .transpose()?
-                            .unwrap_or_default(),
-                    })
-                })
+                .map(|r| portal_score_from_row!(r, "portal_scores"))
                 .collect()
         })
     }
@@ -354,22 +361,7 @@ impl Store {
             .fetch_all(pool)
             .await?;
             rows.iter()
-                .map(|r| {
-                    let unit: String = r.try_get("unit_code")?;
-                    let groups: String = r.try_get("groups")?;
-                    let details: Option<String> = r.try_get("details")?;
-                    Ok(PortalScore {
-                        unit_code: parse("portal_score_history.unit_code", &unit)?,
-                        period: r.try_get("period")?,
-                        total: r.try_get("total")?,
-                        groups: json("portal_score_history.groups", &groups)?,
-                        updated_at: from_ts_opt(r.try_get("upstream_updated_at")?),
-                        details: details
-                            .map(|d| json("portal_score_history.details", &d))
-                            .transpose()?
-                            .unwrap_or_default(),
-                    })
-                })
+                .map(|r| portal_score_from_row!(r, "portal_score_history"))
                 .collect()
         })
     }

@@ -27,6 +27,29 @@ pub fn status(status: &str) {
     send(&[NotifyState::Status(status)]);
 }
 
+/// What to say when a connection failed because the unit's sandbox refused
+/// it: under `IPAddressDeny=`/`IPAddressAllow=` the kernel answers a connect
+/// to an address outside the allow list with EPERM ("Operation not
+/// permitted"), which alone reads like a bug.
+pub const SANDBOX_REFUSAL: &str = "the address is outside the systemd unit's IPAddressAllow= \
+     (allow it with `systemctl edit par-monitor`, see README, Hardening)";
+
+/// Whether an error, or one of its causes, is a connect the sandbox refused.
+pub fn refused_by_sandbox(e: &(dyn std::error::Error + 'static)) -> bool {
+    const EPERM: i32 = 1;
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && (io.raw_os_error() == Some(EPERM)
+                || io.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 /// `STATUS=` during a long sync, e.g. `syncing procedures.dossiers: page
 /// 120 of 900, 12000 records`.
 pub fn sync_status(feed: &str, pages: u32, total_pages: Option<u64>, records: u64) -> String {
@@ -89,5 +112,23 @@ pub async fn run_watchdog(heartbeats: Heartbeats, timeout: Duration, shutdown: C
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// An error with a cause, as reqwest's and lettre's are.
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection failed")]
+    struct Wrapped(#[source] std::io::Error);
+
+    #[test]
+    fn a_connect_the_sandbox_refused_is_told_from_one_the_server_refused() {
+        let sandbox = Wrapped(std::io::Error::from_raw_os_error(1));
+        assert!(super::refused_by_sandbox(&sandbox));
+        let server = Wrapped(std::io::Error::from_raw_os_error(111));
+        assert!(!super::refused_by_sandbox(&server));
+        let no_io = std::fmt::Error;
+        assert!(!super::refused_by_sandbox(&no_io));
     }
 }

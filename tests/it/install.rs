@@ -165,12 +165,17 @@ fn unit_exposure() -> (f64, String) {
 }
 
 #[test]
-fn the_unit_is_hardened_to_an_exposure_of_at_most_one_point_one() {
+fn the_unit_is_hardened_to_an_exposure_of_at_most_one() {
     let (exposure, text) = unit_exposure();
     eprintln!("systemd-analyze security --offline=true: exposure {exposure}");
-    // 1.1: the 0.1 above 1.0 is the IP address allow list, left to the
-    // operator because upstreams may be on any address (see the unit).
-    assert!(exposure <= 1.1, "exposure {exposure}:\n{text}");
+    assert!(exposure <= 1.0, "exposure {exposure}:\n{text}");
+    for sandboxed in ["ProcSubset=", "IPAddressDeny="] {
+        let line = text.lines().find(|l| l.contains(sandboxed));
+        assert!(
+            line.is_some_and(|l| l.contains('✓') || l.contains("allow list with")),
+            "{sandboxed}: {line:?}"
+        );
+    }
 }
 
 /// What `systemctl reload` runs first: `config check --quiet` passes
@@ -299,11 +304,30 @@ fn run(cmd: &mut Command) -> String {
 #[test]
 fn the_package_ships_its_files_conffiles_unit_man_page_and_completions() {
     let out = tempfile::tempdir().unwrap();
-    run(Command::new(repo_root().join("deploy/debian/build-deb"))
-        .env("PROFILE", "dev")
-        .env("NO_BUILD", "1")
-        .env("DEB_FLAGS", "--fast --quiet")
-        .env("OUT", out.path()));
+    let build = || {
+        let mut cmd = Command::new(repo_root().join("deploy/debian/build-deb"));
+        cmd.env("PROFILE", "dev")
+            .env("NO_BUILD", "1")
+            .env("DEB_FLAGS", "--fast --quiet")
+            .env("OUT", out.path())
+            .env_remove("DEBFULLNAME")
+            .env_remove("DEBEMAIL");
+        cmd
+    };
+    // No package without a maintainer people can write to.
+    for (name, email) in [(None, None), (Some("Ops"), Some("ops@localhost"))] {
+        let mut cmd = build();
+        if let (Some(n), Some(e)) = (name, email) {
+            cmd.env("DEBFULLNAME", n).env("DEBEMAIL", e);
+        }
+        let refused = cmd.output().unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{email:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("DEBEMAIL"), "{stderr}");
+    }
+    run(build()
+        .env("DEBFULLNAME", "Nguyễn Văn An")
+        .env("DEBEMAIL", "an.nv@stttt.tinh.gov.vn"));
     let deb = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -331,6 +355,10 @@ fn the_package_ships_its_files_conffiles_unit_man_page_and_completions() {
     }
     let info = run(Command::new("dpkg-deb").arg("-I").arg(&deb));
     assert!(info.contains("Package: par-monitor"), "{info}");
+    assert!(
+        info.contains("Maintainer: Nguyễn Văn An <an.nv@stttt.tinh.gov.vn>"),
+        "{info}"
+    );
     assert!(
         info.contains("Depends:") && info.contains("systemd"),
         "{info}"
@@ -393,6 +421,14 @@ fn the_package_ships_its_files_conffiles_unit_man_page_and_completions() {
     assert!(
         bash.contains("complete -F _par__monitor") && bash.contains("quarantine"),
         "{bash}"
+    );
+    let changelog = run(Command::new("gzip").arg("-dc").arg(
+        root.path()
+            .join("usr/share/doc/par-monitor/changelog.Debian.gz"),
+    ));
+    assert!(
+        changelog.contains(" -- Nguyễn Văn An <an.nv@stttt.tinh.gov.vn>  "),
+        "{changelog}"
     );
     let version = run(Command::new(root.path().join("usr/bin/par-monitor")).arg("--version"));
     assert!(version.starts_with("par-monitor 0."), "{version}");

@@ -11,32 +11,24 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::assess::{self, PeriodFacts, WindowFacts};
-use crate::calendar::WorkCalendar;
-use crate::config::Settings;
 use crate::domain::{Unit, UnitCode};
 use crate::findings::{Current, Decision, EventKind, Evidence, LastResult, State, Streak};
 use crate::indicators::{
     DeadlineRules, IndicatorValue, Inputs, aggregate_periods, compute, compute_for_units,
 };
+use crate::live::Live;
 use crate::metrics::Metrics;
-use crate::notify::Composer;
 use crate::notify::routing::{Facts, Routing};
 use crate::periods::Period;
-use crate::rules::{Compare, Freshness, Outcome, Rule, RuleSet};
+use crate::rules::{Compare, Freshness, Outcome, Rule};
 use crate::storage::{FindingTransition, NewNotification, Store};
 use crate::time::Month;
 use crate::window::Window;
 
-/// The actor recorded on automatic transitions.
-pub const SYSTEM_ACTOR: &str = "par-monitor";
-
-/// Everything an evaluation needs besides the database.
-#[derive(Debug)]
-pub struct Evaluator {
-    pub rules: RuleSet,
-    pub calendar: WorkCalendar,
-    pub composer: Composer,
-    pub settings: Settings,
+/// Evaluation under one live configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Evaluator<'a> {
+    live: &'a Live,
 }
 
 /// What a cycle did.
@@ -64,7 +56,11 @@ pub struct ReplayEvent {
     pub evidence: Evidence,
 }
 
-impl Evaluator {
+impl<'a> Evaluator<'a> {
+    pub fn new(live: &'a Live) -> Evaluator<'a> {
+        Evaluator { live }
+    }
+
     pub async fn run(
         &self,
         store: &Store,
@@ -76,7 +72,7 @@ impl Evaluator {
         let values = self.recompute(store, &units, now).await?;
 
         let unit_by_code: HashMap<&UnitCode, &Unit> = units.iter().map(|u| (&u.code, u)).collect();
-        let email = &self.settings.email;
+        let email = &self.live.settings.email;
         let routing = Routing::new(
             email.routes.clone(),
             email.inspection_team.clone(),
@@ -99,7 +95,12 @@ impl Evaluator {
                 else {
                     return Vec::new();
                 };
-                let Some(rule) = self.rules.rules.iter().find(|r| r.id.as_str() == f.rule_id)
+                let Some(rule) = self
+                    .live
+                    .rules
+                    .rules
+                    .iter()
+                    .find(|r| r.id.as_str() == f.rule_id)
                 else {
                     return Vec::new();
                 };
@@ -134,9 +135,9 @@ impl Evaluator {
         let mut unchanged = Vec::new();
 
         let facts = self.facts(store, &units, &values, now).await?;
-        let mut judgements = assess::judge(&self.rules.rules, &units, &facts, now);
+        let mut judgements = assess::judge(&self.live.rules.rules, &units, &facts, now);
         for j in &mut judgements {
-            assess::mark_calendar_uncertainty(&mut j.evidence, &self.calendar, now);
+            assess::mark_calendar_uncertainty(&mut j.evidence, &self.live.calendar, now);
         }
         let mut streaks = store.rule_streaks().await?;
         let mut changed_streaks = Vec::new();
@@ -183,7 +184,7 @@ impl Evaluator {
                         last_result: LastResult::of(outcome),
                         evidence: serde_json::to_value(evidence)?,
                         at: now,
-                        actor: SYSTEM_ACTOR.into(),
+                        actor: crate::domain::SYSTEM_ACTOR.into(),
                         note: None,
                     };
                     let previous = existing.map(|f| f.severity);
@@ -271,6 +272,7 @@ impl Evaluator {
         let all: Vec<&UnitCode> = units.iter().map(|u| &u.code).collect();
         let every: BTreeSet<&UnitCode> = all.iter().copied().collect();
         let rules: Vec<Rule> = self
+            .live
             .rules
             .rules
             .iter()
@@ -308,7 +310,7 @@ impl Evaluator {
                     .collect(),
             };
             for mut j in assess::judge(&rules, &units, &facts, at) {
-                assess::mark_calendar_uncertainty(&mut j.evidence, &self.calendar, at);
+                assess::mark_calendar_uncertainty(&mut j.evidence, &self.live.calendar, at);
                 let key = (
                     j.rule.id.as_str().to_owned(),
                     j.unit.code.as_str().to_owned(),
@@ -410,9 +412,9 @@ impl Evaluator {
         let petitions = store.petitions_received_between(from, to).await?;
         let documents = store.documents_registered_between(from, to).await?;
         let reports = store.reports_due_between(from, to).await?;
-        let ind = &self.settings.indicators;
+        let ind = &self.live.settings.indicators;
         let rules = DeadlineRules {
-            calendar: &self.calendar,
+            calendar: &self.live.calendar,
             statutory_days: &ind.statutory_days,
             default_statutory_days: ind.default_statutory_days,
         };
@@ -486,7 +488,7 @@ impl Evaluator {
         Ok(aggregate_periods(
             &parts,
             &period.id(),
-            self.settings.indicators.evidence_sample,
+            self.live.settings.indicators.evidence_sample,
         ))
     }
 
@@ -521,7 +523,7 @@ impl Evaluator {
                 Some(m) => store.portal_scores(&m.to_string()).await?,
                 None => Vec::new(),
             };
-            f.scores = assess::scores(&values, &portal, &self.settings.indicators.bands);
+            f.scores = assess::scores(&values, &portal, &self.live.settings.indicators.bands);
         }
         f.current = assess::by_unit(&values);
         Ok(f)
@@ -558,7 +560,7 @@ impl Evaluator {
         values: &[IndicatorValue],
         now: DateTime<Utc>,
     ) -> anyhow::Result<PeriodFacts> {
-        let rules = &self.rules.rules;
+        let rules = &self.live.rules.rules;
         let all: Vec<&UnitCode> = units.iter().map(|u| &u.code).collect();
         let judged = (Month::containing(now), values);
         let mut windows = HashMap::new();
@@ -585,7 +587,8 @@ impl Evaluator {
         // A source that is not enabled is absent: rules on its data are
         // unknown, and its staleness is not judged.
         for source in ["procedures", "documents", "reports", "portal", "units"] {
-            let Some(settings) = self.settings.sources.get(source).filter(|s| s.enabled) else {
+            let Some(settings) = self.live.settings.sources.get(source).filter(|s| s.enabled)
+            else {
                 continue;
             };
             let state = states.iter().find(|s| s.source == source);

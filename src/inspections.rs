@@ -8,28 +8,28 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::app::App;
 use crate::domain::UnitCode;
+use crate::live::Context;
 use crate::notify::compose::{PlanMail, PlanUnit};
 use crate::risk::{FindingFacts, UnitRisk, propose, score};
 
 /// Every unit's risk from its active findings, highest first.
-pub async fn risks(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<UnitRisk>> {
-    let units: Vec<UnitCode> = app
+pub async fn risks(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<UnitRisk>> {
+    let units: Vec<UnitCode> = ctx
         .store
         .units()
         .await?
         .into_iter()
         .map(|u| u.code)
         .collect();
-    let evaluator = app.evaluator();
-    let section_of: HashMap<&str, u8> = evaluator
+    let section_of: HashMap<&str, u8> = ctx
+        .live
         .rules
         .rules
         .iter()
         .map(|r| (r.id.as_str(), r.section.number()))
         .collect();
-    let worsening: std::collections::HashSet<i64> = app
+    let worsening: std::collections::HashSet<i64> = ctx
         .store
         .finding_events_since(now - chrono::Duration::days(30))
         .await?
@@ -37,7 +37,7 @@ pub async fn risks(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<UnitRisk
         .filter(|(_, kind)| kind == "reopened" || kind == "severity_changed")
         .map(|(id, _)| id)
         .collect();
-    let facts: Vec<FindingFacts> = app
+    let facts: Vec<FindingFacts> = ctx
         .store
         .findings()
         .await?
@@ -55,7 +55,7 @@ pub async fn risks(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<UnitRisk
             })
         })
         .collect();
-    let mut r = score(&units, &facts, &app.settings.risk, now);
+    let mut r = score(&units, &facts, &ctx.live.settings.risk, now);
     r.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
@@ -76,7 +76,7 @@ pub struct PlanOutcome {
 /// Proposes `count` units, records the proposal and queues its e-mail to
 /// the inspection team in the same transaction.
 pub async fn plan(
-    app: &App,
+    ctx: &Context,
     count: usize,
     seed: Option<u64>,
     requested_by: &str,
@@ -90,13 +90,13 @@ pub async fn plan(
     );
     anyhow::ensure!(!reason.trim().is_empty(), "--reason is required: say why");
     let seed = seed.unwrap_or_else(rand::random);
-    let risks = risks(app, now).await?;
-    let directory = app.store.units().await?;
+    let risks = risks(ctx, now).await?;
+    let directory = ctx.store.units().await?;
     let names: HashMap<String, String> = directory
         .iter()
         .map(|u| (u.code.to_string(), u.name.clone()))
         .collect();
-    let units: Vec<PlanUnit> = propose(&risks, count, &app.settings.risk, seed)
+    let units: Vec<PlanUnit> = propose(&risks, count, &ctx.live.settings.risk, seed)
         .into_iter()
         .map(|p| PlanUnit {
             name: names.get(p.unit.as_str()).cloned().unwrap_or_default(),
@@ -105,17 +105,17 @@ pub async fn plan(
             pick: p.pick,
         })
         .collect();
-    // The evaluator carries the configuration in force, reloads included.
-    let evaluator = app.evaluator();
+    // The configuration in force, reloads included.
+    let live = &ctx.live;
     let recipients: Vec<_> = crate::notify::routing::confidential_recipients(
-        &evaluator.settings.email.inspection_team,
+        &live.settings.email.inspection_team,
         &directory,
     )
     .into_iter()
     .map(|r| r.address)
     .collect();
-    let composer = &evaluator.composer;
-    let id = app
+    let composer = &live.composer;
+    let id = ctx
         .store
         .record_inspection_plan(
             requested_by.trim(),
@@ -123,7 +123,7 @@ pub async fn plan(
             seed,
             count as i64,
             &serde_json::to_value(&units)?,
-            &serde_json::to_value(&app.settings.risk)?,
+            &serde_json::to_value(&ctx.live.settings.risk)?,
             now,
             |id| {
                 if recipients.is_empty() {

@@ -19,6 +19,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod inspections;
 pub mod jobs;
+pub mod live;
 pub mod locale;
 pub mod metrics;
 pub mod notify;

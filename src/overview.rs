@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use crate::coverage::{Coverage, SourceFacts};
 use crate::domain::{PortalScore, SourceHealth, SourceId, Unit, UnitCode, UnitKind};
-use crate::evaluate::Evaluator;
 use crate::indicators::{DeadlineRules, IndicatorValue, Inputs, aggregate, compute, counts_766};
+use crate::live::Live;
 use crate::periods::Period;
 use crate::score766::{Group, Score766, score_unit};
 use crate::storage::{SourceState, Store};
@@ -66,12 +66,12 @@ pub struct Overview {
 
 /// What the enabled sources' stored states say, for [`Coverage`].
 pub fn source_facts(
-    evaluator: &Evaluator,
+    live: &Live,
     states: &[SourceState],
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<SourceFacts>> {
     let mut out = Vec::new();
-    for (name, settings) in evaluator.settings.sources.all() {
+    for (name, settings) in live.settings.sources.all() {
         if !settings.enabled {
             continue;
         }
@@ -96,13 +96,13 @@ pub fn source_facts(
 /// Which enabled sources cover `period` at `now` (see [`crate::coverage`]).
 pub async fn coverage(
     store: &Store,
-    evaluator: &Evaluator,
+    live: &Live,
     period: &Period,
     now: DateTime<Utc>,
     run_started: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Coverage> {
     let states = store.source_states().await?;
-    let facts = source_facts(evaluator, &states, now)?;
+    let facts = source_facts(live, &states, now)?;
     Ok(Coverage::of(&facts, period.end(), now, run_started))
 }
 
@@ -112,20 +112,20 @@ pub async fn coverage(
 /// daemon run began (`None` for a one-off command).
 pub async fn compute_period(
     store: &Store,
-    evaluator: &Evaluator,
+    live: &Live,
     period: Period,
     now: DateTime<Utc>,
     run_started: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Overview> {
-    let coverage = coverage(store, evaluator, &period, now, run_started).await?;
-    let units = compute_covered(store, evaluator, period, now, &coverage).await?;
+    let coverage = coverage(store, live, &period, now, run_started).await?;
+    let units = compute_covered(store, live, period, now, &coverage).await?;
     Ok(Overview { units, coverage })
 }
 
 /// [`compute_period`] with the coverage already judged.
 pub async fn compute_covered(
     store: &Store,
-    evaluator: &Evaluator,
+    live: &Live,
     period: Period,
     now: DateTime<Utc>,
     coverage: &Coverage,
@@ -136,9 +136,9 @@ pub async fn compute_covered(
     let petitions = store.petitions_received_between(from, to).await?;
     let documents = store.documents_registered_between(from, to).await?;
     let reports = store.reports_due_between(from, to).await?;
-    let ind = &evaluator.settings.indicators;
+    let ind = &live.settings.indicators;
     let rules = DeadlineRules {
-        calendar: &evaluator.calendar,
+        calendar: &live.calendar,
         statutory_days: &ind.statutory_days,
         default_statutory_days: ind.default_statutory_days,
     };
@@ -181,7 +181,7 @@ pub async fn compute_covered(
         names.get(province.as_str()).copied().unwrap_or("Toàn tỉnh"),
         province_values,
         portal.get(province.as_str()),
-        evaluator,
+        live,
     ));
     seen.insert(province.to_string());
     for (code, values) in by_unit {
@@ -189,7 +189,7 @@ pub async fn compute_covered(
             continue;
         }
         let name = names.get(code.as_str()).copied().unwrap_or("").to_owned();
-        out.push(overview(&code, &name, values, portal.get(&code), evaluator));
+        out.push(overview(&code, &name, values, portal.get(&code), live));
     }
     Ok(out)
 }
@@ -199,11 +199,11 @@ fn overview(
     name: &str,
     values: Vec<IndicatorValue>,
     portal: Option<&PortalScore>,
-    evaluator: &Evaluator,
+    live: &Live,
 ) -> UnitOverview {
     let online_services = portal.and_then(|p| p.groups.get("ONLINE_SERVICES").copied().flatten());
     let counts = counts_766(&values, online_services);
-    let score = score_unit(&counts, &evaluator.settings.indicators.bands);
+    let score = score_unit(&counts, &live.settings.indicators.bands);
     let comparison = match portal {
         Some(p) => Group::ALL
             .iter()

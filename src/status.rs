@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::app::App;
 use crate::domain::quality::Check;
 use crate::domain::{Language, SourceHealth, SourceId};
+use crate::live::Context;
 use crate::storage::RecordTable;
 use crate::time::{format_local, rfc3339_local};
 use crate::upstream::mapping::FeedKind;
@@ -54,22 +55,21 @@ fn table_of(kind: FeedKind) -> Option<RecordTable> {
     }
 }
 
-pub async fn sources(app: &App) -> anyhow::Result<Vec<SourceStatus>> {
-    let now = app.clock.now();
-    let states = app.store.source_states().await?;
-    let quarantined = app.store.quarantine_counts().await?;
-    let implausible = app.store.implausible_counts().await?;
-    let units = app.store.units().await?.len() as i64;
+pub async fn sources(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<SourceStatus>> {
+    let states = ctx.store.source_states().await?;
+    let quarantined = ctx.store.quarantine_counts().await?;
+    let implausible = ctx.store.implausible_counts().await?;
+    let units = ctx.store.units().await?.len() as i64;
     let mut out = Vec::new();
-    for (name, settings) in app.settings.sources.all() {
+    for (name, settings) in ctx.live.settings.sources.all() {
         let state = states.iter().find(|s| s.source == name);
         let stale_after = chrono::Duration::from_std(settings.stale_after(now))?;
         let mut feeds = Vec::new();
         for kind in FeedKind::ALL.into_iter().filter(|k| k.source() == name) {
             let qualified = kind.qualified();
-            let fs = app.store.feed_state(&qualified).await?;
+            let fs = ctx.store.feed_state(&qualified).await?;
             let records = match table_of(kind) {
-                Some(t) => app.store.record_count(t).await?,
+                Some(t) => ctx.store.record_count(t).await?,
                 None => units,
             };
             feeds.push(FeedStatus {

@@ -1,10 +1,12 @@
 //! `[digests]`: the periodic summaries for leadership, the inspection team
 //! and unit heads.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 use super::Schedule;
-use crate::digest::DigestKind;
 use crate::domain::Recipient;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -74,5 +76,46 @@ impl DigestSettings {
             .into_iter()
             .filter(|k| self.kinds.contains(k))
             .collect()
+    }
+}
+
+/// How often a digest is sent, and so the period it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DigestKind {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+impl DigestKind {
+    pub const ALL: [DigestKind; 3] = [DigestKind::Daily, DigestKind::Weekly, DigestKind::Monthly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestKind::Daily => "daily",
+            DigestKind::Weekly => "weekly",
+            DigestKind::Monthly => "monthly",
+        }
+    }
+}
+
+impl fmt::Display for DigestKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DigestKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "daily" => Ok(DigestKind::Daily),
+            "weekly" => Ok(DigestKind::Weekly),
+            "monthly" => Ok(DigestKind::Monthly),
+            other => Err(format!(
+                "unknown digest kind `{other}`: expected daily, weekly or monthly"
+            )),
+        }
     }
 }

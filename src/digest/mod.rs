@@ -19,61 +19,22 @@ pub mod render;
 pub mod run;
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use serde::{Deserialize, Serialize};
 
 use crate::config::Schedule;
 use crate::periods::{Period, RollingWindow};
 use crate::time::{Month, local_to_utc, utc_to_local};
 
+pub use crate::config::DigestKind;
 pub use content::{Audience, Digest, DigestInput, build};
 
-/// How often a digest is sent, and so the period it covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DigestKind {
-    Daily,
-    Weekly,
-    Monthly,
-}
-
+/// The outbox kind of a digest's e-mails, `digest_<kind>`, which the
+/// last-digest metric reads. (The kind itself is configuration's word:
+/// `[digests] kinds`.)
 impl DigestKind {
-    pub const ALL: [DigestKind; 3] = [DigestKind::Daily, DigestKind::Weekly, DigestKind::Monthly];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DigestKind::Daily => "daily",
-            DigestKind::Weekly => "weekly",
-            DigestKind::Monthly => "monthly",
-        }
-    }
-
-    /// The outbox kind of its e-mails, `digest_<kind>`, which the
-    /// last-digest metric reads.
     pub fn outbox_kind(self) -> String {
         format!("{}{}", crate::storage::DIGEST_KIND_PREFIX, self.as_str())
-    }
-}
-
-impl fmt::Display for DigestKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DigestKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "daily" => Ok(DigestKind::Daily),
-            "weekly" => Ok(DigestKind::Weekly),
-            "monthly" => Ok(DigestKind::Monthly),
-            other => Err(format!(
-                "unknown digest kind `{other}`: expected daily, weekly or monthly"
-            )),
-        }
     }
 }
 

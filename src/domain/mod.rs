@@ -16,6 +16,10 @@ mod source;
 pub use records::*;
 pub use source::{SourceHealth, SourceId, UnknownSource};
 
+/// The actor recorded on the transitions par-monitor makes itself (a rule
+/// breached, a breach cleared), as the audit trail names people.
+pub const SYSTEM_ACTOR: &str = "par-monitor";
+
 /// A unit's electronic agency code (mã định danh điện tử), e.g. `H44`,
 /// `H44.07`, `H44.100`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

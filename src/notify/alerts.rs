@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use super::compose::{Alert, GroupMode};
 use super::grouping::{self, Pending, RecipientState, Step};
 use crate::domain::{EmailAddress, Language, Recipient, Unit, UnitCode};
-use crate::evaluate::Evaluator;
 use crate::findings::{EventKind, Evidence, State};
+use crate::live::Live;
 use crate::storage::{FindingRecord, Notification, Store};
 
 /// What one run did.
@@ -53,7 +53,7 @@ pub struct Outage {
 /// than the source's staleness limit.
 pub async fn down_sources(
     store: &Store,
-    ev: &Evaluator,
+    ev: &Live,
     now: DateTime<Utc>,
 ) -> anyhow::Result<BTreeMap<String, Outage>> {
     let mut out = BTreeMap::new();
@@ -88,7 +88,7 @@ pub async fn down_sources(
 }
 
 /// One run of the worker at `now`.
-pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::Result<AlertReport> {
+pub async fn run(store: &Store, ev: &Live, now: DateTime<Utc>) -> anyhow::Result<AlertReport> {
     let mut report = AlertReport::default();
     let email = &ev.settings.email;
     let timing = email.grouping.timing();
@@ -304,7 +304,7 @@ pub async fn run(store: &Store, ev: &Evaluator, now: DateTime<Utc>) -> anyhow::R
 /// one e-mail per language, whatever the number of units concerned.
 async fn source_notices(
     store: &Store,
-    ev: &Evaluator,
+    ev: &Live,
     down: &BTreeMap<String, Outage>,
     pending: &[Notification],
     now: DateTime<Utc>,
@@ -386,13 +386,13 @@ fn digest(recipient: &EmailAddress, ids: &[i64]) -> String {
 
 /// Findings, units and rules by key, for composing.
 struct Lookup<'e> {
-    ev: &'e Evaluator,
+    ev: &'e Live,
     findings: HashMap<i64, FindingRecord>,
     units: HashMap<String, Unit>,
 }
 
 impl<'e> Lookup<'e> {
-    async fn load(store: &Store, ev: &'e Evaluator) -> anyhow::Result<Lookup<'e>> {
+    async fn load(store: &Store, ev: &'e Live) -> anyhow::Result<Lookup<'e>> {
         Ok(Lookup {
             ev,
             findings: store

@@ -9,19 +9,10 @@ use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
+use super::sent::{SendError, domain_of};
 use super::smtp::SmtpSender;
 use crate::config::{EmailSettings, TransportKind};
 use crate::storage::OutboxEmail;
-
-/// How a send failed: a transient failure is retried, a permanent one
-/// dead-letters the e-mail at once.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    #[error("transient: {0}")]
-    Transient(String),
-    #[error("permanent: {0}")]
-    Permanent(String),
-}
 
 #[derive(Clone)]
 enum Transport {
@@ -187,10 +178,6 @@ fn body(e: &OutboxEmail) -> Result<MultiPart, SendError> {
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(e.body_text.clone()))
         .multipart(related))
-}
-
-pub(crate) fn domain_of(address: &str) -> &str {
-    address.rsplit_once('@').map(|(_, d)| d).unwrap_or("?")
 }
 
 /// The file name for a message: derived from its Message-ID, so a retried

@@ -15,6 +15,7 @@ pub mod grouping;
 pub mod mailer;
 pub mod outbox_view;
 pub mod routing;
+mod sent;
 mod smtp;
 
 use std::time::Duration;
@@ -30,7 +31,8 @@ use crate::time::Clock;
 
 pub use alerts::AlertReport;
 pub use compose::{Alert, Composer, GroupMode};
-pub use mailer::{Mailer, SendError};
+pub use mailer::Mailer;
+pub use sent::SendError;
 
 /// What one delivery round did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -74,7 +76,7 @@ pub async fn deliver_due(
         let domains: Vec<&str> = email
             .recipients
             .iter()
-            .map(|r| mailer::domain_of(r))
+            .map(|r| sent::domain_of(r))
             .collect();
         let outcome = mailer.send(&email).await;
         crate::health::progress();

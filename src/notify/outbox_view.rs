@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::mailer::domain_of;
+use super::sent::domain_of;
 use crate::storage::OutboxEmail;
 use crate::time::{format_local, rfc3339_local};
 

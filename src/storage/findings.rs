@@ -507,7 +507,7 @@ impl Store {
                 )
                 .bind(f.id)
                 .bind(ts(now))
-                .bind(crate::evaluate::SYSTEM_ACTOR)
+                .bind(crate::domain::SYSTEM_ACTOR)
                 .bind(&state)
                 .bind(f.severity.as_str())
                 .bind(f.last_detail.to_string())

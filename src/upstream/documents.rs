@@ -7,7 +7,6 @@
 
 use super::Reject;
 use super::mapping::{CodeTable, Reader, Schema, check_name, opt, req};
-use super::procedures::unit;
 use crate::domain::{AxisStatus, Direction, Document};
 
 pub static DOCUMENTS: Schema = Schema {
@@ -52,7 +51,7 @@ pub fn map_document(r: &mut Reader<'_>) -> Result<Document, Reject> {
     let id = r.string("id")?;
     r.identify(&id);
     Ok(Document {
-        unit_code: unit(r)?,
+        unit_code: r.unit_code()?,
         direction: r
             .code("direction", "direction")?
             .ok_or_else(|| r.reject("direction", "required field is missing"))?,
@@ -73,12 +72,13 @@ pub fn map_document(r: &mut Reader<'_>) -> Result<Document, Reject> {
 mod tests {
     use super::*;
     use crate::config::FeedMapping;
-    use crate::upstream::mapping::{FeedKind, FeedSpec, wire};
+    use crate::upstream::mapping::{FeedKind, wire};
     use serde_json::json;
 
     #[test]
     fn documents_map_direction_axis_and_signature() {
-        let spec = FeedSpec::resolve(FeedKind::Documents, &FeedMapping::default()).unwrap();
+        let spec =
+            crate::upstream::resolve_feed(FeedKind::Documents, &FeedMapping::default()).unwrap();
         let v = json!({
             "MaVanBan": "VB-1", "DonVi": "H44.07", "LoaiVanBan": "di",
             "NgayDangKy": "20260803090000", "GuiQuaTrucLienThong": true,

@@ -529,6 +529,9 @@ fn describe(e: &reqwest::Error) -> String {
         cause = s.to_string();
         source = s.source();
     }
+    if crate::systemd::refused_by_sandbox(e) {
+        cause = format!("{cause}: {}", crate::systemd::SANDBOX_REFUSAL);
+    }
     if cause.is_empty() {
         what.to_owned()
     } else {

@@ -554,6 +554,52 @@ fn map_records(spec: &FeedSpec, body: &Value, polled_at: DateTime<Utc>) -> (Batc
     (batch, rejects)
 }
 
+/// Each feed's schema, as its connector declares it: the mapping engine
+/// knows no connector, the connectors register here.
+pub fn schema(kind: FeedKind) -> &'static mapping::Schema {
+    match kind {
+        FeedKind::Dossiers => &procedures::DOSSIERS,
+        FeedKind::Petitions => &procedures::PETITIONS,
+        FeedKind::Documents => &documents::DOCUMENTS,
+        FeedKind::Reports => &reports::REPORTS,
+        FeedKind::Scores => &portal::SCORES,
+        FeedKind::Units => &units::UNITS,
+    }
+}
+
+/// A feed's wire format: its connector's schema with the configuration's
+/// `[mapping.FEED]` merged on; every problem is named by its key under
+/// `mapping.FEED`.
+pub fn resolve_feed(
+    kind: FeedKind,
+    m: &crate::config::FeedMapping,
+) -> Result<FeedSpec, Vec<(String, String)>> {
+    FeedSpec::resolve(kind, schema(kind), m)
+}
+
+/// Every problem in the configuration's `[mapping.*]` sections, found as
+/// [`build_sources`] would find them, as configuration problems naming
+/// `origin` and the key.
+pub fn check_mappings(settings: &Settings, origin: &str) -> Vec<crate::config::ConfigProblem> {
+    let mut out = Vec::new();
+    for (feed, m) in settings.mapping.all() {
+        let problems = match FeedKind::from_name(feed) {
+            Some(kind) => resolve_feed(kind, m).err().unwrap_or_default(),
+            None => vec![(String::new(), format!("unknown feed `{feed}`"))],
+        };
+        out.extend(
+            problems
+                .into_iter()
+                .map(|(key, message)| crate::config::ConfigProblem {
+                    origin: origin.to_owned(),
+                    key: format!("mapping.{feed}.{key}"),
+                    message,
+                }),
+        );
+    }
+    out
+}
+
 /// One enabled source with its feeds.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -589,7 +635,7 @@ pub fn build_sources(
             if kind.source() != name {
                 continue;
             }
-            let spec = FeedSpec::resolve(kind, mapping).map_err(|problems| {
+            let spec = resolve_feed(kind, mapping).map_err(|problems| {
                 problems
                     .into_iter()
                     .map(|(k, m)| format!("mapping.{feed}.{k}: {m}"))

@@ -10,7 +10,7 @@ use super::Reject;
 use super::mapping::{CodeTable, Reader, Schema, check_name, opt, req};
 use crate::domain::{
     Apology, Channel, ComponentCounts, Dossier, DossierStatus, OnlinePayment, Petition,
-    PetitionCategory, Satisfaction, SupplementRequest, UnitCode,
+    PetitionCategory, Satisfaction, SupplementRequest,
 };
 
 pub(super) const SATISFACTION: CodeTable = CodeTable {
@@ -119,16 +119,10 @@ pub static PETITIONS: Schema = Schema {
     ],
 };
 
-/// Reads the record's unit code; shared by every feed.
-pub(super) fn unit(r: &Reader<'_>) -> Result<UnitCode, Reject> {
-    let raw = r.string("unit")?;
-    UnitCode::parse(&raw).map_err(|e| r.reject("unit", e.to_string()))
-}
-
 pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
     let code = r.string("code")?;
     r.identify(&code);
-    let unit_code = unit(r)?;
+    let unit_code = r.unit_code()?;
     let procedure_code = r.string("procedure_code")?;
     let status = r
         .code("status", "status")?
@@ -225,7 +219,7 @@ pub fn map_petition(r: &mut Reader<'_>) -> Result<Petition, Reject> {
     let code = r.string("code")?;
     r.identify(&code);
     Ok(Petition {
-        unit_code: unit(r)?,
+        unit_code: r.unit_code()?,
         category: r
             .code("category", "category")?
             .unwrap_or(PetitionCategory::Other),
@@ -242,7 +236,7 @@ pub fn map_petition(r: &mut Reader<'_>) -> Result<Petition, Reject> {
 mod tests {
     use super::*;
     use crate::config::FeedMapping;
-    use crate::upstream::mapping::{FeedKind, FeedSpec, wire};
+    use crate::upstream::mapping::{FeedKind, wire};
     use serde_json::{Value, json};
 
     fn record() -> Value {
@@ -275,7 +269,7 @@ mod tests {
     }
 
     fn map(mapping: &FeedMapping, v: &Value) -> Result<Dossier, Reject> {
-        let spec = FeedSpec::resolve(FeedKind::Dossiers, mapping).unwrap();
+        let spec = crate::upstream::resolve_feed(FeedKind::Dossiers, mapping).unwrap();
         map_dossier(&mut spec.reader(&wire(v)))
     }
 
@@ -405,7 +399,7 @@ mod tests {
             "date_format = \"yyyy-QQ\"\n[fields]\nnonsense = \"x\"\ncode = \"\"\n[codes.status]\nA = \"finished\"\n[codes.colour]\nA = \"red\"\n",
         )
         .unwrap();
-        let problems = crate::upstream::mapping::check("dossiers", &mapping);
+        let problems = crate::upstream::resolve_feed(FeedKind::Dossiers, &mapping).unwrap_err();
         let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
         for key in [
             "date_format",

@@ -6,7 +6,6 @@
 
 use super::Reject;
 use super::mapping::{CodeTable, Reader, Schema, check_name, opt, req};
-use super::procedures::unit;
 use crate::domain::{Report, ReportStatus};
 
 pub static REPORTS: Schema = Schema {
@@ -39,7 +38,7 @@ pub fn map_report(r: &mut Reader<'_>) -> Result<Report, Reject> {
     let id = r.string("id")?;
     r.identify(&id);
     Ok(Report {
-        unit_code: unit(r)?,
+        unit_code: r.unit_code()?,
         report_type: r.string("report_type")?,
         title: r.opt_string("title")?,
         period: r.string("period")?,

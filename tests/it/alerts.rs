@@ -256,7 +256,7 @@ on_both_backends! {
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
         app.group_alerts().await.unwrap();
-        let plan = par_monitor::inspections::plan(&app, 3, Some(42), "Lê Văn C", "kiểm tra đột xuất quý III", ctx.clock.now())
+        let plan = par_monitor::inspections::plan(&app.context(), 3, Some(42), "Lê Văn C", "kiểm tra đột xuất quý III", ctx.clock.now())
             .await
             .unwrap();
         assert_eq!(plan.recipients, 1);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use par_monitor::config::{SmtpTls, TransportKind};
 use par_monitor::digest::DigestKind;
-use par_monitor::digest::run::{Queued, run_due, run_due_at};
+use par_monitor::digest::run::{Queued, run_due};
 use par_monitor::domain::{EmailAddress, Language, Recipient, UnitKind};
 use par_monitor::storage::OutboxEmail;
 use par_monitor::time::local_to_utc;
@@ -118,7 +118,7 @@ async fn a_digest_arrives_over_smtp_as_valid_mime_with_its_chart_inline() {
     app.poll_all(&never).await;
     app.evaluate().await.unwrap();
     // Thursday 20/8 10:00: Wednesday's digest is due (sent at 07:00).
-    let q = run_due(&app).await.unwrap();
+    let q = run_due(&app.context(), app.clock.now()).await.unwrap();
     assert_eq!(q, vec![queued(DigestKind::Daily, "2026-08-19", 1)]);
     app.deliver(&never).await.unwrap();
 
@@ -184,7 +184,7 @@ on_both_backends! {
         let app = ctx.app().await;
         app.poll_all(&never).await;
         assert_eq!(
-            run_due(&app).await.unwrap(),
+            run_due(&app.context(), app.clock.now()).await.unwrap(),
             vec![queued(DigestKind::Daily, "2026-08-19", 1)]
         );
         assert_eq!(app.deliver(&never).await.unwrap().sent, 1);
@@ -215,9 +215,9 @@ on_both_backends! {
 
         // A second restart at the same time sends nothing more.
         let app = ctx.app().await;
-        assert_eq!(run_due(&app).await.unwrap(), vec![]);
+        assert_eq!(run_due(&app.context(), app.clock.now()).await.unwrap(), vec![]);
         // Nor does a second tick of the same schedule.
-        assert_eq!(run_due_at(&app, local("22/08/2026 23:59")).await.unwrap(), vec![]);
+        assert_eq!(run_due(&app.context(), local("22/08/2026 23:59")).await.unwrap(), vec![]);
         let rows = digests_of(&app.store, DigestKind::Daily).await;
         let keys: Vec<&str> = rows.iter().map(|e| e.dedup_key.as_str()).collect();
         assert_eq!(
@@ -247,10 +247,10 @@ on_both_backends! {
         app.poll_all(&never).await;
         app.evaluate().await.unwrap();
         let now = app.clock.now();
-        let plan = par_monitor::inspections::plan(&app, 2, Some(42), "Trưởng đoàn", "Kiểm tra quý III", now)
+        let plan = par_monitor::inspections::plan(&app.context(), 2, Some(42), "Trưởng đoàn", "Kiểm tra quý III", now)
             .await
             .unwrap();
-        let q = run_due(&app).await.unwrap();
+        let q = run_due(&app.context(), app.clock.now()).await.unwrap();
         let units = app.store.units().await.unwrap();
         let heads: Vec<_> = units
             .iter()
@@ -305,7 +305,7 @@ on_both_backends! {
             }
         }
         // Queued once: running again (a tick, a restart) adds nothing.
-        assert_eq!(run_due(&app).await.unwrap(), vec![]);
+        assert_eq!(run_due(&app.context(), app.clock.now()).await.unwrap(), vec![]);
         assert_eq!(digests_of(&app.store, DigestKind::Monthly).await.len(), rows.len());
         ctx.finish().await;
     }
@@ -443,7 +443,7 @@ on_both_backends! {
         // Its figures are those of the digest rendered after the polls.
         let after = ctx.app().await;
         let preview = par_monitor::digest::run::preview(
-            &after,
+            &after.context(),
             DigestKind::Daily,
             None,
             Language::Vi,
@@ -477,12 +477,12 @@ on_both_backends! {
         // Thursday 10:00, Wednesday's digest due since 07:00, the daemon up
         // since 10:00: it waits.
         let now = local("20/08/2026 10:00");
-        assert_eq!(run_due_at(&app, now).await.unwrap(), vec![]);
-        assert_eq!(run_due_at(&app, now + chrono::Duration::minutes(29)).await.unwrap(), vec![]);
+        assert_eq!(run_due(&app.context(), now).await.unwrap(), vec![]);
+        assert_eq!(run_due(&app.context(), now + chrono::Duration::minutes(29)).await.unwrap(), vec![]);
         // After the wait it goes out, once.
         let later = now + chrono::Duration::minutes(31);
-        assert_eq!(run_due_at(&app, later).await.unwrap(), vec![queued(DigestKind::Daily, "2026-08-19", 1)]);
-        assert_eq!(run_due_at(&app, later).await.unwrap(), vec![]);
+        assert_eq!(run_due(&app.context(), later).await.unwrap(), vec![queued(DigestKind::Daily, "2026-08-19", 1)]);
+        assert_eq!(run_due(&app.context(), later).await.unwrap(), vec![]);
         let d = digests_of(&app.store, DigestKind::Daily).await.remove(0);
         // No figure in the subject: the on-time rate and the 766 index come
         // from the missing system.

@@ -21,7 +21,7 @@ on_both_backends! {
         let truth = ctx.sim.sim.truth();
         let mut month = Month::containing(sim_now());
         for _ in 0..6 {
-            let rows = par_monitor::overview::compute_period(&app.store, &app.evaluator(), month.into(), sim_now(), None)
+            let rows = par_monitor::overview::compute_period(&app.store, &app.live(), month.into(), sim_now(), None)
                 .await
                 .unwrap()
                 .units;

@@ -7,6 +7,7 @@ mod findings;
 mod helpers;
 mod indicators;
 mod install;
+mod layers;
 mod ops;
 mod outbox;
 mod pipeline;

@@ -255,6 +255,49 @@ impl Daemon {
     }
 }
 
+/// `[metrics] refresh_interval` is live: reloaded from an hour to a
+/// second, the refresh loop (which also writes the daemon's heartbeat row)
+/// runs every second from then on, not once an hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_metrics_refresh_interval_applies_at_once() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let sim = SimServer::start(SimConfig::new(1, chrono::Utc::now())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let every = |interval: &str| format!("[metrics]\nrefresh_interval = \"{interval}\"\n");
+    let cfg = write_config(dir.path(), &db.url, &sim, &outbox, &every("1h"));
+    let mut proc = Proc::spawn(&["run", "--config", cfg.to_str().unwrap()], dir.path(), &[]);
+    proc.wait_for_log("evaluation complete").await;
+    let store = store_for(&db.url).await;
+    let epoch = chrono::DateTime::UNIX_EPOCH;
+    let beats = std::sync::Mutex::new(BTreeSet::new());
+
+    write_config(dir.path(), &db.url, &sim, &outbox, &every("1s"));
+    proc.signal("HUP");
+    proc.wait_for_log("configuration reloaded").await;
+    let reloaded = chrono::Utc::now() - chrono::Duration::seconds(1);
+    // The refresh the reload asks for, then two more a second apart.
+    wait_until(
+        "three heartbeats after the reload",
+        Duration::from_secs(20),
+        || async {
+            let runs = store.daemons_alive_since(epoch).await.unwrap();
+            let mut seen = beats.lock().unwrap();
+            seen.extend(
+                runs.iter()
+                    .map(|r| r.heartbeat_at)
+                    .filter(|t| *t >= reloaded),
+            );
+            seen.len() >= 3
+        },
+    )
+    .await;
+    store.close().await;
+    proc.signal("TERM");
+    assert!(proc.exit_within(Duration::from_secs(10)).await.success());
+    sim.stop.cancel();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_scrapes_the_on_time_ratio_that_par_monitor_stored() {
     let d = daemon(&[], async |_| {}).await;

@@ -139,7 +139,7 @@ on_both_backends! {
         assert!(names.iter().all(|n| sim_names.contains(*n)), "names equal the simulator's, diacritics kept");
 
         // Shown by `sources`, counted in /metrics.
-        let status = par_monitor::status::sources(&app).await.unwrap();
+        let status = par_monitor::status::sources(&app.context(), app.clock.now()).await.unwrap();
         let feed = status.iter().flat_map(|s| &s.feeds).find(|f| f.feed == "procedures.dossiers").unwrap();
         assert_eq!(feed.quarantined, q.len() as i64);
         assert_eq!(feed.implausible.get(&Check::DeadlineBeforeReception).copied(), Some(deadlines.len() as i64));

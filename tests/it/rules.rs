@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Duration;
-use par_monitor::evaluate::SYSTEM_ACTOR;
+use par_monitor::domain::SYSTEM_ACTOR;
 use par_monitor::simulator::SimConfig;
 use par_monitor::time::Month;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +73,7 @@ on_both_backends! {
             month = month.next();
         }
         let province_wide: BTreeSet<String> = app
-            .evaluator()
+            .live()
             .rules
             .rules
             .iter()
@@ -104,8 +104,7 @@ on_both_backends! {
             (events, app.store.outbox().await.unwrap().len())
         };
         let before = written().await;
-        let replayed: BTreeSet<_> = app
-            .evaluator()
+        let replayed: BTreeSet<_> = par_monitor::evaluate::Evaluator::new(&app.live())
             .replay(&app.store, first, last, sim_now())
             .await
             .unwrap()

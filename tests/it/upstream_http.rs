@@ -8,7 +8,7 @@ use par_monitor::config::{
     SourceSettings,
 };
 use par_monitor::upstream::http::SourceClient;
-use par_monitor::upstream::mapping::{FeedKind, FeedSpec};
+use par_monitor::upstream::mapping::FeedKind;
 use par_monitor::upstream::{Feed, HttpFeed, PageQuery, PageToken, UpstreamError};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
@@ -34,7 +34,7 @@ fn settings(server: &MockServer, auth: AuthSettings) -> SourceSettings {
 
 fn feed_with(s: &SourceSettings, mapping: &FeedMapping) -> HttpFeed {
     let client = std::sync::Arc::new(SourceClient::new("procedures", s).unwrap());
-    let spec = FeedSpec::resolve(FeedKind::Dossiers, mapping).unwrap();
+    let spec = par_monitor::upstream::resolve_feed(FeedKind::Dossiers, mapping).unwrap();
     HttpFeed::new(client, s.base_url.clone(), spec, s.page_size)
 }
 

@@ -68,6 +68,7 @@ fn province() -> DbSnapshot {
             last_error: None,
         }],
         digests: Vec::new(),
+        national: None,
         online_services: HashMap::new(),
     }
 }

@@ -7,11 +7,10 @@
 //! [`App::evaluate`], [`App::deliver`], [`App::refresh_metrics`],
 //! [`App::reload`]) on demand instead of waiting for the clock.
 //!
-//! What a reload can change lives in the [`Evaluator`] (rules, calendar,
-//! units, recipients, indicator and metrics settings), which is swapped
-//! whole; each cycle works on the one it loaded at its start. The rest of
-//! the settings (database, HTTP, sources, e-mail transport, log, watchdog)
-//! is fixed at start-up.
+//! What a reload can change lives in the [`Live`] configuration (rules,
+//! calendar, templates and the settings of [`crate::config::Reloadable`]),
+//! which is swapped whole; each cycle works on the one it loaded at its
+//! start. The rest of the settings is fixed at start-up.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +29,7 @@ use crate::evaluate::{EvalReport, Evaluator};
 use crate::health::{Heartbeats, Readiness, with_heartbeat};
 use crate::ingest::{LogProgress, Mode, PollError, PollReport, Progress, poll_source};
 use crate::jobs::{Ticker, Wake, idle, run_job, wake, wake_channel};
+use crate::live::{Context, Live};
 use crate::metrics::{DbSnapshot, Metrics};
 use crate::notify::{AlertReport, Composer, DeliveryReport, Mailer, deliver_due};
 use crate::rules::RuleSet;
@@ -60,15 +60,16 @@ pub enum BuildError {
 #[derive(Debug)]
 pub struct App {
     /// The settings as at start-up. The parts a reload changes are in the
-    /// evaluator's settings.
+    /// live configuration's settings ([`App::live`]).
     pub settings: Settings,
     pub store: Store,
     pub metrics: Metrics,
     pub clock: SharedClock,
     /// When this run began: data polled since then is this run's.
     pub started_at: chrono::DateTime<chrono::Utc>,
-    /// Rules, calendar and the reloadable settings; replaced whole by a reload.
-    evaluator: ArcSwap<Evaluator>,
+    /// Rules, calendar, templates and the reloadable settings; replaced
+    /// whole by a reload.
+    live: ArcSwap<Live>,
     pub mailer: Mailer,
     pub sources: Vec<Source>,
     pub readiness: Arc<Readiness>,
@@ -86,7 +87,19 @@ pub struct ReloadReport {
     pub units: usize,
     pub units_retired: u64,
     /// Changed sections that only a restart applies; they were ignored.
-    pub needs_restart: Vec<&'static str>,
+    pub needs_restart: Vec<String>,
+}
+
+/// Reads and checks a configuration file as the daemon uses it: its
+/// settings, and each feed's mapping on the path that builds the sources.
+pub fn load_settings(path: &std::path::Path) -> Result<Settings, crate::config::ConfigError> {
+    let settings = Settings::load(path)?;
+    let problems = crate::upstream::check_mappings(&settings, &path.display().to_string());
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(crate::config::ConfigError { problems })
+    }
 }
 
 /// Loads the rules and the holiday calendar named by the settings.
@@ -168,7 +181,7 @@ impl App {
             .set(clock.now().timestamp());
         let composer = Composer::new(mailer.from_domain());
         Ok(App {
-            evaluator: ArcSwap::from_pointee(Evaluator {
+            live: ArcSwap::from_pointee(Live {
                 rules,
                 calendar,
                 composer,
@@ -213,7 +226,7 @@ impl App {
 
     /// Sets the calendar's coverage gauge and, once a local day, warns
     /// when the holiday calendar does not reach 60 days ahead.
-    fn check_calendar(&self, live: &Evaluator, now: chrono::DateTime<chrono::Utc>) {
+    fn check_calendar(&self, live: &Live, now: chrono::DateTime<chrono::Utc>) {
         let covered = live.calendar.covered_until();
         self.metrics
             .calendar_covered_until_timestamp_seconds
@@ -238,10 +251,19 @@ impl App {
         }
     }
 
-    /// The rules, calendar, composer and reloadable settings in force now.
-    /// A caller keeps the one it got for the whole of its work.
-    pub fn evaluator(&self) -> Arc<Evaluator> {
-        self.evaluator.load_full()
+    /// The rules, calendar, templates and settings in force now. A caller
+    /// keeps the one it got for the whole of its work.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    /// What the shells (digests, inspections, status) work with.
+    pub fn context(&self) -> Context {
+        Context {
+            store: self.store.clone(),
+            live: self.live(),
+            started_at: self.started_at,
+        }
     }
 
     /// Names the configuration file that SIGHUP reloads.
@@ -250,22 +272,17 @@ impl App {
         self
     }
 
-    /// Applies new settings without a restart: rules, holidays, units,
-    /// indicator and metrics settings and the inspection team's addresses
-    /// take effect from the next cycle. Sections that need a restart are
-    /// reported and otherwise ignored. Invalid settings, rules or holidays
-    /// are rejected and the configuration in force stays.
+    /// Applies new settings without a restart: the rules, the holidays and
+    /// what [`crate::config::Reloadable`] lists take effect from the next
+    /// cycle. Sections that need a restart are reported and otherwise
+    /// ignored. Invalid settings, rules or holidays are rejected and the
+    /// configuration in force stays.
     pub async fn reload(&self, new: Settings) -> Result<ReloadReport, BuildError> {
         let (rules, calendar) = load_rules_and_calendar(&new)?;
         let needs_restart = self.settings.changes_needing_restart(&new);
-        // Start from the start-up settings so that what needs a restart
-        // really is ignored, then take what a reload may change.
-        let mut live = self.settings.clone();
-        live.rules = new.rules;
-        live.indicators = new.indicators;
-        live.metrics = new.metrics;
-        live.units = new.units;
-        live.email.take_reloadable(&new.email);
+        // The start-up settings, so that what needs a restart really is
+        // ignored, with what a reload may change.
+        let live = self.settings.clone().with_reloadable(new.reloadable());
         let units_retired = sync_configured_units(&self.store, &live, self.clock.now())
             .await
             .map_err(anyhow::Error::from)?;
@@ -275,7 +292,7 @@ impl App {
             units_retired,
             needs_restart,
         };
-        self.evaluator.store(Arc::new(Evaluator {
+        self.live.store(Arc::new(Live {
             rules,
             calendar,
             composer: Composer::new(self.mailer.from_domain()),
@@ -291,7 +308,7 @@ impl App {
             None => Err(BuildError::Invalid(
                 "no configuration file to reload (started without --config)".into(),
             )),
-            Some(path) => match Settings::load(path) {
+            Some(path) => match load_settings(path) {
                 Ok(settings) => self.reload(settings).await,
                 Err(e) => Err(BuildError::Invalid(e.to_string().trim_end().to_owned())),
             },
@@ -307,7 +324,7 @@ impl App {
                     .set(self.clock.now().timestamp());
                 for section in &r.needs_restart {
                     tracing::warn!(
-                        section = *section,
+                        section = %section,
                         "configuration changed in a section that needs a restart; ignored until then"
                     );
                 }
@@ -339,7 +356,7 @@ impl App {
         let ping = self.store.ping().await;
         self.readiness.set_database_reachable(ping.is_ok());
         ping?;
-        let live = self.evaluator();
+        let live = self.live();
         let now = self.clock.now();
         self.check_calendar(&live, now);
         let month = Month::containing(now);
@@ -401,9 +418,39 @@ impl App {
                     Some((p.unit_code.as_str().to_owned(), online))
                 })
                 .collect(),
+            national: self.national_standing(now, &coverage).await?,
         };
         self.metrics.apply(&snapshot, &live.settings.metrics);
         Ok(())
+    }
+
+    /// The province's national standing for the year of `now`, where the
+    /// portal's data covers the month.
+    async fn national_standing(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        coverage: &crate::coverage::Coverage,
+    ) -> anyhow::Result<Option<crate::domain::NationalStanding>> {
+        if !coverage.covers(crate::domain::SourceId::Portal) {
+            return Ok(None);
+        }
+        let year = Month::containing(now).year().to_string();
+        let province = self
+            .store
+            .units()
+            .await?
+            .into_iter()
+            .find(|u| u.kind == Some(crate::domain::UnitKind::Province));
+        let Some(province) = province else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .portal_scores(&year)
+            .await?
+            .into_iter()
+            .find(|s| s.unit_code == province.code)
+            .and_then(|s| s.details.national))
     }
 
     /// Replaces the mailer (tests use an in-memory one).
@@ -481,8 +528,8 @@ impl App {
     pub async fn evaluate(&self) -> anyhow::Result<EvalReport> {
         let started = Instant::now();
         let now = self.clock.now();
-        let report = self
-            .evaluator()
+        let live = self.live();
+        let report = Evaluator::new(&live)
             .run(&self.store, &self.metrics, now)
             .await?;
         self.metrics
@@ -510,7 +557,7 @@ impl App {
     /// reminders of open findings, and source-outage notices.
     pub async fn group_alerts(&self) -> anyhow::Result<AlertReport> {
         let report =
-            crate::notify::alerts::run(&self.store, &self.evaluator(), self.clock.now()).await?;
+            crate::notify::alerts::run(&self.store, &self.live(), self.clock.now()).await?;
         if report != AlertReport::default() {
             tracing::info!(
                 emails = report.emails,
@@ -679,7 +726,7 @@ impl App {
             "evaluate",
             eval_rx,
             &shutdown,
-            None,
+            || None,
             {
                 let (app, alerts_tx, digest_tx) =
                     (app.clone(), alerts_tx.clone(), digest_tx.clone());
@@ -708,7 +755,10 @@ impl App {
             "alerts",
             alerts_rx,
             &shutdown,
-            Some(app.settings.email.poll_interval),
+            {
+                let every = app.settings.email.poll_interval;
+                move || Some(every)
+            },
             {
                 let (app, mail_tx) = (app.clone(), mail_tx.clone());
                 move || {
@@ -732,7 +782,10 @@ impl App {
             "outbox",
             mail_rx,
             &shutdown,
-            Some(app.settings.email.poll_interval),
+            {
+                let every = app.settings.email.poll_interval;
+                move || Some(every)
+            },
             {
                 let (app, shutdown) = (app.clone(), shutdown.clone());
                 move || {
@@ -755,7 +808,11 @@ impl App {
             "metrics_refresh",
             refresh_rx,
             &shutdown,
-            Some(app.evaluator().settings.metrics.refresh_interval),
+            // Read at each wait, so that a reload of it applies.
+            {
+                let app = app.clone();
+                move || Some(app.live().settings.metrics.refresh_interval)
+            },
             {
                 let (app, run) = (app.clone(), run.clone());
                 move || {
@@ -780,19 +837,22 @@ impl App {
             "reload",
             reload_rx,
             &shutdown,
-            None,
+            || None,
             {
-                let (app, eval_tx) = (app.clone(), eval_tx.clone());
+                let (app, eval_tx, refresh_tx) = (app.clone(), eval_tx.clone(), refresh_tx.clone());
                 move || {
-                    let (a, eval_tx) = (app.clone(), eval_tx.clone());
+                    let (a, eval_tx, refresh_tx) =
+                        (app.clone(), eval_tx.clone(), refresh_tx.clone());
                     async move {
                         let m = a.metrics.clone();
                         let reloaded =
                             run_job("reload", &m, async move { Ok(a.reload_from_file().await) })
                                 .await;
                         if reloaded == Some(true) {
-                            // Apply the new rules now rather than at the next tick.
+                            // Apply the new rules now rather than at the next
+                            // tick, and the new refresh interval from now.
                             wake(&eval_tx);
+                            wake(&refresh_tx);
                         }
                     }
                 }
@@ -824,7 +884,10 @@ impl App {
             "digests",
             digest_rx,
             &shutdown,
-            (!digest_kinds.is_empty()).then_some(DIGEST_RECHECK),
+            {
+                let every = (!digest_kinds.is_empty()).then_some(DIGEST_RECHECK);
+                move || every
+            },
             {
                 let (app, mail_tx) = (app.clone(), mail_tx.clone());
                 move || {
@@ -832,7 +895,7 @@ impl App {
                     async move {
                         let m = a.metrics.clone();
                         let queued = run_job("digests", &m, async move {
-                            crate::digest::run::run_due(&a).await
+                            crate::digest::run::run_due(&a.context(), a.clock.now()).await
                         })
                         .await;
                         if queued.is_some_and(|q| q.iter().any(|d| d.emails > 0)) {
@@ -938,15 +1001,16 @@ async fn sync_configured_units(
 /// wake-up on `rx` or for `every` to pass, run `step`, repeat until
 /// shutdown. `step` runs its work through [`run_job`], which carries the
 /// loop's heartbeat into the job.
-fn spawn_loop<F, Fut>(
+fn spawn_loop<E, F, Fut>(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     heartbeats: &Heartbeats,
     name: &str,
     mut rx: mpsc::Receiver<()>,
     shutdown: &CancellationToken,
-    every: Option<Duration>,
+    every: E,
     step: F,
 ) where
+    E: Fn() -> Option<Duration> + Send + 'static,
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
@@ -954,7 +1018,7 @@ fn spawn_loop<F, Fut>(
     let shutdown = shutdown.clone();
     tasks.spawn(with_heartbeat(Some(hb.clone()), async move {
         loop {
-            if idle(&mut rx, &shutdown, &hb, every).await == Wake::Stop {
+            if idle(&mut rx, &shutdown, &hb, every()).await == Wake::Stop {
                 break;
             }
             step().await;

@@ -870,13 +870,16 @@ async fn rules_replay(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let evaluator = crate::evaluate::Evaluator {
+    let live = crate::live::Live {
         rules,
         calendar,
         composer: crate::notify::Composer::new("replay.invalid"),
         settings,
     };
-    let events = match evaluator.replay(&store, from, to, now).await {
+    let events = match crate::evaluate::Evaluator::new(&live)
+        .replay(&store, from, to, now)
+        .await
+    {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -940,7 +943,7 @@ fn configured(path: &std::path::Path, logs: Logs) -> Option<Settings> {
 }
 
 fn load_settings(path: &std::path::Path) -> Option<Settings> {
-    match Settings::load(path) {
+    match crate::app::load_settings(path) {
         Ok(s) => Some(s),
         Err(e) => {
             eprint!("error: {e}");
@@ -1302,6 +1305,9 @@ async fn demo(
         source.enabled = true;
         source.base_url = base.clone();
     }
+    // The portal as the real one speaks: its public evaluation API.
+    settings.sources.portal.protocol = crate::config::Protocol::DvcqgEvaluation;
+    settings.sources.portal.root_department_id = Some(sim.root_department_id());
     settings.sources.procedures.schedule =
         Schedule::parse("*/15 * * * * *").expect("valid schedule");
     settings.email.transport = TransportKind::File;
@@ -1362,7 +1368,7 @@ async fn sources(settings: Settings, format: Format) -> ExitCode {
         Ok(app) => app,
         Err(code) => return code,
     };
-    match crate::status::sources(&app).await {
+    match crate::status::sources(&app.context(), app.clock.now()).await {
         Ok(rows) => {
             match format {
                 Format::Json => println!(
@@ -1552,7 +1558,9 @@ async fn digest_preview(
             }
         }
     }
-    let html = match crate::digest::run::preview(&app, kind, unit, lang, app.clock.now()).await {
+    let html = match crate::digest::run::preview(&app.context(), kind, unit, lang, app.clock.now())
+        .await
+    {
         Ok(html) => html,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -1986,7 +1994,7 @@ async fn inspections(settings: Settings, command: InspectionsCommand) -> ExitCod
     let result = async {
         match command {
             InspectionsCommand::Risk { format } => {
-                let risks = crate::inspections::risks(&app, now).await?;
+                let risks = crate::inspections::risks(&app.context(), now).await?;
                 match format {
                     Format::Json => print_json(&risks),
                     Format::Text => {
@@ -2005,7 +2013,7 @@ async fn inspections(settings: Settings, command: InspectionsCommand) -> ExitCod
                 }
             }
             InspectionsCommand::Plan { count, seed, by, reason, format } => {
-                let outcome = crate::inspections::plan(&app, count, seed, &by, &reason, now).await?;
+                let outcome = crate::inspections::plan(&app.context(), count, seed, &by, &reason, now).await?;
                 match format {
                     Format::Json => print_json(&outcome),
                     Format::Text => {
@@ -2106,15 +2114,15 @@ async fn indicators(
             }
         },
     };
-    let evaluator = app.evaluator();
-    let overview =
-        match crate::overview::compute_period(&app.store, &evaluator, period, now, None).await {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let live = app.live();
+    let overview = match crate::overview::compute_period(&app.store, &live, period, now, None).await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let rows: Vec<_> = overview
         .units
         .into_iter()

@@ -24,7 +24,7 @@ use prometheus::{
 };
 
 use crate::config::MetricsSettings;
-use crate::domain::Severity;
+use crate::domain::{NationalStanding, Severity};
 use crate::indicators::{IndicatorId, counts_766_from_ratios};
 use crate::score766::{Bands, score_unit};
 use crate::storage::{OutboxStats, SourceState};
@@ -70,6 +70,8 @@ pub struct Metrics {
     score766_points: Replaced<prometheus::core::AtomicF64>,
     score766_group_points: Replaced<prometheus::core::AtomicF64>,
     unit_score766_points: Replaced<prometheus::core::AtomicF64>,
+    portal_national_rank: Replaced<prometheus::core::AtomicI64>,
+    portal_national_ranked: Replaced<prometheus::core::AtomicI64>,
 }
 
 /// A gauge family whose whole set of series is replaced at once: series
@@ -140,6 +142,9 @@ pub struct DbSnapshot {
     /// The national portal's ONLINE_SERVICES group score of the current
     /// month, by unit, where imported (the index takes it as given).
     pub online_services: HashMap<String, f64>,
+    /// The province's national standing for the current year, as the
+    /// portal last published it (where the portal's data covers now).
+    pub national: Option<NationalStanding>,
 }
 
 /// The health states a source can be in.
@@ -408,6 +413,26 @@ impl Metrics {
                 )
                 .expect("valid metric"),
             ),
+            portal_national_rank: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "portal_national_rank",
+                        "The province's rank among all provinces for the current year on the national portal, by total (group=\"total\") or by group; 1 is the highest (absent until the portal ranks it).",
+                    ),
+                    &["group"],
+                )
+                .expect("valid metric"),
+            ),
+            portal_national_ranked: Replaced::new(
+                IntGaugeVec::new(
+                    opts(
+                        "portal_national_ranked",
+                        "How many provinces the national portal ranks for the current year, by total (group=\"total\") or by group.",
+                    ),
+                    &["group"],
+                )
+                .expect("valid metric"),
+            ),
             registry,
         };
         let build_info = IntGaugeVec::new(
@@ -453,6 +478,8 @@ impl Metrics {
             Box::new(m.score766_points.vec.clone()),
             Box::new(m.score766_group_points.vec.clone()),
             Box::new(m.unit_score766_points.vec.clone()),
+            Box::new(m.portal_national_rank.vec.clone()),
+            Box::new(m.portal_national_ranked.vec.clone()),
         ];
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
@@ -461,9 +488,7 @@ impl Metrics {
         // read from /proc at each scrape; Linux only.
         #[cfg(target_os = "linux")]
         m.registry
-            .register(Box::new(
-                prometheus::process_collector::ProcessCollector::for_self(),
-            ))
+            .register(Box::new(process::ProcessMetrics::for_self()))
             .expect("process metric names are unique");
         for s in Severity::ALL {
             m.findings_active.with_label_values(&[s.as_str()]).set(0);
@@ -535,6 +560,7 @@ impl Metrics {
         self.indicator_denominator
             .replace(exported.map(|(u, i, _, d)| (vec![u.clone(), i.clone()], *d)));
         self.apply_score766(snap, &live, cfg.per_unit_score766);
+        self.apply_national(snap.national.as_ref());
 
         let mut by_severity: BTreeMap<Severity, i64> =
             Severity::ALL.iter().map(|s| (*s, 0)).collect();
@@ -672,6 +698,29 @@ impl Metrics {
             );
     }
 
+    /// The province's national ranks: one series per ranking it is in.
+    fn apply_national(&self, national: Option<&NationalStanding>) {
+        let ranks: Vec<(String, crate::domain::Rank)> = national
+            .into_iter()
+            .flat_map(|n| {
+                n.total
+                    .map(|r| ("total".to_owned(), r))
+                    .into_iter()
+                    .chain(n.groups.iter().map(|(g, r)| (g.clone(), *r)))
+            })
+            .collect();
+        self.portal_national_rank.replace(
+            ranks
+                .iter()
+                .map(|(g, r)| (vec![g.clone()], i64::from(r.rank))),
+        );
+        self.portal_national_ranked.replace(
+            ranks
+                .iter()
+                .map(|(g, r)| (vec![g.clone()], i64::from(r.of))),
+        );
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
@@ -689,143 +738,8 @@ impl Default for Metrics {
     }
 }
 
+#[cfg(target_os = "linux")]
+mod process;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::score766::UnitCounts;
-
-    fn snapshot() -> DbSnapshot {
-        let unit = |code: &str, kind: &str| {
-            (
-                code.to_owned(),
-                format!("Đơn vị {code}"),
-                Some(kind.to_owned()),
-            )
-        };
-        let on_time = |unit: &str, n: i64, d: i64| (unit.to_owned(), "on_time".to_owned(), n, d);
-        DbSnapshot {
-            units: vec![
-                unit("H44", "province"),
-                unit("H44.07", "so_nganh"),
-                unit("H44.100", "xa"),
-            ],
-            indicators: vec![
-                on_time("H44.07", 10, 10),
-                on_time("H44.100", 5, 10),
-                // A retired unit's values count for nobody.
-                on_time("H44.999", 0, 50),
-            ],
-            online_services: HashMap::from([("H44".to_owned(), 9.5)]),
-            ..DbSnapshot::default()
-        }
-    }
-
-    fn value(text: &str, series: &str) -> Option<f64> {
-        text.lines()
-            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-    }
-
-    #[test]
-    fn the_766_index_is_exported_for_the_province_and_per_unit() {
-        let m = Metrics::new();
-        m.apply(&snapshot(), &MetricsSettings::default());
-        let text = m.render();
-        // The province sums its units' counts (15 of 20 on time) and takes
-        // the portal's ONLINE_SERVICES score as given.
-        let score = |counts: UnitCounts| score_unit(&counts, &Bands::default());
-        let province = score(counts_766_from_ratios(
-            [(IndicatorId::OnTime, 15, 20)],
-            Some(9.5),
-        ));
-        // Four groups have no score: no total, not a weak one.
-        assert!(!province.is_complete());
-        assert_eq!(value(&text, "par_monitor_score766_points"), None, "{text}");
-        assert_eq!(
-            value(
-                &text,
-                r#"par_monitor_score766_group_points{group="ONLINE_SERVICES"}"#
-            ),
-            Some(9.5)
-        );
-        let progress = province.groups[&crate::score766::Group::Progress].unwrap();
-        assert_eq!(
-            value(
-                &text,
-                r#"par_monitor_score766_group_points{group="PROGRESS"}"#
-            ),
-            Some(progress)
-        );
-        assert!(
-            !text.contains(r#"group="TRANSPARENCY""#),
-            "no score, no series"
-        );
-        assert_eq!(
-            value(&text, r#"par_monitor_unit_score766_points{unit="H44.100"}"#),
-            None,
-            "a unit's partial total is not its index"
-        );
-        assert!(!text.contains(r#"unit="H44.999""#));
-
-        // Every group scored: the totals are there.
-        let complete = |unit: &str| {
-            let mut v: Vec<(String, String, i64, i64)> = IndicatorId::ALL
-                .iter()
-                .map(|i| (unit.to_owned(), i.as_str().to_owned(), 8, 10))
-                .collect();
-            v.retain(|(_, i, ..)| i != "on_time");
-            v.push((unit.to_owned(), "on_time".to_owned(), 9, 10));
-            v
-        };
-        let full = DbSnapshot {
-            indicators: [complete("H44.07"), complete("H44.100")].concat(),
-            online_services: HashMap::from([("H44".to_owned(), 9.5), ("H44.100".to_owned(), 11.0)]),
-            ..snapshot()
-        };
-        m.apply(&full, &MetricsSettings::default());
-        let text = m.render();
-        let ratios = |unit_online| {
-            let counts = counts_766_from_ratios(
-                IndicatorId::ALL.iter().map(|&i| {
-                    if i == IndicatorId::OnTime {
-                        (i, 9, 10)
-                    } else {
-                        (i, 8, 10)
-                    }
-                }),
-                unit_online,
-            );
-            score(counts)
-        };
-        let h44_100 = ratios(Some(11.0));
-        assert!(h44_100.is_complete(), "{h44_100:?}");
-        assert_eq!(
-            value(&text, r#"par_monitor_unit_score766_points{unit="H44.100"}"#),
-            h44_100.total
-        );
-        assert_eq!(
-            value(&text, r#"par_monitor_unit_score766_points{unit="H44.07"}"#),
-            None,
-            "H44.07 has no online-services score from the portal"
-        );
-
-        m.apply(
-            &snapshot(),
-            &MetricsSettings {
-                per_unit_score766: false,
-                ..MetricsSettings::default()
-            },
-        );
-        let text = m.render();
-        assert!(
-            !text.contains("par_monitor_unit_score766_points{"),
-            "{text}"
-        );
-        m.apply(&DbSnapshot::default(), &MetricsSettings::default());
-        assert!(
-            !m.render().contains("par_monitor_score766_points "),
-            "no counts, no index"
-        );
-    }
-}
+mod tests;

@@ -477,6 +477,77 @@ mod tests {
     }
 
     #[test]
+    fn the_national_rank_is_told_to_leadership_and_never_to_a_unit_head() {
+        use crate::digest::content::NationalFact;
+        use crate::domain::{NationalStanding, Rank};
+        let mut data = input();
+        data.national = Some(NationalFact {
+            year: 2026,
+            standing: NationalStanding {
+                total: Some(Rank { rank: 12, of: 34 }),
+                groups: [
+                    ("PROGRESS".to_owned(), Rank { rank: 3, of: 34 }),
+                    ("TRANSPARENCY".to_owned(), Rank { rank: 20, of: 33 }),
+                ]
+                .into(),
+            },
+            total: Some(81.25),
+            as_of: Some(crate::time::local_to_utc(
+                chrono::NaiveDateTime::parse_from_str("20/08/2026 06:00", "%d/%m/%Y %H:%M")
+                    .unwrap(),
+            )),
+            stale: false,
+        });
+        let body = |data: &crate::digest::DigestInput, audience: &Audience, lang| {
+            let d = build(data, audience).unwrap();
+            DigestRenderer::new()
+                .render(&d, lang, "vpubnd.example")
+                .unwrap()
+        };
+        let vi = body(&data, &Audience::Leadership, Language::Vi);
+        assert!(
+            vi.text.contains("Xếp hạng toàn quốc năm 2026 (Cổng Dịch vụ công quốc gia, cập nhật 20/08/2026 06:00): hạng 12/34 tỉnh, thành phố, tổng điểm 81,25/100\n"),
+            "{}",
+            vi.text
+        );
+        // The portal's order, not the map's.
+        assert!(
+            vi.text.contains(
+                "  - Công khai, minh bạch: hạng 20/33\n  - Tiến độ giải quyết: hạng 3/34\n"
+            ),
+            "{}",
+            vi.text
+        );
+        assert!(
+            vi.html.contains("<strong>hạng 12/34</strong>"),
+            "{}",
+            vi.html
+        );
+        let en = body(&data, &Audience::Leadership, Language::En);
+        assert!(
+            en.text
+                .contains("): 12 of 34 provinces and cities, total 81.25/100"),
+            "{}",
+            en.text
+        );
+        let unit = body(
+            &data,
+            &Audience::UnitHead(crate::domain::UnitCode::parse("H44.07").unwrap()),
+            Language::Vi,
+        );
+        assert!(!unit.text.contains("toàn quốc"), "{}", unit.text);
+        // Stale: said so beside the rank.
+        data.national.as_mut().unwrap().stale = true;
+        let vi = body(&data, &Audience::Leadership, Language::Vi);
+        assert!(
+            vi.text
+                .contains("tổng điểm 81,25/100 (CŨ: chưa cập nhật lại từ Cổng)"),
+            "{}",
+            vi.text
+        );
+    }
+
+    #[test]
     fn no_change_is_said_in_words_not_as_a_nought() {
         assert_eq!(delta(Some(0.001), "vi"), "không đổi");
         assert_eq!(dpct(Some(0.0), "en"), "unchanged");

@@ -6,15 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
-use super::content::{FindingFact, ProposalFact, SourceFact};
+use super::content::{FindingFact, NationalFact, ProposalFact, SourceFact};
 use super::render::{DigestRenderer, email};
 use super::{Audience, DigestInput, DigestKind, DigestPeriod, build, due_period};
-use crate::app::App;
 use crate::config::Settings;
-use crate::domain::{EmailAddress, Language, Unit, UnitKind};
-use crate::evaluate::Evaluator;
+use crate::domain::{EmailAddress, Language, SourceId, Unit, UnitKind};
+use crate::live::{Context, Live};
 use crate::overview::{compute_period, coverage, source_facts};
 
 /// One digest queued: its kind, period and how many e-mails.
@@ -75,18 +74,18 @@ pub fn recipients(
 /// read only when asked for (an inspection-team recipient is among those
 /// addressed).
 pub async fn gather(
-    app: &App,
-    evaluator: &Evaluator,
+    ctx: &Context,
     period: DigestPeriod,
     now: DateTime<Utc>,
     with_proposal: bool,
     run_started: Option<DateTime<Utc>>,
 ) -> anyhow::Result<DigestInput> {
+    let (store, live): (&crate::storage::Store, &Live) = (&ctx.store, &ctx.live);
     // A past period is judged as at its end, so that the same digest comes
     // out whenever it is computed.
     let current = compute_period(
-        &app.store,
-        evaluator,
+        store,
+        live,
         period.as_period(),
         period.end().min(now),
         run_started,
@@ -95,17 +94,17 @@ pub async fn gather(
     crate::health::progress();
     let prev = period.previous();
     let previous = compute_period(
-        &app.store,
-        evaluator,
+        store,
+        live,
         prev.as_period(),
         prev.end().min(now),
         run_started,
     )
     .await?;
     crate::health::progress();
-    let risks = crate::inspections::risks(app, now).await?;
+    let risks = crate::inspections::risks(ctx, now).await?;
     // Rule id → (title vi, title en, plan section).
-    let rules: HashMap<&str, (&str, &str, u8)> = evaluator
+    let rules: HashMap<&str, (&str, &str, u8)> = live
         .rules
         .rules
         .iter()
@@ -116,8 +115,7 @@ pub async fn gather(
             )
         })
         .collect();
-    let findings = app
-        .store
+    let findings = store
         .findings()
         .await?
         .into_iter()
@@ -139,8 +137,8 @@ pub async fn gather(
             }
         })
         .collect();
-    let states = app.store.source_states().await?;
-    let sources = source_facts(evaluator, &states, now)?
+    let states = store.source_states().await?;
+    let sources = source_facts(live, &states, now)?
         .into_iter()
         .map(|f| SourceFact {
             source: f.source,
@@ -149,9 +147,16 @@ pub async fn gather(
             stale: f.data_as_of.is_none_or(|t| now - t > f.stale_after),
             gap: current.coverage.gaps.get(&f.source).copied(),
         })
-        .collect();
+        .collect::<Vec<SourceFact>>();
+    let national = national_fact(
+        store,
+        period,
+        current.units.first().map(|u| u.code.as_str()),
+        &sources,
+    )
+    .await?;
     let proposal = if with_proposal {
-        match app.store.inspection_plans().await?.into_iter().next() {
+        match store.inspection_plans().await?.into_iter().next() {
             Some(p) => Some(ProposalFact {
                 id: p.id,
                 created_at: p.created_at,
@@ -171,27 +176,53 @@ pub async fn gather(
         findings,
         sources,
         proposal,
-        bottom_n: evaluator.settings.digests.bottom_units,
-        watched_since: app.store.first_evaluation_at().await?,
+        bottom_n: live.settings.digests.bottom_units,
+        watched_since: store.first_evaluation_at().await?,
+        national,
     })
 }
 
-/// Queues every digest due at the clock's present (see [`run_due_at`]).
-pub async fn run_due(app: &App) -> anyhow::Result<Vec<Queued>> {
-    run_due_at(app, app.clock.now()).await
+/// The province's national standing for the period's year, as last stored
+/// from the portal (none when the portal source is off or has published
+/// no ranking).
+async fn national_fact(
+    store: &crate::storage::Store,
+    period: DigestPeriod,
+    province: Option<&str>,
+    sources: &[SourceFact],
+) -> anyhow::Result<Option<NationalFact>> {
+    let (Some(code), Some(portal)) = (
+        province,
+        sources.iter().find(|s| s.source == SourceId::Portal),
+    ) else {
+        return Ok(None);
+    };
+    let year = crate::time::utc_to_local(period.start()).year();
+    let score = store
+        .portal_scores(&year.to_string())
+        .await?
+        .into_iter()
+        .find(|s| s.unit_code.as_str() == code);
+    Ok(score.and_then(|s| {
+        Some(NationalFact {
+            year,
+            standing: s.details.national?,
+            total: s.total,
+            as_of: portal.data_as_of,
+            stale: portal.stale,
+        })
+    }))
 }
 
 /// Queues every digest due at `now`: per enabled kind, the latest period
 /// whose scheduled time has passed and that was not sent yet, one e-mail
 /// per recipient, recorded as sent in the same transaction. Running it
 /// again, or after a restart, queues nothing more.
-pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Queued>> {
-    let evaluator = app.evaluator();
-    let cfg = &evaluator.settings.digests;
-    let last: BTreeMap<String, String> =
-        app.store.digest_last_periods().await?.into_iter().collect();
+pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<Queued>> {
+    let (store, live): (&crate::storage::Store, &Live) = (&ctx.store, &ctx.live);
+    let cfg = &live.settings.digests;
+    let last: BTreeMap<String, String> = store.digest_last_periods().await?.into_iter().collect();
     let renderer = DigestRenderer::new();
-    let domain = app.mailer.from_domain();
     let mut out = Vec::new();
     for kind in cfg.enabled_kinds() {
         let last_sent = last
@@ -202,21 +233,15 @@ pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Que
         };
         // Figures only from data that covers the period: wait (bounded)
         // for a source not polled since the period ended.
-        let gaps = coverage(
-            &app.store,
-            &evaluator,
-            &period.as_period(),
-            now,
-            Some(app.started_at),
-        )
-        .await?
-        .gaps;
+        let gaps = coverage(store, live, &period.as_period(), now, Some(ctx.started_at))
+            .await?
+            .gaps;
         if !gaps.is_empty() {
             let due_at = cfg
                 .schedule(kind)
                 .next_after(period.end() - chrono::Duration::seconds(1))
                 .unwrap_or(now);
-            let waiting_since = due_at.max(app.started_at);
+            let waiting_since = due_at.max(ctx.started_at);
             let missing: Vec<&str> = gaps.keys().map(|s| s.as_str()).collect();
             if now < waiting_since + chrono::Duration::from_std(cfg.wait_for_data)? {
                 tracing::info!(kind = %kind, period = %period, sources = ?missing, "digest waits for data that covers its period");
@@ -224,35 +249,26 @@ pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Que
             }
             tracing::warn!(kind = %kind, period = %period, sources = ?missing, waited_s = (now - waiting_since).num_seconds(), "digest goes out with these sources' figures marked unavailable");
         }
-        let units = app.store.units().await?;
-        let to = recipients(&evaluator.settings, &units, kind);
+        let units = store.units().await?;
+        let to = recipients(&live.settings, &units, kind);
         if to.is_empty() {
             tracing::debug!(kind = %kind, period = %period, "digest due but nobody to send it to");
             continue;
         }
         let with_proposal = to.iter().any(|(_, _, a)| *a == Audience::InspectionTeam);
-        let input = gather(
-            app,
-            &evaluator,
-            period,
-            now,
-            with_proposal,
-            Some(app.started_at),
-        )
-        .await?;
+        let input = gather(ctx, period, now, with_proposal, Some(ctx.started_at)).await?;
         let mut emails = Vec::with_capacity(to.len());
         for (address, lang, audience) in &to {
             let Some(digest) = build(&input, audience) else {
                 tracing::warn!(kind = %kind, period = %period, to = address.domain(), "no data for the unit of a unit head; digest skipped");
                 continue;
             };
-            let rendered = renderer.render(&digest, *lang, &domain)?;
+            let rendered = renderer.render(&digest, *lang, live.composer.message_id_domain())?;
             emails.push(email(&rendered, &digest, address, |key| {
-                evaluator.composer.message_id(key)
+                live.composer.message_id(key)
             }));
         }
-        let queued = app
-            .store
+        let queued = store
             .enqueue_digest(kind.as_str(), &period.id(), period.start(), &emails, now)
             .await?;
         crate::health::progress();
@@ -270,24 +286,23 @@ pub async fn run_due_at(app: &App, now: DateTime<Utc>) -> anyhow::Result<Vec<Que
 /// leadership or (with `unit`) for that unit's head, with the chart
 /// embedded as a `data:` URI so that a browser shows it. Sends nothing.
 pub async fn preview(
-    app: &App,
+    ctx: &Context,
     kind: DigestKind,
     unit: Option<&str>,
     lang: Language,
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
     use base64::Engine;
-    let evaluator = app.evaluator();
     let period = DigestPeriod::containing(kind, now).previous();
     let audience = match unit {
         Some(code) => Audience::UnitHead(crate::domain::UnitCode::parse(code)?),
         None => Audience::Leadership,
     };
-    let input = gather(app, &evaluator, period, now, false, None).await?;
+    let input = gather(ctx, period, now, false, None).await?;
     let digest = build(&input, &audience).ok_or_else(|| {
         anyhow::anyhow!("no unit {} among the units with data", unit.unwrap_or(""))
     })?;
-    let r = DigestRenderer::new().render(&digest, lang, &app.mailer.from_domain())?;
+    let r = DigestRenderer::new().render(&digest, lang, ctx.live.composer.message_id_domain())?;
     let png = base64::engine::general_purpose::STANDARD.encode(&r.chart_png);
     Ok(r.html.replace(
         &format!("cid:{}", r.chart_cid),

@@ -404,6 +404,44 @@ pub struct PortalDetails {
     /// `INDICATOR: message`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where the province stands among all provinces (the province's
+    /// yearly score only, from the portal's nationwide `service-results`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national: Option<NationalStanding>,
+}
+
+/// The province's rank among all provinces for a year, by total and by
+/// group: 1 is the highest score, provinces with equal scores share a rank
+/// (the next rank is skipped), and only provinces with a score are ranked.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NationalStanding {
+    /// By the total; `None` when the province itself has no total.
+    pub total: Option<Rank>,
+    /// By group code (`TRANSPARENCY`, …), where the province has a score.
+    #[serde(default)]
+    pub groups: std::collections::BTreeMap<String, Rank>,
+}
+
+/// A place in a ranking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rank {
+    pub rank: u32,
+    /// How many were ranked.
+    pub of: u32,
+}
+
+impl Rank {
+    /// The rank of `ours` among `all` (which includes it), highest first;
+    /// `None` when `ours` is `None`. Scores within rounding (0.005) are equal.
+    pub fn among(ours: Option<f64>, all: impl IntoIterator<Item = Option<f64>>) -> Option<Rank> {
+        let ours = ours?;
+        let scored: Vec<f64> = all.into_iter().flatten().collect();
+        let above = scored.iter().filter(|s| **s > ours + 0.005).count();
+        Some(Rank {
+            rank: u32::try_from(above + 1).unwrap_or(u32::MAX),
+            of: u32::try_from(scored.len().max(above + 1)).unwrap_or(u32::MAX),
+        })
+    }
 }
 
 impl PortalDetails {

@@ -252,3 +252,118 @@ fn metrics(e: &EvalEndpoint, score: Option<f64>) -> Vec<Value> {
 pub(crate) const WAF_PAGE: &str = "<!DOCTYPE html><html><head><title>Request Rejected</title></head>\
 <body><h1>The requested URL was rejected.</h1><p>Please consult with your administrator. \
 Your support ID is: 1234567890123456789</p></body></html>";
+
+/// The other provinces of the nationwide answer (ours is the simulated
+/// one): the 34 provincial-level units, less one for ours.
+const OTHER_PROVINCES: [&str; 33] = [
+    "Thành phố Hà Nội",
+    "Thành phố Huế",
+    "Tỉnh Lai Châu",
+    "Tỉnh Điện Biên",
+    "Tỉnh Sơn La",
+    "Tỉnh Lạng Sơn",
+    "Tỉnh Quảng Ninh",
+    "Tỉnh Thanh Hóa",
+    "Tỉnh Nghệ An",
+    "Tỉnh Hà Tĩnh",
+    "Tỉnh Cao Bằng",
+    "Tỉnh Tuyên Quang",
+    "Tỉnh Lào Cai",
+    "Tỉnh Thái Nguyên",
+    "Tỉnh Phú Thọ",
+    "Tỉnh Bắc Ninh",
+    "Tỉnh Hưng Yên",
+    "Thành phố Hải Phòng",
+    "Tỉnh Ninh Bình",
+    "Tỉnh Quảng Trị",
+    "Thành phố Đà Nẵng",
+    "Tỉnh Quảng Ngãi",
+    "Tỉnh Gia Lai",
+    "Tỉnh Khánh Hòa",
+    "Tỉnh Lâm Đồng",
+    "Tỉnh Đắk Lắk",
+    "Thành phố Hồ Chí Minh",
+    "Tỉnh Đồng Nai",
+    "Tỉnh Tây Ninh",
+    "Thành phố Cần Thơ",
+    "Tỉnh Vĩnh Long",
+    "Tỉnh Đồng Tháp",
+    "Tỉnh Cà Mau",
+];
+
+/// The nationwide `service-results` answer for the year the body asks
+/// for: our province with its simulated yearly scores, and the others with
+/// scores drawn from their names (the same in every run). `drop_list`
+/// leaves `data.evaluation` out.
+pub(crate) fn render_national(
+    state: &State,
+    body: &[u8],
+    drop_list: bool,
+) -> Result<(Value, u64), String> {
+    let body: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body must be JSON: {e}"))?;
+    if body.get("timeType").and_then(Value::as_str) != Some("year") {
+        return Err("service-results: timeType must be year".into());
+    }
+    let year = body
+        .get("year")
+        .and_then(Value::as_i64)
+        .ok_or("service-results: `year` must be a number")?;
+    let period = EvalPeriod::Year(i32::try_from(year).map_err(|_| "service-results: bad year")?);
+    let mut rows: Vec<(String, String, String, [Option<f64>; 6])> = official(state, period)
+        .into_iter()
+        .filter(|(u, _)| u.unit.kind == Some(UnitKind::Province))
+        .map(|(u, groups)| {
+            let code = u.unit.code.as_str().to_owned();
+            (department_id(&code), code, u.unit.name.clone(), groups)
+        })
+        .collect();
+    for (i, name) in OTHER_PROVINCES.iter().enumerate() {
+        let code = format!("H{:02}", i + 1);
+        let mut groups = [None; 6];
+        for (g, e) in ENDPOINTS.iter().enumerate() {
+            let h = stable_hash(&format!("{code}#{year}#{}", e.group));
+            let share = 0.55 + 0.4 * (h % 10_000) as f64 / 10_000.0;
+            groups[g] = Some(round2(e.max * share));
+        }
+        rows.push((department_id(&code), code, (*name).to_owned(), groups));
+    }
+    rows.sort_by(|a, b| {
+        total(&b.3)
+            .partial_cmp(&total(&a.3))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let evaluation: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (id, code, name, groups))| {
+            let metrics: Vec<Value> = ENDPOINTS
+                .iter()
+                .zip(groups)
+                .map(|(e, s)| json!({"code": e.group, "score": s, "maxScore": e.max}))
+                .collect();
+            json!({
+                "stt": i + 1,
+                "departmentId": id,
+                "departmentName": name,
+                "departmentCode": code,
+                "departmentType": "ADMINISTRATIVE_UNIT",
+                "totalScore": total(groups),
+                "totalMaxScore": 100,
+                "ratio": total(groups),
+                "scoreDelta": null,
+                "metrics": metrics,
+            })
+        })
+        .collect();
+    let served = if drop_list {
+        0
+    } else {
+        evaluation.len() as u64
+    };
+    let mut data = serde_json::Map::new();
+    if !drop_list {
+        data.insert("evaluation".into(), Value::Array(evaluation));
+    }
+    Ok((json!({"code": "OK", "data": data}), served))
+}

@@ -32,10 +32,13 @@ pub enum Endpoint {
     /// `POST /api/v1/reporting/evaluation/{endpoint}`: the national
     /// portal's public evaluation API, all six of its endpoints.
     Evaluation,
+    /// `POST /api/v1/reporting/evaluation/service-results`: the same API's
+    /// nationwide answer, every province's total and groups for a year.
+    National,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Dossiers,
         Endpoint::Petitions,
         Endpoint::Documents,
@@ -44,6 +47,7 @@ impl Endpoint {
         Endpoint::Units,
         Endpoint::AltDossiers,
         Endpoint::Evaluation,
+        Endpoint::National,
     ];
 
     pub fn path(self) -> &'static str {
@@ -56,6 +60,7 @@ impl Endpoint {
             Endpoint::Units => "/api/v1/units",
             Endpoint::AltDossiers => "/alt/v2/ho-so",
             Endpoint::Evaluation => "/api/v1/reporting/evaluation/{endpoint}",
+            Endpoint::National => "/api/v1/reporting/evaluation/service-results",
         }
     }
 
@@ -69,6 +74,7 @@ impl Endpoint {
             Endpoint::Units => "units",
             Endpoint::AltDossiers => "alt_dossiers",
             Endpoint::Evaluation => "evaluation",
+            Endpoint::National => "national",
         }
     }
 
@@ -139,7 +145,7 @@ impl Defect {
     fn applies(self, e: Endpoint) -> bool {
         match self {
             Defect::MissingField | Defect::UnparseableDate | Defect::UnknownStatus => {
-                e != Endpoint::Evaluation
+                !matches!(e, Endpoint::Evaluation | Endpoint::National)
             }
             Defect::ImpossibleDeadline | Defect::EndBeforeStart => {
                 matches!(
@@ -300,7 +306,13 @@ impl Fault {
                     .join(", ")
             )),
             Fault::ShiftingPages {
-                endpoint: Some(e @ (Endpoint::Units | Endpoint::Scores766 | Endpoint::Evaluation)),
+                endpoint:
+                    Some(
+                        e @ (Endpoint::Units
+                        | Endpoint::Scores766
+                        | Endpoint::Evaluation
+                        | Endpoint::National),
+                    ),
                 ..
             } => bad(format!(
                 "shifting_pages cannot invent records for {e}: use dossiers, petitions, documents or reports"

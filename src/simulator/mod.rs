@@ -585,7 +585,9 @@ impl Simulator {
             Endpoint::Petitions => invent(&mut s.petitions, n),
             Endpoint::Documents => invent(&mut s.documents, n),
             Endpoint::Reports => invent(&mut s.reports, n),
-            Endpoint::Scores766 | Endpoint::Units | Endpoint::Evaluation => false,
+            Endpoint::Scores766 | Endpoint::Units | Endpoint::Evaluation | Endpoint::National => {
+                false
+            }
         }
     }
 

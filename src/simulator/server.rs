@@ -1,6 +1,7 @@
 //! The HTTP side: list endpoints in both dialects, fault injection, and the
 //! `/_sim` control endpoints.
 
+use crate::upstream::dvcqg::protocol::NATIONAL;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -51,14 +52,26 @@ pub(crate) fn router(sim: &Simulator, stop: CancellationToken) -> Router {
             r = r.route(
                 e.path(),
                 post(
-                    |State(s): State<Served>,
-                     Path(name): Path<String>,
-                     headers: axum::http::HeaderMap,
-                     body: Bytes| async move {
-                        evaluation(s, name, headers, body).await
+                    move |State(s): State<Served>,
+                          Path(name): Path<String>,
+                          headers: axum::http::HeaderMap,
+                          body: Bytes| async move {
+                        evaluation(s, e, name, headers, body).await
                     },
                 ),
             );
+        } else if e == Endpoint::National {
+            r =
+                r.route(
+                    e.path(),
+                    post(
+                        move |State(s): State<Served>,
+                              headers: axum::http::HeaderMap,
+                              body: Bytes| async move {
+                            evaluation(s, e, NATIONAL.to_owned(), headers, body).await
+                        },
+                    ),
+                );
         } else {
             r = r.route(e.path(), list_route(e));
         }
@@ -273,14 +286,15 @@ async fn public_page() -> Response {
         .into_response()
 }
 
-/// `POST /api/v1/reporting/evaluation/{endpoint}`: the portal answers 201.
+/// `POST /api/v1/reporting/evaluation/{endpoint}` (`e` is
+/// [`Endpoint::National`] for `service-results`): the portal answers 201.
 async fn evaluation(
     s: Served,
+    e: Endpoint,
     name: String,
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let e = Endpoint::Evaluation;
     let plan = match prologue(&s, e).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -296,9 +310,13 @@ async fn evaluation(
     let inner = &s.sim.inner;
     let rendered = {
         let state = inner.read();
-        let root = super::evaluation::root_id(&state);
-        super::evaluation::Ask::parse(&name, &body, &root)
-            .map(|ask| super::evaluation::render(&state, &ask, plan.drop_children))
+        if e == Endpoint::National {
+            super::evaluation::render_national(&state, &body, plan.drop_children)
+        } else {
+            let root = super::evaluation::root_id(&state);
+            super::evaluation::Ask::parse(&name, &body, &root)
+                .map(|ask| super::evaluation::render(&state, &ask, plan.drop_children))
+        }
     };
     let (value, served) = match rendered {
         Ok(r) => r,
@@ -382,7 +400,9 @@ fn render(state: &SimState, e: Endpoint, q: &Query, plan: &Plan) -> serde_json::
             let in_period = |s: &super::store::SimScore| period.is_none_or(|m| s.period == m);
             pages(&state.scores, e, &p, plan, Some(&in_period), WireScore::new)
         }
-        Endpoint::Evaluation => unreachable!("evaluation requests are answered by `evaluation`"),
+        Endpoint::Evaluation | Endpoint::National => {
+            unreachable!("evaluation requests are answered by `evaluation`")
+        }
     }
 }
 

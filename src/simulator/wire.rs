@@ -575,7 +575,7 @@ fn default_field(e: Endpoint, defect: Defect) -> &'static str {
         (Endpoint::AltDossiers, Defect::UnknownStatus) => "trangThai",
         (Endpoint::AltDossiers, _) => "thoiGian.tiepNhan",
         // Validation keeps bad records away from the evaluation API.
-        (Endpoint::Evaluation, _) => "departmentCode",
+        (Endpoint::Evaluation | Endpoint::National, _) => "departmentCode",
     }
 }
 

@@ -261,7 +261,7 @@ on_both_backends! {
         let month = Month::new(2026, 8).unwrap();
         let overview = par_monitor::overview::compute_period(
             &app.store,
-            &app.evaluator(),
+            &app.live(),
             month.into(),
             sim_now(),
             None,
@@ -321,5 +321,102 @@ async fn with_the_warm_up_page_cookie_the_firewall_lets_the_poll_through() {
             .is_empty()
     );
     assert_stored_equals_served(&ctx, &app).await;
+    ctx.finish().await;
+}
+
+/// The simulator's nationwide answer for a year, read back over HTTP.
+async fn nationwide(ctx: &Ctx, year: i32) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}api/v1/reporting/evaluation/service-results",
+            ctx.sim.url
+        ))
+        .json(&par_monitor::upstream::dvcqg::protocol::national_body(year))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["data"]["evaluation"].as_array().unwrap().clone()
+}
+
+on_both_backends! {
+    async fn the_province_stands_among_all_provinces_as_the_nationwide_answer_ranks_it(backend) {
+        let Some(ctx) = portal_ctx(backend).await else { return };
+        let app = ctx.app().await;
+        let report = poll(&app, "portal").await.unwrap();
+        assert_eq!(report.health, "healthy", "{report:?}");
+        let year = app.store.portal_scores("2026").await.unwrap();
+        let province = year.iter().find(|s| s.unit_code.as_str() == "H44").unwrap();
+        let standing = province.details.national.clone().expect("the province's standing");
+        // Counted here from what the portal served: provinces strictly above, plus one.
+        let all = nationwide(&ctx, 2026).await;
+        assert_eq!(all.len(), 34);
+        let ours = all.iter().find(|p| p["departmentCode"] == "H44").unwrap();
+        let above = |score: &dyn Fn(&serde_json::Value) -> Option<f64>| {
+            let o = score(ours).unwrap();
+            all.iter().filter(|p| score(p).is_some_and(|s| s > o + 0.005)).count() as u32 + 1
+        };
+        let total = standing.total.expect("ranked by total");
+        assert_eq!((total.rank, total.of), (above(&|p| p["totalScore"].as_f64()), 34));
+        for (g, group) in ["TRANSPARENCY", "PROGRESS", "DIGITIZATION"].iter().enumerate() {
+            let score = |p: &serde_json::Value| {
+                p["metrics"].as_array()?.iter().find(|m| m["code"] == *group)?["score"].as_f64()
+            };
+            if score(ours).is_some() {
+                assert_eq!(standing.groups[*group].rank, above(&score), "{group} ({g})");
+            } else {
+                assert!(!standing.groups.contains_key(*group), "{group}: no score, no rank");
+            }
+        }
+        // Units other than the province carry no national standing.
+        assert!(year.iter().filter(|s| s.unit_code.as_str() != "H44").all(|s| s.details.national.is_none()));
+        ctx.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nationwide_answer_without_its_list_keeps_the_provinces_yearly_score_as_stored() {
+    let Some(ctx) = portal_ctx(Backend::Sqlite).await else {
+        return;
+    };
+    let app = ctx.app().await;
+    ctx.sim
+        .sim
+        .add_fault(Fault::MissingChildren {
+            endpoint: Some(Endpoint::National),
+            count: 1,
+        })
+        .unwrap();
+    let report = poll(&app, "portal").await.unwrap();
+    assert_eq!(report.health, "degraded", "{report:?}");
+    let q = app.store.quarantined(Some("portal.scores")).await.unwrap();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0].record_id.as_deref(), Some("service-results 2026"));
+    assert_eq!(q[0].field, "data.evaluation");
+    // The province's yearly score waits for a usable ranking; the rest is stored.
+    let year = app.store.portal_scores("2026").await.unwrap();
+    assert_eq!(year.len(), 5, "{year:?}");
+    assert!(year.iter().all(|s| s.unit_code.as_str() != "H44"));
+    assert_eq!(app.store.portal_scores("2026-08").await.unwrap().len(), 6);
+    others_unaffected(&app).await;
+    let report = poll(&app, "portal").await.unwrap();
+    assert_eq!(report.health, "healthy", "{report:?}");
+    assert_stored_equals_served(&ctx, &app).await;
+    let year = app.store.portal_scores("2026").await.unwrap();
+    let province = year.iter().find(|s| s.unit_code.as_str() == "H44").unwrap();
+    assert_eq!(
+        province
+            .details
+            .national
+            .as_ref()
+            .and_then(|n| n.total)
+            .map(|r| r.of),
+        Some(34)
+    );
     ctx.finish().await;
 }

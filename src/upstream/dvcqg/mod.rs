@@ -18,6 +18,7 @@
 //! Transport failures (5xx, 429, timeouts, malformed JSON) are retried by
 //! [`SourceClient`] and, if they persist, fail the poll like any source's.
 
+mod national;
 pub mod protocol;
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,7 +36,7 @@ use super::{Batch, Feed, Fetched, PageQuery, Reject, Rejected, UpstreamError};
 use crate::config::{BaseUrl, SourceSettings};
 use crate::domain::{PortalDetails, PortalScore, UnitCode};
 use crate::time::{Month, SharedClock};
-use protocol::{ENDPOINTS, EvalEndpoint, EvalPeriod, PATH, Shape};
+use protocol::{ENDPOINTS, EvalEndpoint, EvalPeriod, NATIONAL, PATH, Shape};
 
 /// Pages of one endpoint at most, against a portal that never stops.
 const MAX_PAGES: u32 = 1000;
@@ -95,6 +96,7 @@ struct Answer {
 }
 
 /// Why an endpoint's answer (or part of it) cannot be used.
+#[derive(Debug)]
 struct Problem {
     unit: Option<String>,
     field: String,
@@ -164,8 +166,8 @@ impl EvaluationFeed {
         }
     }
 
-    async fn post(&self, e: &EvalEndpoint, body: &Value) -> Result<sonic_rs::Value, UpstreamError> {
-        let url = self.base.join(&format!("{PATH}{}", e.name));
+    async fn post(&self, endpoint: &str, body: &Value) -> Result<sonic_rs::Value, UpstreamError> {
+        let url = self.base.join(&format!("{PATH}{endpoint}"));
         let cookie = self.cookie(false).await;
         match self.client.post_json(&url, body, cookie.as_ref()).await {
             // A firewall's page: with a warm-up page, fresh cookies and once more.
@@ -201,7 +203,7 @@ impl EvaluationFeed {
             if let Value::Object(m) = &mut body {
                 m.extend(period.body_fields(e));
             }
-            let v = match self.post(e, &body).await {
+            let v = match self.post(e.name, &body).await {
                 Ok(v) => v,
                 Err(UpstreamError::BadPayload { detail, .. }) => {
                     return Ok(Err(Problem {
@@ -282,6 +284,53 @@ impl EvaluationFeed {
             }
         }
         Ok(Ok((answer, problems)))
+    }
+}
+
+impl EvaluationFeed {
+    /// Adds where the province stands nationally to its yearly score. An
+    /// answer that cannot be read withholds that score this poll (the
+    /// stored one, standing included, stays); a list without our province
+    /// leaves the standing out.
+    async fn attach_national(
+        &self,
+        year: i32,
+        scores: &mut Vec<PortalScore>,
+        rejects: &mut Vec<Rejected>,
+    ) -> Result<(), UpstreamError> {
+        let Some(i) = scores
+            .iter()
+            .position(|s| s.details.department_id.as_deref() == Some(self.root.as_str()))
+        else {
+            return Ok(());
+        };
+        let period = EvalPeriod::Year(year);
+        let read = match self.post(NATIONAL, &protocol::national_body(year)).await {
+            Ok(v) => national::read(&serde_json::from_str(&v.to_string()).unwrap_or(Value::Null)),
+            Err(UpstreamError::BadPayload { detail, .. }) => Err(Problem {
+                unit: None,
+                field: "(body)".into(),
+                problem: detail,
+                raw: String::new(),
+            }),
+            Err(other) => return Err(other),
+        };
+        let all = match read {
+            Ok(all) => all,
+            Err(p) => {
+                tracing::warn!(source = "portal", endpoint = NATIONAL, year, field = %p.field, problem = %p.problem,
+                    "national answer rejected; the province's yearly score is kept as stored");
+                rejects.push(reject(NATIONAL, period, p));
+                scores.remove(i);
+                return Ok(());
+            }
+        };
+        let code = scores[i].unit_code.as_str().to_owned();
+        match national::standing(&all, &self.root, &code) {
+            Ok(s) => scores[i].details.national = Some(s),
+            Err(p) => rejects.push(reject(NATIONAL, period, p)),
+        }
+        Ok(())
     }
 }
 
@@ -419,10 +468,10 @@ fn read_figure(
     Ok((f, total))
 }
 
-fn reject(e: &EvalEndpoint, period: EvalPeriod, p: Problem) -> Rejected {
+fn reject(endpoint: &str, period: EvalPeriod, p: Problem) -> Rejected {
     let id = match &p.unit {
-        Some(u) => format!("{} {} {u}", e.name, period.key()),
-        None => format!("{} {}", e.name, period.key()),
+        Some(u) => format!("{endpoint} {} {u}", period.key()),
+        None => format!("{endpoint} {}", period.key()),
     };
     Rejected {
         reject: Reject {
@@ -494,7 +543,7 @@ fn join(
     };
     let Some(province) = province_code.clone() else {
         rejects.push(reject(
-            answers[0].0,
+            answers[0].0.name,
             period,
             Problem {
                 unit: Some("(province)".into()),
@@ -521,7 +570,7 @@ fn join(
                 (None, Some((c, _))) => c.clone(),
                 (None, None) => {
                     rejects.push(reject(
-                        e,
+                        e.name,
                         period,
                         Problem {
                             unit: Some(match (&u.id, &u.name) {
@@ -541,7 +590,7 @@ fn join(
             };
             if UnitCode::parse(&code).is_err() {
                 rejects.push(reject(
-                    e,
+                    e.name,
                     period,
                     Problem {
                         unit: Some(code.clone()),
@@ -608,12 +657,12 @@ impl Feed for EvaluationFeed {
                     Ok((answer, problems)) => {
                         for p in problems {
                             withheld.extend(p.unit.clone());
-                            rejects.push(reject(e, period, p));
+                            rejects.push(reject(e.name, period, p));
                         }
                         answers.push((e, answer));
                     }
                     Err(p) => {
-                        let r = reject(e, period, p);
+                        let r = reject(e.name, period, p);
                         tracing::warn!(
                             source = "portal",
                             endpoint = e.name,
@@ -637,6 +686,10 @@ impl Feed for EvaluationFeed {
                             .as_ref()
                             .is_some_and(|id| withheld.iter().any(|w| w.starts_with(id.as_str())))
                 });
+                if let EvalPeriod::Year(year) = period {
+                    self.attach_national(year, &mut joined, &mut rejects)
+                        .await?;
+                }
                 scores.extend(joined);
             }
         }
@@ -648,123 +701,4 @@ impl Feed for EvaluationFeed {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tree() -> &'static EvalEndpoint {
-        protocol::endpoint("dvc-progress-tree").unwrap()
-    }
-
-    fn breakdown() -> &'static EvalEndpoint {
-        protocol::endpoint("transparency").unwrap()
-    }
-
-    #[test]
-    fn figures_are_read_field_by_field_and_no_score_is_not_zero() {
-        let v = json!({"departmentId":"0190-a","departmentName":"Sở Tư pháp","departmentCode":"H99.07",
-            "level":"PROVINCE","totalReceived":480,"totalOnTime":400,"ratio":83.33,"score":16.67,"maxScore":20,"scoreDelta":null});
-        let (f, _) = read_figure(tree(), &v, false).unwrap();
-        assert_eq!((f.code.as_deref(), f.score), (Some("H99.07"), Some(16.67)));
-        let v = json!({"departmentId":"0190-b","score":null,"maxScore":20});
-        assert_eq!(read_figure(tree(), &v, false).unwrap().0.score, None);
-        let v = json!({"departmentId":"0190-b","score":0,"maxScore":20});
-        assert_eq!(read_figure(tree(), &v, false).unwrap().0.score, Some(0.0));
-        let v = json!({"departmentId":"0190-c","totalScore":9.5,"totalMaxScore":18,
-            "metrics":[{"code":"PUBLISH_ON_TIME","numerator":0,"denominator":0,"ratio":null,"score":null,"maxScore":6},
-                       {"code":"DOSSIER_SYNC","score":5.5,"maxScore":6,"dataQualityStatus":"WARNING","dataQualityMessage":"Số liệu tạm tính"}]});
-        let (f, _) = read_figure(breakdown(), &v, false).unwrap();
-        assert_eq!(f.score, Some(9.5));
-        assert_eq!(f.indicators["PUBLISH_ON_TIME"], None);
-        assert_eq!(f.indicators["DOSSIER_SYNC"], Some(5.5));
-        assert_eq!(f.warnings, ["DOSSIER_SYNC: Số liệu tạm tính"]);
-    }
-
-    #[test]
-    fn impossible_figures_are_refused_naming_the_field() {
-        for (e, v, field) in [
-            (tree(), json!({"score": 20.5, "maxScore": 20}), "score"),
-            (
-                tree(),
-                json!({"score": 10, "maxScore": 20, "totalOverdue": -1}),
-                "totalOverdue",
-            ),
-            (tree(), json!({"score": "high"}), "score"),
-            (
-                breakdown(),
-                json!({"totalScore": 19, "totalMaxScore": 18}),
-                "totalScore",
-            ),
-            (
-                breakdown(),
-                json!({"totalScore": 5, "metrics": [{"code": "DOSSIER_SYNC", "numerator": -3}]}),
-                "metrics[0].numerator",
-            ),
-            (
-                breakdown(),
-                json!({"totalScore": 5, "metrics": [{"score": 1}]}),
-                "metrics[0].code",
-            ),
-        ] {
-            let (f, problem) = read_figure(e, &v, false).unwrap_err();
-            assert_eq!(f, field, "{v}: {problem}");
-        }
-    }
-
-    #[test]
-    fn units_are_joined_by_department_id_and_coded_by_the_trees() {
-        let period = EvalPeriod::Month(Month::new(2026, 8).unwrap());
-        let fig = |id: &str, code: Option<&str>, score: f64| Figure {
-            id: Some(id.into()),
-            code: code.map(str::to_owned),
-            name: Some(format!("Đơn vị {id}")),
-            score: Some(score),
-            ..Figure::default()
-        };
-        let province = |code: Option<&str>| Figure {
-            id: Some("root".into()),
-            code: code.map(str::to_owned),
-            score: Some(15.0),
-            ..Figure::default()
-        };
-        let answers = vec![
-            (
-                tree(),
-                Answer {
-                    province: province(Some("H99")),
-                    province_total: Some(71.5),
-                    units: vec![
-                        fig("a", Some("H99.07"), 16.0),
-                        fig("b", Some("H99.100"), 12.0),
-                    ],
-                },
-            ),
-            (
-                breakdown(),
-                Answer {
-                    province: province(None),
-                    province_total: None,
-                    units: vec![fig("a", None, 9.0), fig("z", None, 3.0)],
-                },
-            ),
-        ];
-        let mut rejects = Vec::new();
-        let scores = join(period, &answers, &mut rejects);
-        let by: BTreeMap<&str, &PortalScore> =
-            scores.iter().map(|s| (s.unit_code.as_str(), s)).collect();
-        assert_eq!(by.len(), 3);
-        assert_eq!(by["H99.07"].groups["TRANSPARENCY"], Some(9.0));
-        assert_eq!(by["H99.07"].groups["PROGRESS"], Some(16.0));
-        assert_eq!(by["H99.07"].groups["DIGITIZATION"], None);
-        assert_eq!(by["H99.07"].total, Some(25.0));
-        assert_eq!(by["H99.100"].groups["TRANSPARENCY"], None);
-        assert_eq!(by["H99"].total, Some(71.5), "the province's official total");
-        assert_eq!(by["H99.07"].details.unit_name.as_deref(), Some("Đơn vị a"));
-        // `z` has no code anywhere: named, not dropped silently.
-        assert_eq!(rejects.len(), 1);
-        assert_eq!(rejects[0].reject.field, "departmentCode");
-        assert_eq!(
-            rejects[0].reject.record_id.as_deref(),
-            Some("transparency 2026-08 z (Đơn vị z)")
-        );
-    }
-}
+mod tests;

@@ -107,6 +107,24 @@ pub const ENDPOINTS: [EvalEndpoint; 6] = [
     },
 ];
 
+/// The nationwide endpoint (same path): every province's total and group
+/// scores for a year. Body `{"timeType": "year", "year": 2026,
+/// "departmentType": "ADMINISTRATIVE_UNIT"}`; answer `{"code": "OK",
+/// "data": {"evaluation": [ … ]}}`, one entry per province with
+/// `departmentId`, `departmentName`, `departmentCode` (the province code,
+/// e.g. `H44`, where given), `totalScore`, `totalMaxScore` and `metrics[]`,
+/// one per group with the group's `code`, `score` and `maxScore`.
+pub const NATIONAL: &str = "service-results";
+
+/// The body that asks [`NATIONAL`] for a year.
+pub fn national_body(year: i32) -> serde_json::Value {
+    serde_json::json!({
+        "timeType": "year",
+        "year": year,
+        "departmentType": "ADMINISTRATIVE_UNIT",
+    })
+}
+
 pub fn endpoint(name: &str) -> Option<&'static EvalEndpoint> {
     ENDPOINTS.iter().find(|e| e.name == name)
 }

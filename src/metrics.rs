@@ -161,6 +161,7 @@ fn hist(name: &str, help: &str) -> HistogramOpts {
 }
 
 impl Metrics {
+    // table-like: one declaration per metric, with its name, help and labels.
     pub fn new() -> Self {
         let registry = Registry::new();
         let m = Self {

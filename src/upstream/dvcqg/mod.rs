@@ -20,6 +20,7 @@
 
 mod national;
 pub mod protocol;
+mod read;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use crate::config::{BaseUrl, SourceSettings};
 use crate::domain::{PortalDetails, PortalScore, UnitCode};
 use crate::time::{Month, SharedClock};
 use protocol::{ENDPOINTS, EvalEndpoint, EvalPeriod, NATIONAL, PATH, Shape};
+use read::{excerpt, metric, metrics, number, official_total, text, unit_label};
 
 /// Pages of one endpoint at most, against a portal that never stops.
 const MAX_PAGES: u32 = 1000;
@@ -102,19 +104,6 @@ struct Problem {
     field: String,
     problem: String,
     raw: String,
-}
-
-fn excerpt(v: &Value) -> String {
-    let mut s = v.to_string();
-    if s.len() > EXCERPT {
-        let cut = (0..=EXCERPT)
-            .rev()
-            .find(|i| s.is_char_boundary(*i))
-            .unwrap_or(0);
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
 }
 
 impl EvaluationFeed {
@@ -334,39 +323,6 @@ impl EvaluationFeed {
     }
 }
 
-fn unit_label(item: &Value) -> String {
-    let s = |k: &str| item.get(k).and_then(Value::as_str);
-    match (s("departmentCode"), s("departmentId"), s("departmentName")) {
-        (Some(c), _, _) => c.to_owned(),
-        (None, Some(id), Some(n)) => format!("{id} ({n})"),
-        (None, Some(id), None) => id.to_owned(),
-        (None, None, Some(n)) => n.to_owned(),
-        _ => "(unnamed unit)".into(),
-    }
-}
-
-/// A number that may be `null` or absent (no score); anything else is a
-/// problem named by its field.
-fn number(v: &Value, field: &str) -> Result<Option<f64>, (String, String)> {
-    match v.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(x) => x
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| (field.to_owned(), format!("expected a number, found {x}"))),
-    }
-}
-
-fn text(v: &Value, field: &str) -> Result<Option<String>, (String, String)> {
-    match v.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(
-            crate::domain::quality::clean_text(s).trim().to_owned(),
-        )),
-        Some(x) => Err((field.to_owned(), format!("expected text, found {x}"))),
-    }
-}
-
 /// Fields that hold scores, not counts.
 const NOT_COUNTS: [&str; 2] = ["totalScore", "totalMaxScore"];
 
@@ -417,53 +373,37 @@ fn read_figure(
         }
     }
     // The province's official total, on the tree endpoints' parent.
-    let mut total = None;
-    if province && e.shape == Shape::Tree {
-        total = number(v, "totalScore")?;
-        let total_max = number(v, "totalMaxScore")?.unwrap_or(100.0);
-        if let Some(t) = total
-            && (t < 0.0 || t > total_max + ROUNDING)
+    let total = if province && e.shape == Shape::Tree {
+        official_total(v)?
+    } else {
+        None
+    };
+    for (i, m) in metrics(v)?.iter().enumerate() {
+        let at = |(field, p): (String, String)| (format!("metrics[{i}].{field}"), p);
+        let (code, score) = metric(i, m)?;
+        let max = number(m, "maxScore").map_err(at)?;
+        if let (Some(s), Some(mx)) = (score, max)
+            && s > mx + ROUNDING
         {
             return Err((
-                "totalScore".into(),
-                format!("total {t} outside 0 to {total_max}"),
+                format!("metrics[{i}].score"),
+                format!("score {s} above its maximum {mx}"),
             ));
         }
-    }
-    if let Some(metrics) = v.get("metrics") {
-        let Some(list) = metrics.as_array() else {
-            return Err(("metrics".into(), "expected a list".into()));
-        };
-        for (i, m) in list.iter().enumerate() {
-            let at = |(field, p): (String, String)| (format!("metrics[{i}].{field}"), p);
-            let Some(code) = text(m, "code").map_err(at)? else {
-                return Err((format!("metrics[{i}].code"), "missing".into()));
-            };
-            let score = number(m, "score").map_err(at)?;
-            let max = number(m, "maxScore").map_err(at)?;
-            if let (Some(s), Some(mx)) = (score, max)
-                && s > mx + ROUNDING
-            {
-                return Err((
-                    format!("metrics[{i}].score"),
-                    format!("score {s} above its maximum {mx}"),
-                ));
+        for k in ["numerator", "denominator"] {
+            if number(m, k).map_err(at)?.is_some_and(|n| n < 0.0) {
+                return Err((format!("metrics[{i}].{k}"), "negative count".into()));
             }
-            for k in ["numerator", "denominator"] {
-                if number(m, k).map_err(at)?.is_some_and(|n| n < 0.0) {
-                    return Err((format!("metrics[{i}].{k}"), "negative count".into()));
-                }
-            }
-            if let Some(msg) =
-                text(m, "dataQualityMessage")
-                    .map_err(at)?
-                    .or(text(m, "dataQualityStatus").map_err(at)?)
-                && !msg.is_empty()
-            {
-                f.warnings.push(format!("{code}: {msg}"));
-            }
-            f.indicators.insert(code, score);
         }
+        if let Some(msg) =
+            text(m, "dataQualityMessage")
+                .map_err(at)?
+                .or(text(m, "dataQualityStatus").map_err(at)?)
+            && !msg.is_empty()
+        {
+            f.warnings.push(format!("{code}: {msg}"));
+        }
+        f.indicators.insert(code, score);
     }
     Ok((f, total))
 }

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::protocol::ENDPOINTS;
-use super::{Problem, ROUNDING, excerpt, number, text};
+use super::read::{excerpt, metric, metrics, official_total, text, unit_label};
+use super::{Problem, ROUNDING};
 use crate::domain::{NationalStanding, Rank};
 
 /// One province's line of the nationwide answer.
@@ -63,7 +64,7 @@ pub(super) fn read(v: &Value) -> Result<Vec<Province>, Problem> {
         .map(|(i, item)| {
             province(item).map_err(|(field, p)| {
                 problem(
-                    Some(super::unit_label(item)),
+                    Some(unit_label(item)),
                     format!("data.evaluation[{i}].{field}"),
                     p,
                     item,
@@ -78,34 +79,15 @@ fn province(v: &Value) -> Result<Province, (String, String)> {
         id: text(v, "departmentId")?,
         code: text(v, "departmentCode")?,
         name: text(v, "departmentName")?,
-        total: number(v, "totalScore")?,
+        total: official_total(v)?,
         groups: BTreeMap::new(),
     };
-    let total_max = number(v, "totalMaxScore")?.unwrap_or(100.0);
-    if let Some(t) = p.total
-        && (t < 0.0 || t > total_max + ROUNDING)
-    {
-        return Err((
-            "totalScore".into(),
-            format!("total {t} outside 0 to {total_max}"),
-        ));
-    }
-    let Some(metrics) = v.get("metrics") else {
-        return Ok(p);
-    };
-    let Some(list) = metrics.as_array() else {
-        return Err(("metrics".into(), "expected a list".into()));
-    };
-    for (i, m) in list.iter().enumerate() {
-        let at = |(field, p): (String, String)| (format!("metrics[{i}].{field}"), p);
-        let Some(code) = text(m, "code").map_err(at)? else {
-            return Err((format!("metrics[{i}].code"), "missing".into()));
-        };
+    for (i, m) in metrics(v)?.iter().enumerate() {
+        let (code, score) = metric(i, m)?;
         let Some(group) = ENDPOINTS.iter().find(|e| e.group == code) else {
             // A group we do not score (the portal may add one): not ranked.
             continue;
         };
-        let score = number(m, "score").map_err(at)?;
         if let Some(s) = score
             && (s < 0.0 || s > group.max + ROUNDING)
         {

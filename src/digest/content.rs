@@ -205,6 +205,10 @@ pub struct ScoreView {
     pub band_vi: Option<&'static str>,
     pub band_en: Option<&'static str>,
     pub groups: Vec<GroupLine>,
+    /// The portal published official scores for the period (a month,
+    /// quarter or year it scores), shown beside ours.
+    pub has_official: bool,
+    pub official_total: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -216,6 +220,9 @@ pub struct GroupLine {
     pub score: Option<f64>,
     pub previous: Option<f64>,
     pub delta: Option<f64>,
+    /// The portal's official score, and ours minus it where both exist.
+    pub official: Option<f64>,
+    pub difference: Option<f64>,
 }
 
 /// An on-time rate with its counts and trend (the delta in percentage
@@ -384,7 +391,20 @@ fn has_data(o: &UnitOverview) -> bool {
     o.values.iter().any(|v| v.ratio.denominator > 0)
 }
 
-fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreView {
+/// `official`: whether the portal's figures may be shown (its data is not
+/// left out of this digest).
+fn score_view(
+    current: &UnitOverview,
+    previous: Option<&UnitOverview>,
+    official: bool,
+) -> ScoreView {
+    let compared = |g: &Group| {
+        current
+            .comparison
+            .iter()
+            .find(|c| c.group == *g)
+            .filter(|_| official)
+    };
     // A previous period without data has no trend to show, only zeros.
     let previous = previous.filter(|p| has_data(p));
     let prev_total = previous.and_then(|p| p.score.complete_total());
@@ -401,6 +421,8 @@ fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreV
                 score,
                 previous: prev,
                 delta: score.zip(prev).map(|(a, b)| round2(a - b)),
+                official: compared(g).and_then(|c| c.official),
+                difference: compared(g).and_then(|c| c.difference),
             }
         })
         .collect();
@@ -419,6 +441,8 @@ fn score_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> ScoreV
         band_vi: s.band.map(|b| b.name_vi()),
         band_en: s.band.map(|b| b.name_en()),
         groups,
+        has_official: official && !current.comparison.is_empty(),
+        official_total: current.official_total.filter(|_| official),
     }
 }
 
@@ -604,7 +628,14 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
         audience: audience.as_str(),
         scope_code: scope.code.clone(),
         scope_name: scope.name.clone(),
-        score: score_view(scope, previous_of(&scope.code)),
+        score: score_view(
+            scope,
+            previous_of(&scope.code),
+            !input
+                .sources
+                .iter()
+                .any(|s| s.source == SourceId::Portal && s.gap.is_some()),
+        ),
         on_time: rate_view(scope, previous_of(&scope.code)),
         new_total: sections.iter().map(|s| s.new).sum(),
         resolved_total: sections.iter().map(|s| s.resolved).sum(),

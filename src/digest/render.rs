@@ -548,6 +548,78 @@ mod tests {
     }
 
     #[test]
+    fn the_portals_official_scores_stand_beside_ours_unless_its_data_is_left_out() {
+        use crate::overview::GroupComparison;
+        use crate::score766::Group;
+        let mut data = input();
+        let official = [Some(10.0), None, Some(12.0)];
+        data.current[0].comparison = Group::ALL
+            .iter()
+            .zip(official.into_iter().chain(std::iter::repeat(None)))
+            .enumerate()
+            .map(|(i, (g, official))| GroupComparison {
+                group: *g,
+                ours: Some(10.0 + i as f64 / 2.0),
+                official,
+                difference: official.map(|o| 10.0 + i as f64 / 2.0 - o),
+            })
+            .collect();
+        data.current[0].official_total = Some(70.0);
+        let text = |data: &crate::digest::DigestInput, lang| {
+            let d = build(data, &Audience::Leadership).unwrap();
+            DigestRenderer::new()
+                .render(&d, lang, "vpubnd.example")
+                .unwrap()
+        };
+        let vi = text(&data, Language::Vi);
+        assert!(
+            vi.text
+                .contains("\nĐiểm chính thức trên Cổng Dịch vụ công quốc gia: 70,00/100 (so sánh"),
+            "{}",
+            vi.text
+        );
+        assert!(
+            vi.text.contains("; Cổng: 10,00, bằng nhau\n"),
+            "{}",
+            vi.text
+        );
+        assert!(
+            vi.text.contains("; Cổng: chưa có điểm\n"),
+            "no score is not 0: {}",
+            vi.text
+        );
+        assert!(
+            vi.text.contains("; Cổng: 12,00, chênh lệch ▼ 1,00\n"),
+            "{}",
+            vi.text
+        );
+        assert!(
+            vi.html
+                .contains("<th bgcolor=\"#eeeeee\" align=\"right\">Cổng</th>"),
+            "{}",
+            vi.html
+        );
+        let en = text(&data, Language::En);
+        assert!(
+            en.text.contains("; portal: 12.00, difference ▼ 1.00\n"),
+            "{}",
+            en.text
+        );
+        // The portal's data is left out of this digest: no official figure.
+        let health = crate::domain::SourceHealth::Down;
+        data.sources.push(crate::digest::content::SourceFact {
+            source: crate::domain::SourceId::Portal,
+            health,
+            data_as_of: None,
+            stale: true,
+            gap: Some(crate::coverage::Gap::NeverPolled { health }),
+        });
+        let vi = text(&data, Language::Vi);
+        assert!(!vi.text.contains("Cổng:"), "{}", vi.text);
+        assert!(!vi.text.contains("Điểm chính thức"), "{}", vi.text);
+    }
+
+    #[test]
     fn no_change_is_said_in_words_not_as_a_nought() {
         assert_eq!(delta(Some(0.001), "vi"), "không đổi");
         assert_eq!(dpct(Some(0.0), "en"), "unchanged");

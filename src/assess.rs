@@ -72,6 +72,8 @@ pub struct WindowFacts {
     /// The same period a year earlier.
     pub last_year: HashMap<UnitCode, UnitValues>,
     pub scores: HashMap<UnitCode, Score766>,
+    /// The portal's published scores for the period, by unit.
+    pub official: HashMap<UnitCode, PortalScore>,
 }
 
 impl WindowFacts {
@@ -82,6 +84,7 @@ impl WindowFacts {
             previous: HashMap::new(),
             last_year: HashMap::new(),
             scores: HashMap::new(),
+            official: HashMap::new(),
         }
     }
 }
@@ -187,6 +190,7 @@ pub fn judge<'a>(
                     last_year: None,
                     peers: &[],
                     score: None,
+                    official: None,
                     freshness: &facts.freshness,
                 };
                 let evaluation = evaluate(rule, &f);
@@ -222,6 +226,7 @@ pub fn judge<'a>(
                     last_year: w.last_year.get(&unit.code),
                     peers: peers.get(&unit.kind).map_or(&[], |p| p.as_slice()),
                     score: w.scores.get(&unit.code),
+                    official: w.official.get(&unit.code),
                     freshness: &facts.freshness,
                 };
                 evaluate(rule, &f)

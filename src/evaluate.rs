@@ -519,11 +519,21 @@ impl<'a> Evaluator<'a> {
                 assess::by_unit(&self.period_values(store, all, &earlier, at, judged).await?);
         }
         if assess::scores_over(rules, w) {
-            let portal = match period.as_month() {
-                Some(m) => store.portal_scores(&m.to_string()).await?,
+            let portal = match period.portal_key() {
+                Some(key) => store.portal_scores(&key).await?,
                 None => Vec::new(),
             };
-            f.scores = assess::scores(&values, &portal, &self.live.settings.indicators.bands);
+            // Ours take the portal's ONLINE_SERVICES of the month only.
+            let online: &[_] = if period.as_month().is_some() {
+                &portal
+            } else {
+                &[]
+            };
+            f.scores = assess::scores(&values, online, &self.live.settings.indicators.bands);
+            f.official = portal
+                .into_iter()
+                .map(|p| (p.unit_code.clone(), p))
+                .collect();
         }
         f.current = assess::by_unit(&values);
         Ok(f)

@@ -96,6 +96,18 @@ impl Period {
         self.to_string()
     }
 
+    /// The period under which the national portal publishes its scores
+    /// (`2026-08`, `2026-Q3`, `2026`), when it scores this one: a year to
+    /// date is the portal's year so far; rolling and reporting windows it
+    /// does not score.
+    pub fn portal_key(&self) -> Option<String> {
+        match *self {
+            Period::Month(_) | Period::Quarter(_) | Period::Year(_) => Some(self.id()),
+            Period::YearToDate(m) => Some(m.year().to_string()),
+            Period::Rolling(_) | Period::Reporting(_) => None,
+        }
+    }
+
     /// The month, when the period is one.
     pub fn as_month(&self) -> Option<Month> {
         match *self {

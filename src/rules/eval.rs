@@ -212,6 +212,8 @@ pub struct Facts<'a> {
     /// The rule's indicator for the unit's peer group (the unit included).
     pub peers: &'a [Ratio],
     pub score: Option<&'a Score766>,
+    /// The portal's published scores of the unit for the period, if any.
+    pub official: Option<&'a crate::domain::PortalScore>,
     pub freshness: &'a HashMap<String, Freshness>,
 }
 
@@ -451,6 +453,21 @@ pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
                 e.clear = false;
             }
             e
+        }
+        Check::Score766 {
+            group,
+            official: true,
+            ..
+        } => {
+            // The portal's own figure: no sample of ours to wait for.
+            let value = f.official.and_then(|p| match group {
+                None => p.total,
+                Some(g) => p.groups.get(g.code()).copied().flatten(),
+            });
+            match value {
+                Some(v) => judge(v, None, None, Vec::new()),
+                None => Evaluation::unknown(Unknown::NotScored),
+            }
         }
         Check::Score766 { group, .. } => {
             let Some(score) = f.score else {

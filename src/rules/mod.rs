@@ -197,10 +197,13 @@ pub enum Check {
     /// A source's data age in seconds, against levels. Province-wide: one
     /// finding for the province, not one per unit.
     Staleness { source: String, levels: Levels },
-    /// The Decision 766 total (`group: None`) or a group's score, in points.
+    /// The Decision 766 total (`group: None`) or a group's score, in points:
+    /// ours, computed from the records, or (`official`, `source =
+    /// "portal"`) the national portal's published score for the period.
     Score766 {
         group: Option<Group>,
         levels: Levels,
+        official: bool,
     },
 }
 
@@ -271,6 +274,7 @@ impl Rule {
             | Check::Trend { indicator, .. }
             | Check::PeerOutlier { indicator, .. } => indicator.source(),
             Check::Staleness { source, .. } => source,
+            Check::Score766 { official: true, .. } => "portal",
             Check::Score766 { .. } => "procedures",
         }
     }

@@ -429,8 +429,26 @@ fn check(r: &RawRule) -> Result<Check, Problem> {
         "score766" => {
             unused(
                 r,
-                &["group", "info_below", "warning_below", "critical_below"],
+                &[
+                    "group",
+                    "source",
+                    "info_below",
+                    "warning_below",
+                    "critical_below",
+                ],
             )?;
+            let official = match r.source.as_deref() {
+                None | Some("ours") => false,
+                Some("portal") => true,
+                Some(other) => {
+                    return Err((
+                        "source",
+                        format!(
+                            "`{other}`: expected ours (computed from the records) or portal (the portal's published score)"
+                        ),
+                    ));
+                }
+            };
             let group = match r.group.as_deref().unwrap_or("total") {
                 "total" => None,
                 g => Some(Group::ALL.into_iter().find(|x| x.code() == g).ok_or((
@@ -445,7 +463,11 @@ fn check(r: &RawRule) -> Result<Check, Problem> {
                     "a 766 score is a breach below a level".into(),
                 ));
             }
-            Ok(Check::Score766 { group, levels })
+            Ok(Check::Score766 {
+                group,
+                levels,
+                official,
+            })
         }
         other => Err((
             "kind",
@@ -594,6 +616,11 @@ mod tests {
                 "kind = \"score766\"\ngroup = \"FUN\"\nwarning_below = 80\n",
                 "group",
                 "PROGRESS",
+            ),
+            (
+                "kind = \"score766\"\nsource = \"rumour\"\nwarning_below = 80\n",
+                "source",
+                "expected ours",
             ),
             (
                 "kind = \"score766\"\nwarning_below = 80\nbreaches_to_open = 0\n",

@@ -420,3 +420,38 @@ async fn a_nationwide_answer_without_its_list_keeps_the_provinces_yearly_score_a
     );
     ctx.finish().await;
 }
+
+on_both_backends! {
+    async fn a_rule_on_the_portals_published_total_opens_a_finding_for_each_unit_below_it(backend) {
+        let Some(mut ctx) = portal_ctx(backend).await else { return };
+        let rules = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            rules.path(),
+            "[[rule]]\nid = \"official-total\"\ntitle_vi = \"Tổng điểm chính thức thấp\"\ntitle_en = \"Official total low\"\nsection = 2\nkind = \"score766\"\nsource = \"portal\"\nwindow = \"previous_month\"\nwarning_below = 75.0\n",
+        )
+        .unwrap();
+        ctx.settings.rules.file = rules.path().to_owned();
+        let app = ctx.app().await;
+        for s in &app.sources {
+            poll(&app, s.name).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        }
+        app.evaluate().await.unwrap();
+        // Exactly the units whose published July total is below 75.
+        let july = figures(ctx.sim.sim.official_scores(EvalPeriod::Month(Month::new(2026, 7).unwrap())));
+        let expected: Vec<&str> = july
+            .iter()
+            .filter(|(_, (_, total))| total.is_some_and(|t| t < 75.0))
+            .map(|(code, _)| code.as_str())
+            .collect();
+        assert!(!expected.is_empty() && expected.len() < july.len(), "the test needs both sides: {july:?}");
+        let findings = app.store.findings().await.unwrap();
+        let mut opened: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.rule_id == "official-total")
+            .map(|f| f.unit_code.as_str())
+            .collect();
+        opened.sort_unstable();
+        assert_eq!(opened, expected, "{findings:?}");
+        ctx.finish().await;
+    }
+}

@@ -52,6 +52,7 @@ struct Case<'a> {
     previous: Option<HashMap<IndicatorId, Observed>>,
     peers: Vec<Ratio>,
     score: Option<&'a Score766>,
+    official: Option<crate::domain::PortalScore>,
     freshness: HashMap<String, Freshness>,
 }
 
@@ -62,6 +63,7 @@ impl Case<'_> {
             previous: None,
             peers: vec![],
             score: None,
+            official: None,
             freshness: fresh(),
         }
     }
@@ -76,6 +78,7 @@ impl Case<'_> {
                 last_year: None,
                 peers: &self.peers,
                 score: self.score,
+                official: self.official.as_ref(),
                 freshness: &self.freshness,
             },
         )
@@ -314,4 +317,73 @@ fn score766_rules_judge_the_total_or_a_group() {
     }
     let r = rule("kind = \"score766\"\ngroup = \"DIGITIZATION\"\nwarning_below = 15\n");
     assert_eq!(c.eval(&r).outcome, Outcome::Unknown(Unknown::NotScored));
+}
+
+#[test]
+fn score766_rules_on_the_portals_figures_judge_what_it_published_and_nothing_else() {
+    use crate::domain::{PortalDetails, PortalScore, UnitCode};
+    let official = |total: Option<f64>, digitization: Option<f64>| PortalScore {
+        unit_code: UnitCode::parse("H44.07").unwrap(),
+        period: "2026-08".into(),
+        total,
+        groups: [("DIGITIZATION".to_owned(), digitization)].into(),
+        updated_at: None,
+        details: PortalDetails::default(),
+    };
+    let total =
+        rule("kind = \"score766\"\nsource = \"portal\"\nwarning_below = 80\ncritical_below = 50\n");
+    let group = rule(
+        "kind = \"score766\"\nsource = \"portal\"\ngroup = \"DIGITIZATION\"\nwarning_below = 15\n",
+    );
+    assert_eq!(total.source(), "portal", "the portal's freshness gates it");
+    // No sample of ours is needed: the figure is the portal's.
+    let mut c = Case::new(&[]);
+    let mut portal_fresh = fresh();
+    let f = portal_fresh["procedures"].clone();
+    portal_fresh.insert(
+        "portal".into(),
+        Freshness {
+            source: "portal".into(),
+            ..f
+        },
+    );
+    c.freshness = portal_fresh.clone();
+    let cases = [
+        (
+            official(Some(85.0), Some(16.0)),
+            Outcome::Pass,
+            Outcome::Pass,
+        ),
+        (
+            official(Some(72.5), Some(10.0)),
+            fail(Warning),
+            fail(Warning),
+        ),
+        (
+            official(Some(40.0), None),
+            fail(Critical),
+            Outcome::Unknown(Unknown::NotScored),
+        ),
+        (
+            official(None, Some(3.0)),
+            Outcome::Unknown(Unknown::NotScored),
+            fail(Warning),
+        ),
+    ];
+    for (score, on_total, on_group) in cases {
+        c.official = Some(score.clone());
+        assert_eq!(c.eval(&total).outcome, on_total, "{score:?}");
+        assert_eq!(c.eval(&group).outcome, on_group, "{score:?}");
+    }
+    // Nothing published for the unit and period: unknown, never a pass.
+    c.official = None;
+    assert_eq!(c.eval(&total).outcome, Outcome::Unknown(Unknown::NotScored));
+    // A stale portal is not evidence either.
+    c.official = Some(official(Some(85.0), None));
+    c.freshness = fresh();
+    assert!(
+        matches!(c.eval(&total).outcome, Outcome::Unknown(_)),
+        "{:?}",
+        c.eval(&total).outcome
+    );
 }

@@ -118,9 +118,10 @@ pub fn compares_with(rules: &[Rule], window: Window, compare: Compare) -> bool {
 
 /// Whether any rule judged over `window` reads the 766 index.
 pub fn scores_over(rules: &[Rule], window: Window) -> bool {
-    rules
-        .iter()
-        .any(|r| matches!(r.check, Check::Score766 { .. }) && windows_of(r).contains(&window))
+    rules.iter().any(|r| {
+        matches!(r.check, Check::Score766 { .. } | Check::PortalGap { .. })
+            && windows_of(r).contains(&window)
+    })
 }
 
 /// The windows a rule may be judged over: its own and its fallback. None
@@ -308,7 +309,7 @@ pub fn evidence(
         Check::Threshold { .. } | Check::Trend { .. } | Check::PeerOutlier { .. } => "ratio",
         Check::Count { .. } => "count",
         Check::Staleness { .. } => "seconds",
-        Check::Score766 { .. } => "points",
+        Check::Score766 { .. } | Check::PortalGap { .. } => "points",
     };
     Evidence {
         rule_kind: rule.kind().to_owned(),

@@ -469,6 +469,35 @@ pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
                 None => Evaluation::unknown(Unknown::NotScored),
             }
         }
+        Check::PortalGap { group, .. } => {
+            let (Some(score), Some(portal)) = (f.score, f.official) else {
+                return Evaluation::unknown(Unknown::NotScored);
+            };
+            let base = observed(IndicatorId::OnTime).ratio;
+            if base.denominator < rule.min_sample {
+                return insufficient(base);
+            }
+            // Totals only over all six groups: a partial sum of ours is not
+            // comparable with the portal's total.
+            let pair = match group {
+                None => score.complete_total().zip(portal.total),
+                Some(g) => score
+                    .groups
+                    .get(g)
+                    .copied()
+                    .flatten()
+                    .zip(portal.groups.get(g.code()).copied().flatten()),
+            };
+            match pair {
+                Some((ours, official)) => judge(
+                    ((ours - official).abs() * 100.0).round() / 100.0,
+                    None,
+                    None,
+                    Vec::new(),
+                ),
+                None => Evaluation::unknown(Unknown::NotScored),
+            }
+        }
         Check::Score766 { group, .. } => {
             let Some(score) = f.score else {
                 return Evaluation::unknown(Unknown::NotScored);

@@ -205,6 +205,14 @@ pub enum Check {
         levels: Levels,
         official: bool,
     },
+    /// How far our 766 score (the total, `group: None`, or a group's) is
+    /// from the portal's published one, in points: a large gap says the
+    /// one-stop system does not sync everything to the portal, or one of
+    /// the two counts differently.
+    PortalGap {
+        group: Option<Group>,
+        levels: Levels,
+    },
 }
 
 /// Which units a rule applies to: all of the given kinds (all kinds if
@@ -274,7 +282,7 @@ impl Rule {
             | Check::Trend { indicator, .. }
             | Check::PeerOutlier { indicator, .. } => indicator.source(),
             Check::Staleness { source, .. } => source,
-            Check::Score766 { official: true, .. } => "portal",
+            Check::Score766 { official: true, .. } | Check::PortalGap { .. } => "portal",
             Check::Score766 { .. } => "procedures",
         }
     }
@@ -285,7 +293,7 @@ impl Rule {
             | Check::Count { indicator, .. }
             | Check::Trend { indicator, .. }
             | Check::PeerOutlier { indicator, .. } => Some(*indicator),
-            Check::Staleness { .. } | Check::Score766 { .. } => None,
+            Check::Staleness { .. } | Check::Score766 { .. } | Check::PortalGap { .. } => None,
         }
     }
 
@@ -303,6 +311,7 @@ impl Rule {
             Check::PeerOutlier { .. } => "peer_outlier",
             Check::Staleness { .. } => "staleness",
             Check::Score766 { .. } => "score766",
+            Check::PortalGap { .. } => "portal_gap",
         }
     }
 
@@ -313,7 +322,8 @@ impl Rule {
             | Check::Trend { levels, .. }
             | Check::PeerOutlier { levels, .. }
             | Check::Staleness { levels, .. }
-            | Check::Score766 { levels, .. } => levels,
+            | Check::Score766 { levels, .. }
+            | Check::PortalGap { levels, .. } => levels,
         }
     }
 }

@@ -120,7 +120,8 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RuleSet, RuleError> {
             Check::Threshold { .. }
             | Check::Trend { .. }
             | Check::PeerOutlier { .. }
-            | Check::Score766 { .. } => 5,
+            | Check::Score766 { .. }
+            | Check::PortalGap { .. } => 5,
             Check::Count { .. } | Check::Staleness { .. } => 0,
         };
         let (window, fallback) = windows(&r, &check).map_err(|(field, m)| fail(field, m))?;
@@ -186,6 +187,21 @@ fn indicator(r: &RawRule) -> Result<IndicatorId, Problem> {
 }
 
 /// Fields a kind does not use are an error, not silently ignored.
+/// A 766 rule's `group`: `total` (the default) or a group code.
+fn group_of(r: &RawRule) -> Result<Option<Group>, Problem> {
+    match r.group.as_deref().unwrap_or("total") {
+        "total" => Ok(None),
+        g => Group::ALL
+            .into_iter()
+            .find(|x| x.code() == g)
+            .map(Some)
+            .ok_or((
+                "group",
+                format!("`{g}`: expected total or a group code such as PROGRESS"),
+            )),
+    }
+}
+
 fn unused(r: &RawRule, allowed: &[&str]) -> Result<(), Problem> {
     let present = [
         ("indicator", r.indicator.is_some()),
@@ -449,13 +465,7 @@ fn check(r: &RawRule) -> Result<Check, Problem> {
                     ));
                 }
             };
-            let group = match r.group.as_deref().unwrap_or("total") {
-                "total" => None,
-                g => Some(Group::ALL.into_iter().find(|x| x.code() == g).ok_or((
-                    "group",
-                    format!("`{g}`: expected total or a group code such as PROGRESS"),
-                ))?),
-            };
+            let group = group_of(r)?;
             let levels = levels(r, false)?;
             if levels.bound != Bound::Below {
                 return Err((
@@ -469,10 +479,20 @@ fn check(r: &RawRule) -> Result<Check, Problem> {
                 official,
             })
         }
+        "portal_gap" => {
+            unused(
+                r,
+                &["group", "info_above", "warning_above", "critical_above"],
+            )?;
+            let group = group_of(r)?;
+            let levels = levels(r, false)?;
+            // `unused` admits *_above levels only: the bound is Above.
+            Ok(Check::PortalGap { group, levels })
+        }
         other => Err((
             "kind",
             format!(
-                "unknown rule kind `{other}`: expected threshold, count, trend, peer_outlier, staleness or score766"
+                "unknown rule kind `{other}`: expected threshold, count, trend, peer_outlier, staleness, score766 or portal_gap"
             ),
         )),
     }
@@ -621,6 +641,11 @@ mod tests {
                 "kind = \"score766\"\nsource = \"rumour\"\nwarning_below = 80\n",
                 "source",
                 "expected ours",
+            ),
+            (
+                "kind = \"portal_gap\"\ngroup = \"FUN\"\nwarning_above = 2\n",
+                "group",
+                "PROGRESS",
             ),
             (
                 "kind = \"score766\"\nwarning_below = 80\nbreaches_to_open = 0\n",

@@ -455,3 +455,45 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+on_both_backends! {
+    async fn a_gap_rule_opens_findings_only_where_ours_and_the_portals_differ_by_more_than_its_level(backend) {
+        let Some(mut ctx) = portal_ctx(backend).await else { return };
+        let rules = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            rules.path(),
+            "[[rule]]\nid = \"gap\"\ntitle_vi = \"Điểm tính lệch điểm Cổng\"\ntitle_en = \"Ours differs from the portal\"\nsection = 2\nkind = \"portal_gap\"\nwindow = \"previous_month\"\ngroup = \"TRANSPARENCY\"\nwarning_above = 0.5\nmin_sample = 1\n",
+        )
+        .unwrap();
+        ctx.settings.rules.file = rules.path().to_owned();
+        let app = ctx.app().await;
+        for s in &app.sources {
+            poll(&app, s.name).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        }
+        app.evaluate().await.unwrap();
+        let july = Month::new(2026, 7).unwrap();
+        let overview = par_monitor::overview::compute_period(&app.store, &app.live(), july.into(), sim_now(), None)
+            .await
+            .unwrap();
+        let units = serde_json::to_value(&overview.units).unwrap();
+        // Units whose TRANSPARENCY differs from the portal's by more than 0.5.
+        let far: Vec<String> = units
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| {
+                u["comparison"].as_array().unwrap().iter().any(|c| {
+                    c["group"] == "TRANSPARENCY" && c["difference"].as_f64().is_some_and(|d| d.abs() > 0.5)
+                })
+            })
+            .map(|u| u["code"].as_str().unwrap().to_owned())
+            .collect();
+        let findings = app.store.findings().await.unwrap();
+        let opened: Vec<&str> = findings.iter().filter(|f| f.rule_id == "gap").map(|f| f.unit_code.as_str()).collect();
+        assert!(!opened.is_empty(), "the simulated July differs: {far:?}");
+        for u in &opened {
+            assert!(far.iter().any(|f| f == u), "{u} opened without a gap over 0.5: {far:?}");
+        }
+        ctx.finish().await;
+    }
+}

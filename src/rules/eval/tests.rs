@@ -387,3 +387,62 @@ fn score766_rules_on_the_portals_figures_judge_what_it_published_and_nothing_els
         c.eval(&total).outcome
     );
 }
+
+#[test]
+fn portal_gap_rules_judge_the_distance_between_ours_and_the_portals() {
+    use crate::domain::{PortalDetails, PortalScore, UnitCode};
+    use crate::score766::{Bands, Count, IndicatorCode, UnitCounts, score_unit};
+    let official = |total: Option<f64>, progress: Option<f64>| PortalScore {
+        unit_code: UnitCode::parse("H44.07").unwrap(),
+        period: "2026-08".into(),
+        total,
+        groups: [("PROGRESS".to_owned(), progress)].into(),
+        updated_at: None,
+        details: PortalDetails::default(),
+    };
+    let gap = rule(
+        "kind = \"portal_gap\"\ngroup = \"PROGRESS\"\nwarning_above = 2\ncritical_above = 5\n",
+    );
+    let total_gap = rule("kind = \"portal_gap\"\nwarning_above = 3\n");
+    assert_eq!(gap.source(), "portal");
+    // Ours: 80 of 100 on time, PROGRESS 16 points; the other groups unscored.
+    let mut counts = UnitCounts::default();
+    counts
+        .counts
+        .insert(IndicatorCode::OnTime, Count::new(80, 100));
+    let ours = score_unit(&counts, &Bands::default());
+    let mut c = Case::new(&[(I::OnTime, 80, 100)]);
+    c.score = Some(&ours);
+    let p = c.freshness["procedures"].clone();
+    c.freshness.insert(
+        "portal".into(),
+        Freshness {
+            source: "portal".into(),
+            ..p
+        },
+    );
+    let cases = [
+        (Some(16.0), Outcome::Pass, Some(0.0)),
+        (Some(13.0), fail(Warning), Some(3.0)),
+        (Some(10.0), fail(Critical), Some(6.0)),
+        (None, Outcome::Unknown(Unknown::NotScored), None),
+    ];
+    for (portal, outcome, value) in cases {
+        c.official = Some(official(Some(90.0), portal));
+        let e = c.eval(&gap);
+        assert_eq!(
+            (&e.outcome, e.value),
+            (&outcome, value),
+            "portal {portal:?}"
+        );
+    }
+    // Our total lacks groups: not comparable, unknown rather than a gap.
+    c.official = Some(official(Some(90.0), Some(16.0)));
+    assert_eq!(
+        c.eval(&total_gap).outcome,
+        Outcome::Unknown(Unknown::NotScored)
+    );
+    // Nothing published: unknown, never a pass.
+    c.official = None;
+    assert_eq!(c.eval(&gap).outcome, Outcome::Unknown(Unknown::NotScored));
+}

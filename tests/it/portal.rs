@@ -421,21 +421,41 @@ async fn a_nationwide_answer_without_its_list_keeps_the_provinces_yearly_score_a
     ctx.finish().await;
 }
 
+/// One rule (its kind and levels after `id`, titles and section) judged
+/// once after a poll of every source: the app and the rule's opened units.
+async fn judged_with(backend: Backend, id: &str, body: &str) -> Option<(Ctx, App, Vec<String>)> {
+    let mut ctx = portal_ctx(backend).await?;
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        format!("[[rule]]\nid = \"{id}\"\ntitle_vi = \"Quy tắc\"\ntitle_en = \"Rule\"\nsection = 2\n{body}"),
+    )
+    .unwrap();
+    ctx.settings.rules.file = rules.path().to_owned();
+    let app = ctx.app().await;
+    for s in &app.sources {
+        poll(&app, s.name)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+    }
+    app.evaluate().await.unwrap();
+    let mut opened: Vec<String> = app
+        .store
+        .findings()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.rule_id == id)
+        .map(|f| f.unit_code)
+        .collect();
+    opened.sort_unstable();
+    Some((ctx, app, opened))
+}
+
 on_both_backends! {
     async fn a_rule_on_the_portals_published_total_opens_a_finding_for_each_unit_below_it(backend) {
-        let Some(mut ctx) = portal_ctx(backend).await else { return };
-        let rules = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(
-            rules.path(),
-            "[[rule]]\nid = \"official-total\"\ntitle_vi = \"Tổng điểm chính thức thấp\"\ntitle_en = \"Official total low\"\nsection = 2\nkind = \"score766\"\nsource = \"portal\"\nwindow = \"previous_month\"\nwarning_below = 75.0\n",
-        )
-        .unwrap();
-        ctx.settings.rules.file = rules.path().to_owned();
-        let app = ctx.app().await;
-        for s in &app.sources {
-            poll(&app, s.name).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
-        }
-        app.evaluate().await.unwrap();
+        let Some((ctx, _app, opened)) = judged_with(backend, "official-total",
+            "kind = \"score766\"\nsource = \"portal\"\nwindow = \"previous_month\"\nwarning_below = 75.0\n").await else { return };
         // Exactly the units whose published July total is below 75.
         let july = figures(ctx.sim.sim.official_scores(EvalPeriod::Month(Month::new(2026, 7).unwrap())));
         let expected: Vec<&str> = july
@@ -444,33 +464,15 @@ on_both_backends! {
             .map(|(code, _)| code.as_str())
             .collect();
         assert!(!expected.is_empty() && expected.len() < july.len(), "the test needs both sides: {july:?}");
-        let findings = app.store.findings().await.unwrap();
-        let mut opened: Vec<&str> = findings
-            .iter()
-            .filter(|f| f.rule_id == "official-total")
-            .map(|f| f.unit_code.as_str())
-            .collect();
-        opened.sort_unstable();
-        assert_eq!(opened, expected, "{findings:?}");
+        assert_eq!(opened, expected);
         ctx.finish().await;
     }
 }
 
 on_both_backends! {
     async fn a_gap_rule_opens_findings_only_where_ours_and_the_portals_differ_by_more_than_its_level(backend) {
-        let Some(mut ctx) = portal_ctx(backend).await else { return };
-        let rules = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(
-            rules.path(),
-            "[[rule]]\nid = \"gap\"\ntitle_vi = \"Điểm tính lệch điểm Cổng\"\ntitle_en = \"Ours differs from the portal\"\nsection = 2\nkind = \"portal_gap\"\nwindow = \"previous_month\"\ngroup = \"TRANSPARENCY\"\nwarning_above = 0.5\nmin_sample = 1\n",
-        )
-        .unwrap();
-        ctx.settings.rules.file = rules.path().to_owned();
-        let app = ctx.app().await;
-        for s in &app.sources {
-            poll(&app, s.name).await.unwrap_or_else(|e| panic!("{}: {e}", s.name));
-        }
-        app.evaluate().await.unwrap();
+        let Some((ctx, app, opened)) = judged_with(backend, "gap",
+            "kind = \"portal_gap\"\nwindow = \"previous_month\"\ngroup = \"TRANSPARENCY\"\nwarning_above = 0.5\nmin_sample = 1\n").await else { return };
         let july = Month::new(2026, 7).unwrap();
         let overview = par_monitor::overview::compute_period(&app.store, &app.live(), july.into(), sim_now(), None)
             .await
@@ -488,8 +490,6 @@ on_both_backends! {
             })
             .map(|u| u["code"].as_str().unwrap().to_owned())
             .collect();
-        let findings = app.store.findings().await.unwrap();
-        let opened: Vec<&str> = findings.iter().filter(|f| f.rule_id == "gap").map(|f| f.unit_code.as_str()).collect();
         assert!(!opened.is_empty(), "the simulated July differs: {far:?}");
         for u in &opened {
             assert!(far.iter().any(|f| f == u), "{u} opened without a gap over 0.5: {far:?}");

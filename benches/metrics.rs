@@ -60,7 +60,7 @@ fn province() -> DbSnapshot {
         outbox: OutboxStats::default(),
         sources: vec![SourceState {
             source: "procedures".into(),
-            health: "healthy".into(),
+            health: par_monitor::domain::SourceHealth::Healthy,
             last_attempt_at: Some(Utc::now()),
             last_success_at: Some(Utc::now()),
             data_as_of: Some(Utc::now()),

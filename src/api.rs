@@ -112,6 +112,7 @@ async fn list(AxumState(api): AxumState<Api>, Query(q): Query<ListQuery>) -> Res
         state,
         severity,
         include_resolved: q.all,
+        ..Filter::default()
     };
     match workflow::list(&api.store, &filter).await {
         Ok(rows) => Json(json!({ "findings": rows })).into_response(),

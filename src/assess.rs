@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{PortalScore, Unit, UnitCode, UnitKind};
+use crate::domain::{PortalScore, Ratio, Unit, UnitCode, UnitKind};
 use crate::findings::{Current, Decision, Evidence, Streak, decide};
 use crate::indicators::{IndicatorId, IndicatorValue, counts_766};
 use crate::periods::Period;
@@ -147,14 +147,14 @@ pub fn province_unit(units: &[Unit]) -> Option<&Unit> {
     units.iter().find(|u| u.kind == Some(UnitKind::Province))
 }
 
+/// The ratios of the rule's indicator over one window, for the units the
+/// rule applies to, by kind.
+type Peers = HashMap<Option<UnitKind>, Vec<Ratio>>;
+
 /// Peers of each kind for a rule: the ratios of the rule's indicator in
 /// one window, for the units of each kind the rule applies to.
-fn peers_of(
-    rule: &Rule,
-    applies: &[&Unit],
-    facts: &WindowFacts,
-) -> HashMap<Option<UnitKind>, Vec<crate::domain::Ratio>> {
-    let mut peers: HashMap<Option<UnitKind>, Vec<crate::domain::Ratio>> = HashMap::new();
+fn peers_of(rule: &Rule, applies: &[&Unit], facts: &WindowFacts) -> Peers {
+    let mut peers = Peers::new();
     if let Check::PeerOutlier { indicator, .. } = &rule.check {
         for u in applies {
             if let Some(o) = facts.current.get(&u.code).and_then(|v| v.get(indicator)) {
@@ -175,90 +175,139 @@ pub fn judge<'a>(
     facts: &PeriodFacts,
     now: DateTime<Utc>,
 ) -> Vec<Judgement<'a>> {
-    let empty = UnitValues::new();
     let mut out = Vec::new();
     for rule in rules {
         if rule.is_province_wide() {
-            // A source that is not enabled has no freshness to judge.
-            if !facts.freshness.contains_key(rule.source()) {
-                continue;
-            }
-            if let Some(unit) = province_unit(units) {
-                let f = Facts {
-                    now,
-                    current: &empty,
-                    previous: None,
-                    last_year: None,
-                    peers: &[],
-                    score: None,
-                    official: None,
-                    freshness: &facts.freshness,
-                };
-                let evaluation = evaluate(rule, &f);
-                let evidence = evidence(rule, None, &now.to_rfc3339(), &evaluation, now);
-                out.push(Judgement {
-                    rule,
-                    unit,
-                    evaluation,
-                    evidence,
-                });
-            }
-            continue;
+            out.extend(judge_province_wide(rule, units, facts, now));
+        } else {
+            out.extend(judge_units(rule, units, facts, now));
         }
-        let Some(primary) = facts.windows.get(&rule.window) else {
-            continue;
+    }
+    out
+}
+
+/// A province-wide rule, once, on the province unit (if the directory has
+/// one).
+fn judge_province_wide<'a>(
+    rule: &'a Rule,
+    units: &'a [Unit],
+    facts: &PeriodFacts,
+    now: DateTime<Utc>,
+) -> Option<Judgement<'a>> {
+    // A source that is not enabled has no freshness to judge.
+    if !facts.freshness.contains_key(rule.source()) {
+        return None;
+    }
+    let unit = province_unit(units)?;
+    let f = Facts {
+        now,
+        current: &UnitValues::new(),
+        previous: None,
+        last_year: None,
+        peers: &[],
+        score: None,
+        official: None,
+        freshness: &facts.freshness,
+    };
+    let evaluation = evaluate(rule, &f);
+    let evidence = evidence(rule, None, &now.to_rfc3339(), &evaluation, now);
+    Some(Judgement {
+        rule,
+        unit,
+        evaluation,
+        evidence,
+    })
+}
+
+/// One window as a rule is judged over it: the window, what is known of
+/// it, and the peers in it.
+struct Over<'w> {
+    window: Window,
+    facts: &'w WindowFacts,
+    peers: Peers,
+}
+
+/// A rule on each unit it applies to, over the rule's window or, for a
+/// unit with too few records there, its fallback. None when the rule's
+/// window was not gathered.
+fn judge_units<'a>(
+    rule: &'a Rule,
+    units: &'a [Unit],
+    facts: &PeriodFacts,
+    now: DateTime<Utc>,
+) -> Vec<Judgement<'a>> {
+    let applies: Vec<&Unit> = units
+        .iter()
+        .filter(|u| rule.applies_to.matches(u))
+        .collect();
+    // Peers are the units of the same kind the rule applies to.
+    let over = |window: Window| {
+        facts.windows.get(&window).map(|w| Over {
+            window,
+            facts: w,
+            peers: peers_of(rule, &applies, w),
+        })
+    };
+    let Some(primary) = over(rule.window) else {
+        return Vec::new();
+    };
+    let fallback = rule.fallback.and_then(over);
+    let empty = UnitValues::new();
+    let evaluate_over = |over: &Over<'_>, unit: &Unit| {
+        let w = over.facts;
+        let f = Facts {
+            now,
+            current: w.current.get(&unit.code).unwrap_or(&empty),
+            previous: w.previous.get(&unit.code),
+            last_year: w.last_year.get(&unit.code),
+            peers: over.peers.get(&unit.kind).map_or(&[], |p| p.as_slice()),
+            score: w.scores.get(&unit.code),
+            official: w.official.get(&unit.code),
+            freshness: &facts.freshness,
         };
-        let fallback = rule
-            .fallback
-            .and_then(|w| facts.windows.get(&w).map(|f| (w, f)));
-        let applies: Vec<&Unit> = units
-            .iter()
-            .filter(|u| rule.applies_to.matches(u))
-            .collect();
-        // Peers are the units of the same kind the rule applies to.
-        let peers = peers_of(rule, &applies, primary);
-        let fallback_peers = fallback.map(|(_, f)| peers_of(rule, &applies, f));
-        for unit in applies {
-            let in_window = |w: &WindowFacts, peers: &HashMap<Option<UnitKind>, Vec<_>>| {
-                let f = Facts {
-                    now,
-                    current: w.current.get(&unit.code).unwrap_or(&empty),
-                    previous: w.previous.get(&unit.code),
-                    last_year: w.last_year.get(&unit.code),
-                    peers: peers.get(&unit.kind).map_or(&[], |p| p.as_slice()),
-                    score: w.scores.get(&unit.code),
-                    official: w.official.get(&unit.code),
-                    freshness: &facts.freshness,
-                };
-                evaluate(rule, &f)
-            };
-            let mut window = rule.window;
-            let mut judged_over = primary;
-            let mut evaluation = in_window(primary, &peers);
-            if let (Some((w, f)), Some(fp)) = (fallback, &fallback_peers)
-                && is_insufficient(&evaluation)
-            {
-                let e = in_window(f, fp);
-                if !is_insufficient(&e) {
-                    (window, judged_over, evaluation) = (w, f, e);
-                }
-            }
+        evaluate(rule, &f)
+    };
+    applies
+        .iter()
+        .map(|&unit| {
+            let (over, evaluation) =
+                with_fallback(&primary, fallback.as_ref(), |o| evaluate_over(o, unit));
+            let period = &over.facts.period;
             let evidence = evidence(
                 rule,
-                Some((window, &judged_over.period)),
-                &judged_over.period.id(),
+                Some((over.window, period)),
+                &period.id(),
                 &evaluation,
                 now,
             );
-            out.push(Judgement {
+            Judgement {
                 rule,
                 unit,
                 evaluation,
                 evidence,
-            });
+            }
+        })
+        .collect()
+}
+
+/// The evaluation over the primary window, or over the fallback when the
+/// primary has too few records and the fallback enough; with the window
+/// judged over.
+fn with_fallback<'o, 'w>(
+    primary: &'o Over<'w>,
+    fallback: Option<&'o Over<'w>>,
+    evaluate: impl Fn(&Over<'w>) -> Evaluation,
+) -> (&'o Over<'w>, Evaluation) {
+    let evaluation = evaluate(primary);
+    if let Some(fallback) = fallback
+        && is_insufficient(&evaluation)
+    {
+        let e = evaluate(fallback);
+        if !is_insufficient(&e) {
+            return (fallback, e);
         }
     }
-    out
+    (primary, evaluation)
 }
 
 fn is_insufficient(e: &Evaluation) -> bool {

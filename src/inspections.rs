@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::UnitCode;
+use crate::domain::{EmailAddress, UnitCode};
 use crate::live::Context;
-use crate::notify::compose::{PlanMail, PlanUnit};
+use crate::notify::compose::{Composer, PlanMail, PlanUnit};
 use crate::risk::{FindingFacts, UnitRisk, propose, score};
+use crate::storage::NewEmail;
 
 /// Every unit's risk from its active findings, highest first.
 pub async fn risks(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<UnitRisk>> {
@@ -43,16 +44,14 @@ pub async fn risks(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<Unit
         .await?
         .into_iter()
         .filter(|f| f.state.is_active())
-        .filter_map(|f| {
-            Some(FindingFacts {
-                unit: UnitCode::parse(&f.unit_code).ok()?,
-                severity: f.severity,
-                opened_at: f.opened_at,
-                // A finding of a rule no longer configured still counts, in
-                // the "other tasks" section.
-                section: section_of.get(f.rule_id.as_str()).copied().unwrap_or(5),
-                worsening: worsening.contains(&f.id),
-            })
+        .map(|f| FindingFacts {
+            // A finding of a rule no longer configured still counts, in
+            // the "other tasks" section.
+            section: section_of.get(f.rule_id.as_str()).copied().unwrap_or(5),
+            worsening: worsening.contains(&f.id),
+            unit: f.unit_code,
+            severity: f.severity,
+            opened_at: f.opened_at,
         })
         .collect();
     let mut r = score(&units, &facts, &ctx.live.settings.risk, now);
@@ -83,12 +82,7 @@ pub async fn plan(
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<PlanOutcome> {
-    anyhow::ensure!(count > 0, "--count must be at least 1");
-    anyhow::ensure!(
-        !requested_by.trim().is_empty(),
-        "--by is required: say who asks"
-    );
-    anyhow::ensure!(!reason.trim().is_empty(), "--reason is required: say why");
+    check_request(count, requested_by, reason)?;
     let seed = seed.unwrap_or_else(rand::random);
     let risks = risks(ctx, now).await?;
     let directory = ctx.store.units().await?;
@@ -126,9 +120,6 @@ pub async fn plan(
             &serde_json::to_value(&ctx.live.settings.risk)?,
             now,
             |id| {
-                if recipients.is_empty() {
-                    return None;
-                }
                 let mail = PlanMail {
                     plan_id: id,
                     requested_by: requested_by.trim(),
@@ -137,13 +128,7 @@ pub async fn plan(
                     units: &units,
                     at: now,
                 };
-                match composer.inspection_plan(&mail, &recipients) {
-                    Ok(e) => Some(e),
-                    Err(e) => {
-                        tracing::error!(plan = id, error = %e, "cannot render the proposal e-mail");
-                        None
-                    }
-                }
+                proposal_mail(composer, &mail, &recipients)
             },
         )
         .await?;
@@ -158,4 +143,35 @@ pub async fn plan(
         recipients: recipients.len(),
         units,
     })
+}
+
+/// Refuses a request that does not say how many units, who asks or why.
+fn check_request(count: usize, requested_by: &str, reason: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(count > 0, "--count must be at least 1");
+    anyhow::ensure!(
+        !requested_by.trim().is_empty(),
+        "--by is required: say who asks"
+    );
+    anyhow::ensure!(!reason.trim().is_empty(), "--reason is required: say why");
+    Ok(())
+}
+
+/// The proposal's e-mail to the inspection team; none when the team has no
+/// address, or when it cannot be rendered (logged: the proposal is
+/// recorded all the same).
+fn proposal_mail(
+    composer: &Composer,
+    mail: &PlanMail<'_>,
+    recipients: &[EmailAddress],
+) -> Option<NewEmail> {
+    if recipients.is_empty() {
+        return None;
+    }
+    match composer.inspection_plan(mail, recipients) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            tracing::error!(plan = mail.plan_id, error = %e, "cannot render the proposal e-mail");
+            None
+        }
+    }
 }

@@ -37,3 +37,24 @@ pub struct Context {
     pub live: Arc<Live>,
     pub started_at: DateTime<Utc>,
 }
+
+/// The live configuration as it stands now, shared by the daemon (which
+/// replaces it on reload) and the servers that read it per request.
+#[derive(Clone, Debug)]
+pub struct LiveHandle(Arc<arc_swap::ArcSwap<Live>>);
+
+impl LiveHandle {
+    pub fn new(live: Live) -> Self {
+        Self(Arc::new(arc_swap::ArcSwap::from_pointee(live)))
+    }
+
+    /// The configuration in force now; a caller keeps it for its whole work.
+    pub fn load(&self) -> Arc<Live> {
+        self.0.load_full()
+    }
+
+    /// Puts a reloaded configuration in force.
+    pub fn replace(&self, live: Live) {
+        self.0.store(Arc::new(live));
+    }
+}

@@ -46,6 +46,57 @@ pub fn count(n: i64, lang: Language) -> String {
     out
 }
 
+/// No change, in words: a bare `= 0` reads as a score of nought.
+pub fn unchanged(lang: Language) -> &'static str {
+    match lang {
+        Language::Vi => "không đổi",
+        Language::En => "unchanged",
+    }
+}
+
+/// A change of points, two decimals: `▲ 1,25`, `▼ 0,50`, or
+/// [`unchanged`] when it rounds to nothing.
+pub fn change(d: f64, lang: Language) -> String {
+    if d.abs() < 0.005 {
+        unchanged(lang).to_owned()
+    } else if d > 0.0 {
+        format!("▲ {}", decimal(d, 2, lang))
+    } else {
+        format!("▼ {}", decimal(-d, 2, lang))
+    }
+}
+
+/// A difference between two figures of the same time (ours and the
+/// portal's): `▲ 1,25`, `▼ 0,50`, or "bằng nhau" when they agree; unlike
+/// [`change`], nothing here moved over time.
+pub fn difference(d: f64, lang: Language) -> String {
+    if d.abs() < 0.005 {
+        match lang {
+            Language::Vi => "bằng nhau",
+            Language::En => "equal",
+        }
+        .to_owned()
+    } else {
+        change(d, lang)
+    }
+}
+
+/// A change of a rate (a fraction) in percentage points, one decimal:
+/// `▲ 1,2 điểm %` or `▼ 1.2 pp`, or [`unchanged`] when it rounds to nothing.
+pub fn rate_change(d: f64, lang: Language) -> String {
+    let unit = match lang {
+        Language::Vi => "điểm %",
+        Language::En => "pp",
+    };
+    if (d * 100.0).abs() < 0.05 {
+        unchanged(lang).to_owned()
+    } else if d > 0.0 {
+        format!("▲ {} {unit}", decimal(d * 100.0, 1, lang))
+    } else {
+        format!("▼ {} {unit}", decimal(-d * 100.0, 1, lang))
+    }
+}
+
 /// What is shown where a figure has no data behind it.
 pub fn no_data(lang: Language) -> &'static str {
     match lang {

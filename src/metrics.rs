@@ -13,21 +13,19 @@
 //! retired or gone. A scrape only renders the in-memory registry: it never
 //! touches the database.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, Utc};
-use prometheus::core::{Atomic, GenericGaugeVec};
 use prometheus::{
     Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::config::MetricsSettings;
-use crate::domain::{NationalStanding, Severity};
-use crate::indicators::{IndicatorId, counts_766_from_ratios};
-use crate::score766::{Bands, score_unit};
-use crate::storage::{OutboxStats, SourceState};
+use crate::domain::{Severity, SourceHealth};
+use crate::storage::OutboxStats;
+
+mod replaced;
+mod snapshot;
+
+use replaced::Replaced;
+pub use snapshot::DbSnapshot;
 
 /// Buckets for polls, evaluations and jobs: from 10 ms to 10 minutes.
 const DURATION_BUCKETS: &[f64] = &[
@@ -72,79 +70,6 @@ pub struct Metrics {
     unit_score766_points: Replaced<prometheus::core::AtomicF64>,
     portal_national_rank: Replaced<prometheus::core::AtomicI64>,
     portal_national_ranked: Replaced<prometheus::core::AtomicI64>,
-}
-
-/// A gauge family whose whole set of series is replaced at once: series
-/// missing from the new set are removed, so a retired unit's label sets do
-/// not linger. Values are set before stale series are removed, so a scrape
-/// in between sees old and new series, never a hole.
-struct Replaced<P: Atomic> {
-    vec: GenericGaugeVec<P>,
-    current: Arc<Mutex<HashSet<Vec<String>>>>,
-}
-
-// Written out because the derives would ask the atomic to be Clone/Debug.
-impl<P: Atomic> Clone for Replaced<P> {
-    fn clone(&self) -> Self {
-        Self {
-            vec: self.vec.clone(),
-            current: self.current.clone(),
-        }
-    }
-}
-
-impl<P: Atomic> std::fmt::Debug for Replaced<P> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Replaced").finish_non_exhaustive()
-    }
-}
-
-impl<P: Atomic> Replaced<P> {
-    fn new(vec: GenericGaugeVec<P>) -> Self {
-        Self {
-            vec,
-            current: Arc::default(),
-        }
-    }
-
-    fn replace(&self, series: impl IntoIterator<Item = (Vec<String>, P::T)>) {
-        let mut next = HashSet::new();
-        for (labels, value) in series {
-            let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-            self.vec.with_label_values(&refs).set(value);
-            next.insert(labels);
-        }
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        for gone in current.difference(&next) {
-            let refs: Vec<&str> = gone.iter().map(String::as_str).collect();
-            let _ = self.vec.remove_label_values(&refs);
-        }
-        *current = next;
-    }
-}
-
-/// The province's state as stored, read by the metrics refresh job.
-#[derive(Clone, Debug, Default)]
-pub struct DbSnapshot {
-    /// Units that are not retired: `(code, name, kind)`.
-    pub units: Vec<(String, String, Option<String>)>,
-    /// Stored indicator values of the current period for those units:
-    /// `(unit, indicator, numerator, denominator)`.
-    pub indicators: Vec<(String, String, i64, i64)>,
-    /// Findings not resolved: `(rule, unit, severity)`.
-    pub active_findings: Vec<(String, String, Severity)>,
-    /// The plan section of each rule in force.
-    pub rule_sections: HashMap<String, u8>,
-    pub outbox: OutboxStats,
-    pub sources: Vec<SourceState>,
-    /// The last digest sent of each kind.
-    pub digests: Vec<(String, DateTime<Utc>)>,
-    /// The national portal's ONLINE_SERVICES group score of the current
-    /// month, by unit, where imported (the index takes it as given).
-    pub online_services: HashMap<String, f64>,
-    /// The province's national standing for the current year, as the
-    /// portal last published it (where the portal's data covers now).
-    pub national: Option<NationalStanding>,
 }
 
 /// The health states a source can be in.
@@ -528,11 +453,11 @@ impl Metrics {
     }
 
     /// Marks `health` as the source's current state (and the others not).
-    pub fn set_source_health(&self, source: &str, health: &str) {
+    pub fn set_source_health(&self, source: &str, health: SourceHealth) {
         for h in SOURCE_HEALTH {
             self.source_health
                 .with_label_values(&[source, h])
-                .set(i64::from(h == health));
+                .set(i64::from(h == health.as_str()));
         }
     }
 
@@ -541,185 +466,6 @@ impl Metrics {
         self.outbox_pending.set(stats.pending);
         self.outbox_oldest_pending_timestamp_seconds
             .set(stats.oldest_pending_at.map_or(0, |t| t.timestamp()));
-    }
-
-    /// Replaces every database-derived series with what `snap` holds.
-    /// Which per-unit series exist is decided by `cfg`.
-    pub fn apply(&self, snap: &DbSnapshot, cfg: &MetricsSettings) {
-        let per_unit_indicators: HashSet<&str> =
-            cfg.per_unit_indicators.iter().map(|i| i.as_str()).collect();
-        let live: HashSet<&str> = snap.units.iter().map(|u| u.0.as_str()).collect();
-        let exported = snap.indicators.iter().filter(|(unit, indicator, _, _)| {
-            per_unit_indicators.contains(indicator.as_str()) && live.contains(unit.as_str())
-        });
-        self.indicator_ratio.replace(
-            exported
-                .clone()
-                .filter(|(.., d)| *d > 0)
-                .map(|(u, i, n, d)| (vec![u.clone(), i.clone()], *n as f64 / *d as f64)),
-        );
-        self.indicator_denominator
-            .replace(exported.map(|(u, i, _, d)| (vec![u.clone(), i.clone()], *d)));
-        self.apply_score766(snap, &live, cfg.per_unit_score766);
-        self.apply_national(snap.national.as_ref());
-
-        let mut by_severity: BTreeMap<Severity, i64> =
-            Severity::ALL.iter().map(|s| (*s, 0)).collect();
-        let mut by_unit: HashMap<(&str, Severity), i64> = HashMap::new();
-        let mut by_section: BTreeMap<(String, Severity), i64> = BTreeMap::new();
-        for (rule, unit, severity) in &snap.active_findings {
-            *by_severity.entry(*severity).or_default() += 1;
-            *by_unit.entry((unit.as_str(), *severity)).or_default() += 1;
-            let section = snap
-                .rule_sections
-                .get(rule)
-                .map_or_else(|| "unknown".to_owned(), |s| s.to_string());
-            *by_section.entry((section, *severity)).or_default() += 1;
-        }
-        for (severity, n) in by_severity {
-            self.findings_active
-                .with_label_values(&[severity.as_str()])
-                .set(n);
-        }
-        let mut sections: BTreeMap<(String, Severity), i64> = BTreeMap::new();
-        for s in snap.rule_sections.values() {
-            for sev in Severity::ALL {
-                sections.insert((s.to_string(), sev), 0);
-            }
-        }
-        sections.extend(by_section);
-        self.section_findings_active.replace(
-            sections
-                .into_iter()
-                .map(|((section, sev), n)| (vec![section, sev.as_str().to_owned()], n)),
-        );
-        let per_unit = cfg.per_unit_findings;
-        self.unit_findings_active
-            .replace(
-                snap.units
-                    .iter()
-                    .filter(|_| per_unit)
-                    .flat_map(|(code, ..)| {
-                        Severity::ALL.iter().map(|sev| {
-                            let n = by_unit.get(&(code.as_str(), *sev)).copied().unwrap_or(0);
-                            (vec![code.clone(), sev.as_str().to_owned()], n)
-                        })
-                    }),
-            );
-        let directory = per_unit || !per_unit_indicators.is_empty() || cfg.per_unit_score766;
-        self.unit_info
-            .replace(
-                snap.units
-                    .iter()
-                    .filter(|_| directory)
-                    .map(|(code, name, kind)| {
-                        (
-                            vec![code.clone(), name.clone(), kind.clone().unwrap_or_default()],
-                            1,
-                        )
-                    }),
-            );
-
-        self.set_outbox(&snap.outbox);
-        for s in &snap.sources {
-            let src = s.source.as_str();
-            let up = s.consecutive_failures == 0 && s.last_success_at.is_some();
-            self.source_up.with_label_values(&[src]).set(i64::from(up));
-            self.set_source_health(src, &s.health);
-            if let Some(t) = s.last_success_at {
-                self.last_successful_poll_timestamp_seconds
-                    .with_label_values(&[src])
-                    .set(t.timestamp());
-            }
-            if let Some(t) = s.data_as_of {
-                self.data_as_of_timestamp_seconds
-                    .with_label_values(&[src])
-                    .set(t.timestamp());
-            }
-        }
-        self.last_digest_sent_timestamp_seconds.replace(
-            snap.digests
-                .iter()
-                .map(|(kind, at)| (vec![kind.clone()], at.timestamp())),
-        );
-    }
-
-    /// The Decision 766 index from the stored counts: the province's total
-    /// and groups (from every live unit's counts summed), and each unit's
-    /// total when `per_unit` is on. Totals only where every group is scored;
-    /// groups only where they have a score.
-    fn apply_score766(&self, snap: &DbSnapshot, live: &HashSet<&str>, per_unit: bool) {
-        let mut by_unit: BTreeMap<&str, Vec<(IndicatorId, u64, u64)>> = BTreeMap::new();
-        for (unit, indicator, n, d) in &snap.indicators {
-            let (Ok(id), Ok(n), Ok(d)) = (
-                indicator.parse::<IndicatorId>(),
-                u64::try_from(*n),
-                u64::try_from(*d),
-            ) else {
-                continue;
-            };
-            if live.contains(unit.as_str()) {
-                by_unit.entry(unit.as_str()).or_default().push((id, n, d));
-            }
-        }
-        let bands = Bands::default();
-        let score = |unit: &str, ratios: Vec<(IndicatorId, u64, u64)>| {
-            let online = snap.online_services.get(unit).copied();
-            score_unit(&counts_766_from_ratios(ratios, online), &bands)
-        };
-        let province_code = snap
-            .units
-            .iter()
-            .find(|(_, _, kind)| kind.as_deref() == Some("province"))
-            .map(|(code, ..)| code.as_str());
-        let all: Vec<_> = by_unit.values().flatten().copied().collect();
-        let province = (!all.is_empty()).then(|| score(province_code.unwrap_or(""), all));
-        // A total is exported only over all six groups: a partial sum would
-        // read as a low index (groups without a score have no series).
-        self.score766_points.replace(
-            province
-                .iter()
-                .filter_map(|s| s.complete_total().map(|t| (Vec::new(), t))),
-        );
-        self.score766_group_points
-            .replace(province.iter().flat_map(|s| {
-                s.groups
-                    .iter()
-                    .filter_map(|(g, v)| v.map(|v| (vec![g.code().to_owned()], v)))
-            }));
-        self.unit_score766_points
-            .replace(
-                by_unit
-                    .into_iter()
-                    .filter(|_| per_unit)
-                    .filter_map(|(unit, ratios)| {
-                        let total = score(unit, ratios).complete_total()?;
-                        Some((vec![unit.to_owned()], total))
-                    }),
-            );
-    }
-
-    /// The province's national ranks: one series per ranking it is in.
-    fn apply_national(&self, national: Option<&NationalStanding>) {
-        let ranks: Vec<(String, crate::domain::Rank)> = national
-            .into_iter()
-            .flat_map(|n| {
-                n.total
-                    .map(|r| ("total".to_owned(), r))
-                    .into_iter()
-                    .chain(n.groups.iter().map(|(g, r)| (g.clone(), *r)))
-            })
-            .collect();
-        self.portal_national_rank.replace(
-            ranks
-                .iter()
-                .map(|(g, r)| (vec![g.clone()], i64::from(r.rank))),
-        );
-        self.portal_national_ranked.replace(
-            ranks
-                .iter()
-                .map(|(g, r)| (vec![g.clone()], i64::from(r.of))),
-        );
     }
 
     /// The Prometheus text exposition of every metric.

@@ -83,9 +83,7 @@ pub fn source_facts(
         let state = states.iter().find(|s| s.source == name);
         out.push(SourceFacts {
             source,
-            health: state.map_or(SourceHealth::NeverPolled, |s| {
-                SourceHealth::parse_stored(&s.health)
-            }),
+            health: state.map_or(SourceHealth::NeverPolled, |s| s.health),
             data_as_of: state.and_then(|s| s.data_as_of),
             stale_after: chrono::Duration::from_std(settings.stale_after(now))?,
         });

@@ -88,9 +88,7 @@ pub async fn sources(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<So
                 feed: qualified,
             });
         }
-        let health = state.map_or(SourceHealth::NeverPolled, |s| {
-            SourceHealth::parse_stored(&s.health)
-        });
+        let health = state.map_or(SourceHealth::NeverPolled, |s| s.health);
         let id: SourceId = name.parse()?;
         out.push(SourceStatus {
             source: name.to_owned(),

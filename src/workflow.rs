@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::domain::Severity;
 use crate::findings::{Action, ActionError, State, act};
+use crate::rules::RuleId;
 use crate::storage::{FindingEvent, FindingRecord, StorageError, Store, WorkflowChange};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,14 +32,22 @@ pub struct Filter {
     pub severity: Option<Severity>,
     /// Include resolved findings (the default lists active ones only).
     pub include_resolved: bool,
+    /// Only findings of these rules (one rule, or a plan section's rules).
+    pub rules: Option<Vec<RuleId>>,
+    /// Only findings opened at or after this instant.
+    pub opened_since: Option<DateTime<Utc>>,
 }
 
 impl Filter {
     fn matches(&self, f: &FindingRecord) -> bool {
-        self.unit.as_deref().is_none_or(|u| f.unit_code == u)
+        self.unit
+            .as_deref()
+            .is_none_or(|u| f.unit_code.as_str() == u)
             && self.state.is_none_or(|s| f.state == s)
             && self.severity.is_none_or(|s| f.severity == s)
             && (self.include_resolved || self.state.is_some() || f.state.is_active())
+            && self.rules.as_ref().is_none_or(|r| r.contains(&f.rule_id))
+            && self.opened_since.is_none_or(|t| f.opened_at >= t)
     }
 }
 

@@ -67,6 +67,18 @@ impl DigestSettings {
         }
     }
 
+    /// Problems with `[digests]`, as `(key, message)`.
+    pub(super) fn check(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if !(1..=50).contains(&self.bottom_units) {
+            out.push((
+                "digests.bottom_units".into(),
+                "expected a number of units from 1 to 50".into(),
+            ));
+        }
+        out
+    }
+
     /// The kinds sent, each once, in a fixed order.
     pub fn enabled_kinds(&self) -> Vec<DigestKind> {
         if !self.enabled {

@@ -391,3 +391,72 @@ impl Default for PaginationSettings {
         }
     }
 }
+
+impl SourcesSettings {
+    /// Problems with `[sources.*]`, as `(key, message)`.
+    pub(super) fn check(&self) -> Vec<(String, String)> {
+        self.all()
+            .into_iter()
+            .flat_map(|(name, src)| src.check(name))
+            .collect()
+    }
+}
+
+impl SourceSettings {
+    /// Problems with `[sources.NAME]`: the page size, what only the portal
+    /// may set, the concurrency, and a secret its auth kind needs.
+    fn check(&self, name: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if self.page_size == 0 || self.page_size > 10_000 {
+            out.push((
+                format!("sources.{name}.page_size"),
+                "expected a page size from 1 to 10000".into(),
+            ));
+        }
+        if name != "portal"
+            && (self.protocol != Protocol::Generic
+                || self.root_department_id.is_some()
+                || self.warmup_url.is_some())
+        {
+            out.push((
+                format!("sources.{name}.protocol"),
+                "protocol, root_department_id and warmup_url are for sources.portal only".into(),
+            ));
+        }
+        if name == "portal" && self.protocol == Protocol::DvcqgEvaluation {
+            out.extend(self.check_root_department_id());
+        }
+        if self.max_concurrent_requests == 0 {
+            out.push((
+                format!("sources.{name}.max_concurrent_requests"),
+                "expected at least 1".into(),
+            ));
+        }
+        if self.enabled
+            && let Some((secret, _, key)) = self.auth.clone().secret_slot()
+            && secret.is_none()
+        {
+            let key = key.trim_end_matches("_file");
+            out.push((
+                format!("sources.{name}.auth.{key}"),
+                format!("required for this auth kind (or {key}_file)"),
+            ));
+        }
+        out
+    }
+
+    /// The portal's evaluation API needs the province's departmentId.
+    fn check_root_department_id(&self) -> Option<(String, String)> {
+        let key = "sources.portal.root_department_id".to_owned();
+        match self.root_department_id.as_deref().map(str::trim) {
+            None | Some("") => Some((
+                key,
+                "required when protocol = \"dvcqg-evaluation\": the province's departmentId on the portal (see README)".into(),
+            )),
+            Some(id) if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+                Some((key, format!("expected a UUID like 0190…-…, found `{id}`")))
+            }
+            Some(_) => None,
+        }
+    }
+}

@@ -1,3 +1,6 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use super::*;
 
 fn load(text: &str) -> Result<Settings, ConfigError> {
@@ -145,4 +148,38 @@ fn the_shipped_configuration_file_is_valid() {
     let defaults = load("").unwrap();
     // The shipped file documents the defaults; it must not drift from them.
     assert_eq!(s.to_redacted_toml(), defaults.to_redacted_toml());
+}
+
+#[test]
+fn findings_link_to_the_console_when_it_is_on_unless_a_url_is_given() {
+    let off = load("").unwrap();
+    assert_eq!(off.evidence_url(), None);
+    assert_eq!(off.console_url(), None);
+    let on = load("[web]\nenabled = true\n").unwrap();
+    assert_eq!(on.console_url().as_deref(), Some("http://127.0.0.1:9715"));
+    assert_eq!(
+        on.evidence_url().as_deref(),
+        Some("http://127.0.0.1:9715/findings/{id}")
+    );
+    let public =
+        load("[web]\nenabled = true\npublic_url = \"https://cchc.example.gov.vn/\"\n").unwrap();
+    assert_eq!(
+        public.evidence_url().as_deref(),
+        Some("https://cchc.example.gov.vn/findings/{id}")
+    );
+    let own =
+        load("[web]\nenabled = true\n[email]\nevidence_url = \"https://par.example/f/{id}\"\n")
+            .unwrap();
+    assert_eq!(
+        own.evidence_url().as_deref(),
+        Some("https://par.example/f/{id}")
+    );
+}
+
+#[test]
+fn web_settings_are_checked_by_name() {
+    let p = only_problem(load("[web]\nsession_idle_minutes = 0\n"));
+    assert_eq!(p.key, "web.session_idle_minutes");
+    let p = only_problem(load("[web]\nproxy_user_header = \"X-Remote-User\"\n"));
+    assert_eq!(p.key, "web.trusted_proxies");
 }

@@ -11,17 +11,23 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use super::{DigestKind, DigestPeriod};
+mod view;
+
+use super::DigestPeriod;
 use crate::coverage::Gap;
-use crate::domain::{Language, NationalStanding, Rank, Severity, SourceHealth, SourceId, UnitCode};
+use crate::domain::{Language, NationalStanding, Severity, SourceHealth, SourceId, UnitCode};
 use crate::indicators::IndicatorId;
 use crate::notify::compose::PlanUnit;
 use crate::overview::UnitOverview;
 use crate::risk::UnitRisk;
 use crate::score766::Group;
 use crate::time::format_local;
+
+pub use view::{
+    ChartBar, Digest, FindingLine, GroupLine, GroupRank, GroupScore, NamedUnit, NationalView,
+    ProposalView, RateView, RiskLine, ScoreView, SectionLine, SourceLine, UnitLine, WatchView,
+};
 
 /// Who a digest is for; it decides what the digest may contain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,58 +120,6 @@ pub struct DigestInput {
     pub national: Option<NationalFact>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Digest {
-    pub kind: DigestKind,
-    pub period: String,
-    pub period_vi: String,
-    pub period_en: String,
-    pub previous_vi: String,
-    pub previous_en: String,
-    pub audience: &'static str,
-    /// The province, or the unit of a unit head's digest.
-    pub scope_code: String,
-    pub scope_name: String,
-    pub score: ScoreView,
-    pub on_time: RateView,
-    pub bottom_units: Vec<UnitLine>,
-    pub risks: Vec<RiskLine>,
-    pub sections: Vec<SectionLine>,
-    pub new_total: usize,
-    pub resolved_total: usize,
-    pub open_total: usize,
-    pub watch: WatchView,
-    pub sources: Vec<SourceLine>,
-    pub units_without_data: Vec<NamedUnit>,
-    /// The chart's bars, in order: on-time rates from 0 to 1.
-    pub chart: Vec<ChartBar>,
-    pub proposal: Option<ProposalView>,
-    /// Province-wide digests only.
-    pub national: Option<NationalView>,
-}
-
-/// The province's national standing as a digest shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct NationalView {
-    pub year: i32,
-    /// Ranked by the total; `None` when the province has no total.
-    pub total: Option<Rank>,
-    pub official_total: Option<f64>,
-    /// The groups the province is ranked on, in the portal's order.
-    pub groups: Vec<GroupRank>,
-    /// Local time, `dd/mm/yyyy hh:mm`.
-    pub as_of: Option<String>,
-    pub stale: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GroupRank {
-    pub name_vi: &'static str,
-    pub name_en: &'static str,
-    pub rank: u32,
-    pub of: u32,
-}
-
 fn national_view(f: &NationalFact) -> NationalView {
     NationalView {
         year: f.year,
@@ -186,170 +140,6 @@ fn national_view(f: &NationalFact) -> NationalView {
         as_of: f.as_of.map(format_local),
         stale: f.stale,
     }
-}
-
-/// The 766 index as a digest shows it: a total only from the groups that
-/// have a score, a band only when all six do, and a trend only between two
-/// complete totals.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ScoreView {
-    /// The sum of the scored groups; `None` when none is scored.
-    pub total: Option<f64>,
-    /// Whether all six groups are scored (the total is the index).
-    pub complete: bool,
-    /// The total in words (`Score766::summary`).
-    pub summary_vi: String,
-    pub summary_en: String,
-    pub previous: Option<f64>,
-    pub delta: Option<f64>,
-    pub band_vi: Option<&'static str>,
-    pub band_en: Option<&'static str>,
-    pub groups: Vec<GroupLine>,
-    /// The portal published official scores for the period (a month,
-    /// quarter or year it scores), shown beside ours.
-    pub has_official: bool,
-    pub official_total: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GroupLine {
-    pub code: &'static str,
-    pub name_vi: &'static str,
-    pub name_en: &'static str,
-    pub max: f64,
-    pub score: Option<f64>,
-    pub previous: Option<f64>,
-    pub delta: Option<f64>,
-    /// The portal's official score, and ours minus it where both exist.
-    pub official: Option<f64>,
-    pub difference: Option<f64>,
-}
-
-/// An on-time rate with its counts and trend (the delta in percentage
-/// points, as a fraction: 0.012 is +1.2 points). The counts are `None`
-/// when no covering data exists (not 0/0, which is a period without
-/// dossiers).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RateView {
-    pub value: Option<f64>,
-    pub numerator: Option<u64>,
-    pub denominator: Option<u64>,
-    pub previous: Option<f64>,
-    pub delta: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct UnitLine {
-    pub code: String,
-    pub name: String,
-    pub total: Option<f64>,
-    /// The total in words (`Score766::summary`), band included when complete.
-    pub summary_vi: String,
-    pub summary_en: String,
-    pub delta: Option<f64>,
-    pub on_time: Option<f64>,
-    /// Its group scores, in the portal's order.
-    pub groups: Vec<GroupScore>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GroupScore {
-    pub name_vi: &'static str,
-    pub name_en: &'static str,
-    pub score: Option<f64>,
-    pub max: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RiskLine {
-    pub code: String,
-    pub name: String,
-    pub score: f64,
-    pub findings: u32,
-    pub critical: u32,
-}
-
-/// Whether the period's findings are known: par-monitor judged the rules
-/// during it. Before the first evaluation there are no findings to count,
-/// which is not the same as none.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct WatchView {
-    /// The rules have ever been judged (risks and open findings mean something).
-    pub ever: bool,
-    /// They were judged before the period ended.
-    pub known: bool,
-    /// When judging began, local time, if after the period's start: the
-    /// counts cover only the time since (or, when not `known`, nothing).
-    pub since: Option<String>,
-}
-
-impl WatchView {
-    pub fn of(period: DigestPeriod, watched_since: Option<DateTime<Utc>>) -> WatchView {
-        WatchView {
-            ever: watched_since.is_some(),
-            known: watched_since.is_some_and(|t| t < period.end()),
-            since: watched_since
-                .filter(|t| *t > period.start())
-                .map(crate::time::format_local),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SectionLine {
-    pub number: u8,
-    pub name_vi: &'static str,
-    pub name_en: &'static str,
-    pub new: usize,
-    pub resolved: usize,
-    pub open: usize,
-    /// The findings opened in the period, most severe first.
-    pub new_items: Vec<FindingLine>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FindingLine {
-    pub unit_code: String,
-    pub unit_name: String,
-    pub title_vi: String,
-    pub title_en: String,
-    pub severity: &'static str,
-    pub severity_vi: &'static str,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SourceLine {
-    pub source: &'static str,
-    pub name_vi: &'static str,
-    pub name_en: &'static str,
-    pub health_vi: &'static str,
-    pub health_en: &'static str,
-    /// Local time, `dd/mm/yyyy hh:mm`.
-    pub data_as_of: Option<String>,
-    pub stale: bool,
-    /// Why its figures are left out of this digest, when they are.
-    pub gap_vi: Option<String>,
-    pub gap_en: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NamedUnit {
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ChartBar {
-    pub label: String,
-    pub value: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProposalView {
-    pub id: i64,
-    pub created_at: String,
-    pub reason: String,
-    pub units: Vec<PlanUnit>,
 }
 
 /// How many findings opened in the period each section lists by name.
@@ -462,47 +252,133 @@ fn rate_view(current: &UnitOverview, previous: Option<&UnitOverview>) -> RateVie
 /// Builds the digest for `audience`, or `None` when a unit head's unit is
 /// not in the data.
 pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
-    let province = input.current.first()?;
-    let names: BTreeMap<&str, &str> = input
-        .current
-        .iter()
-        .map(|o| (o.code.as_str(), o.name.as_str()))
-        .collect();
-    let previous_of = |code: &str| input.previous.iter().find(|o| o.code == code);
-    let (scope, only_unit) = match audience {
-        Audience::UnitHead(code) => (
-            input
-                .current
-                .iter()
-                .skip(1)
-                .find(|o| o.code == code.as_str())?,
-            Some(code.as_str()),
-        ),
-        _ => (province, None),
-    };
-    let period = input.period;
-
-    let units = || input.current.iter().skip(1);
-    let (bottom_units, risks, units_without_data) = if only_unit.is_some() {
+    let s = Scope::of(input, audience)?;
+    let (bottom_units, risks, units_without_data) = if s.only_unit.is_some() {
         (Vec::new(), Vec::new(), Vec::new())
     } else {
-        // Units are ranked only against units scored on the same groups:
-        // a total that lacks a group is not lower, it is incomplete.
-        let mut scored: Vec<(&UnitOverview, f64)> = units()
-            .filter(|o| has_data(o) && o.score.missing == province.score.missing)
+        (s.bottom_units(), s.risks(), s.units_without_data())
+    };
+    let sections = s.sections();
+    let period = input.period;
+    let unit = s.unit;
+    // The portal's figures are shown only when its data is not left out.
+    let official = !input
+        .sources
+        .iter()
+        .any(|s| s.source == SourceId::Portal && s.gap.is_some());
+    Some(Digest {
+        kind: period.kind(),
+        period: period.id(),
+        period_vi: period.label(Language::Vi),
+        period_en: period.label(Language::En),
+        previous_vi: period.previous().label(Language::Vi),
+        previous_en: period.previous().label(Language::En),
+        audience: audience.as_str(),
+        scope_code: unit.code.clone(),
+        scope_name: unit.name.clone(),
+        score: score_view(unit, s.previous_of(&unit.code), official),
+        on_time: rate_view(unit, s.previous_of(&unit.code)),
+        new_total: sections.iter().map(|s| s.new).sum(),
+        resolved_total: sections.iter().map(|s| s.resolved).sum(),
+        open_total: sections.iter().map(|s| s.open).sum(),
+        watch: WatchView::of(period, input.watched_since),
+        sections,
+        chart: s.chart(&bottom_units),
+        bottom_units,
+        risks,
+        sources: input.sources.iter().map(source_line).collect(),
+        units_without_data,
+        proposal: match audience {
+            Audience::InspectionTeam => input.proposal.as_ref().map(|p| ProposalView {
+                id: p.id,
+                created_at: format_local(p.created_at),
+                reason: p.reason.clone(),
+                units: p.units.clone(),
+            }),
+            _ => None,
+        },
+        national: s
+            .only_unit
+            .is_none()
+            .then(|| input.national.as_ref().map(national_view))
+            .flatten(),
+    })
+}
+
+/// What a digest is built against: its data, and whose it is.
+struct Scope<'i> {
+    input: &'i DigestInput,
+    province: &'i UnitOverview,
+    /// The province, or a unit head's unit.
+    unit: &'i UnitOverview,
+    /// A unit head's unit code: the digest carries that unit's rows only.
+    only_unit: Option<&'i str>,
+    names: BTreeMap<&'i str, &'i str>,
+}
+
+impl<'i> Scope<'i> {
+    fn of(input: &'i DigestInput, audience: &Audience) -> Option<Scope<'i>> {
+        let province = input.current.first()?;
+        let (unit, only_unit) = match audience {
+            Audience::UnitHead(code) => {
+                let unit = input
+                    .current
+                    .iter()
+                    .skip(1)
+                    .find(|o| o.code == code.as_str())?;
+                (unit, Some(unit.code.as_str()))
+            }
+            _ => (province, None),
+        };
+        Some(Scope {
+            input,
+            province,
+            unit,
+            only_unit,
+            names: input
+                .current
+                .iter()
+                .map(|o| (o.code.as_str(), o.name.as_str()))
+                .collect(),
+        })
+    }
+
+    /// The previous period's overview of unit `code`.
+    fn previous_of(&self, code: &str) -> Option<&'i UnitOverview> {
+        self.input.previous.iter().find(|o| o.code == code)
+    }
+
+    fn name_of(&self, code: &str) -> String {
+        self.names.get(code).copied().unwrap_or("").to_owned()
+    }
+
+    /// The units, the province left out.
+    fn units(&self) -> impl Iterator<Item = &'i UnitOverview> + use<'i> {
+        self.input.current.iter().skip(1)
+    }
+
+    /// The lowest-scoring units, each with its groups and trend. Units are
+    /// ranked only against units scored on the same groups: a total that
+    /// lacks a group is not lower, it is incomplete.
+    fn bottom_units(&self) -> Vec<UnitLine> {
+        let missing = &self.province.score.missing;
+        let mut scored: Vec<(&UnitOverview, f64)> = self
+            .units()
+            .filter(|o| has_data(o) && o.score.missing == *missing)
             .filter_map(|o| o.score.total.map(|t| (o, t)))
             .collect();
         scored.sort_by(|(a, ta), (b, tb)| ta.total_cmp(tb).then_with(|| a.code.cmp(&b.code)));
-        let bottom = scored
+        scored
             .into_iter()
-            .take(input.bottom_n)
+            .take(self.input.bottom_n)
             .map(|(o, total)| UnitLine {
                 code: o.code.clone(),
                 name: o.name.clone(),
                 total: Some(total),
                 summary_vi: o.score.summary(Language::Vi),
                 summary_en: o.score.summary(Language::En),
-                delta: previous_of(&o.code)
+                delta: self
+                    .previous_of(&o.code)
                     .filter(|p| has_data(p) && p.score.missing == o.score.missing)
                     .and_then(|p| p.score.total)
                     .map(|p| round2(total - p)),
@@ -517,164 +393,144 @@ pub fn build(input: &DigestInput, audience: &Audience) -> Option<Digest> {
                     })
                     .collect(),
             })
-            .collect();
-        let mut ranked: Vec<&UnitRisk> = input.risks.iter().filter(|r| r.score > 0.0).collect();
+            .collect()
+    }
+
+    /// The highest risks, highest first.
+    fn risks(&self) -> Vec<RiskLine> {
+        let mut ranked: Vec<&UnitRisk> =
+            self.input.risks.iter().filter(|r| r.score > 0.0).collect();
         ranked.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.unit.cmp(&b.unit))
         });
-        let risks = ranked
+        ranked
             .into_iter()
-            .take(input.bottom_n)
+            .take(self.input.bottom_n)
             .map(|r| RiskLine {
                 code: r.unit.to_string(),
-                name: names.get(r.unit.as_str()).copied().unwrap_or("").to_owned(),
+                name: self.name_of(r.unit.as_str()),
                 score: r.score,
                 findings: r.findings,
                 critical: r.critical,
             })
-            .collect();
-        let without = units()
+            .collect()
+    }
+
+    fn units_without_data(&self) -> Vec<NamedUnit> {
+        self.units()
             .filter(|o| !has_data(o))
             .map(|o| NamedUnit {
                 code: o.code.clone(),
                 name: o.name.clone(),
             })
-            .collect();
-        (bottom, risks, without)
-    };
-
-    let (start, end) = (period.start(), period.end());
-    let findings: Vec<&FindingFact> = input
-        .findings
-        .iter()
-        .filter(|f| only_unit.is_none_or(|u| f.unit == u))
-        .collect();
-    let mut sections = Vec::new();
-    for n in 1..=5u8 {
-        let in_section: Vec<&&FindingFact> = findings.iter().filter(|f| f.section == n).collect();
-        let mut new: Vec<&&FindingFact> = in_section
-            .iter()
-            .copied()
-            .filter(|f| start <= f.opened_at && f.opened_at < end)
-            .collect();
-        let resolved = in_section
-            .iter()
-            .filter(|f| f.resolved_at.is_some_and(|t| start <= t && t < end))
-            .count();
-        let open = in_section
-            .iter()
-            .filter(|f| f.opened_at < end && f.resolved_at.is_none_or(|t| t >= end))
-            .count();
-        new.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.unit.cmp(&b.unit))
-                .then_with(|| a.title_vi.cmp(&b.title_vi))
-        });
-        let (name_vi, name_en) = section_names(n);
-        sections.push(SectionLine {
-            number: n,
-            name_vi,
-            name_en,
-            new: new.len(),
-            resolved,
-            open,
-            new_items: new
-                .iter()
-                .take(NEW_ITEMS_PER_SECTION)
-                .map(|f| FindingLine {
-                    unit_code: f.unit.clone(),
-                    unit_name: names.get(f.unit.as_str()).copied().unwrap_or("").to_owned(),
-                    title_vi: f.title_vi.clone(),
-                    title_en: f.title_en.clone(),
-                    severity: f.severity.as_str(),
-                    severity_vi: f.severity.name_vi(),
-                })
-                .collect(),
-        });
+            .collect()
     }
 
-    let chart = match only_unit {
-        Some(_) => vec![
-            ChartBar {
-                label: period.previous().id(),
-                value: previous_of(&scope.code).and_then(on_time_value),
-            },
-            ChartBar {
-                label: period.id(),
-                value: on_time_value(scope),
-            },
-        ],
-        None => std::iter::once(ChartBar {
-            label: province.code.clone(),
-            value: on_time_value(province),
-        })
-        .chain(bottom_units.iter().map(|u| ChartBar {
-            label: u.code.clone(),
-            value: u.on_time,
-        }))
-        .collect(),
-    };
-
-    Some(Digest {
-        kind: period.kind(),
-        period: period.id(),
-        period_vi: period.label(Language::Vi),
-        period_en: period.label(Language::En),
-        previous_vi: period.previous().label(Language::Vi),
-        previous_en: period.previous().label(Language::En),
-        audience: audience.as_str(),
-        scope_code: scope.code.clone(),
-        scope_name: scope.name.clone(),
-        score: score_view(
-            scope,
-            previous_of(&scope.code),
-            !input
-                .sources
-                .iter()
-                .any(|s| s.source == SourceId::Portal && s.gap.is_some()),
-        ),
-        on_time: rate_view(scope, previous_of(&scope.code)),
-        new_total: sections.iter().map(|s| s.new).sum(),
-        resolved_total: sections.iter().map(|s| s.resolved).sum(),
-        open_total: sections.iter().map(|s| s.open).sum(),
-        watch: WatchView::of(period, input.watched_since),
-        sections,
-        bottom_units,
-        risks,
-        sources: input
-            .sources
+    /// The findings by plan section: how many were opened, resolved and
+    /// left open in the period, and the new ones, most severe first.
+    fn sections(&self) -> Vec<SectionLine> {
+        let (start, end) = (self.input.period.start(), self.input.period.end());
+        let findings: Vec<&FindingFact> = self
+            .input
+            .findings
             .iter()
-            .map(|s| SourceLine {
-                source: s.source.as_str(),
-                name_vi: s.source.name(Language::Vi),
-                name_en: s.source.name(Language::En),
-                health_vi: s.health.name(Language::Vi),
-                health_en: s.health.name(Language::En),
-                data_as_of: s.data_as_of.map(format_local),
-                stale: s.stale,
-                gap_vi: s.gap.map(|g| g.reason(Language::Vi)),
-                gap_en: s.gap.map(|g| g.reason(Language::En)),
+            .filter(|f| self.only_unit.is_none_or(|u| f.unit == u))
+            .collect();
+        (1..=5u8)
+            .map(|n| {
+                let in_section: Vec<&FindingFact> = findings
+                    .iter()
+                    .copied()
+                    .filter(|f| f.section == n)
+                    .collect();
+                let mut new: Vec<&FindingFact> = in_section
+                    .iter()
+                    .copied()
+                    .filter(|f| start <= f.opened_at && f.opened_at < end)
+                    .collect();
+                new.sort_by(|a, b| {
+                    b.severity
+                        .cmp(&a.severity)
+                        .then_with(|| a.unit.cmp(&b.unit))
+                        .then_with(|| a.title_vi.cmp(&b.title_vi))
+                });
+                let (name_vi, name_en) = section_names(n);
+                SectionLine {
+                    number: n,
+                    name_vi,
+                    name_en,
+                    new: new.len(),
+                    resolved: in_section
+                        .iter()
+                        .filter(|f| f.resolved_at.is_some_and(|t| start <= t && t < end))
+                        .count(),
+                    open: in_section
+                        .iter()
+                        .filter(|f| f.opened_at < end && f.resolved_at.is_none_or(|t| t >= end))
+                        .count(),
+                    new_items: new
+                        .iter()
+                        .take(NEW_ITEMS_PER_SECTION)
+                        .map(|f| self.finding_line(f))
+                        .collect(),
+                }
             })
+            .collect()
+    }
+
+    fn finding_line(&self, f: &FindingFact) -> FindingLine {
+        FindingLine {
+            unit_code: f.unit.clone(),
+            unit_name: self.name_of(&f.unit),
+            title_vi: f.title_vi.clone(),
+            title_en: f.title_en.clone(),
+            severity: f.severity.as_str(),
+            severity_vi: f.severity.name_vi(),
+        }
+    }
+
+    /// The chart's bars: a unit head's unit this period and the one
+    /// before; else the province, then the lowest scorers.
+    fn chart(&self, bottom_units: &[UnitLine]) -> Vec<ChartBar> {
+        let period = self.input.period;
+        match self.only_unit {
+            Some(_) => vec![
+                ChartBar {
+                    label: period.previous().id(),
+                    value: self.previous_of(&self.unit.code).and_then(on_time_value),
+                },
+                ChartBar {
+                    label: period.id(),
+                    value: on_time_value(self.unit),
+                },
+            ],
+            None => std::iter::once(ChartBar {
+                label: self.province.code.clone(),
+                value: on_time_value(self.province),
+            })
+            .chain(bottom_units.iter().map(|u| ChartBar {
+                label: u.code.clone(),
+                value: u.on_time,
+            }))
             .collect(),
-        units_without_data,
-        chart,
-        proposal: match audience {
-            Audience::InspectionTeam => input.proposal.as_ref().map(|p| ProposalView {
-                id: p.id,
-                created_at: format_local(p.created_at),
-                reason: p.reason.clone(),
-                units: p.units.clone(),
-            }),
-            _ => None,
-        },
-        national: only_unit
-            .is_none()
-            .then(|| input.national.as_ref().map(national_view))
-            .flatten(),
-    })
+        }
+    }
+}
+
+fn source_line(s: &SourceFact) -> SourceLine {
+    SourceLine {
+        source: s.source.as_str(),
+        name_vi: s.source.name(Language::Vi),
+        name_en: s.source.name(Language::En),
+        health_vi: s.health.name(Language::Vi),
+        health_en: s.health.name(Language::En),
+        data_as_of: s.data_as_of.map(format_local),
+        stale: s.stale,
+        gap_vi: s.gap.map(|g| g.reason(Language::Vi)),
+        gap_en: s.gap.map(|g| g.reason(Language::En)),
+    }
 }
 
 #[cfg(test)]

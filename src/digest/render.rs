@@ -1,5 +1,6 @@
 //! A [`Digest`] as an e-mail: subject, text and HTML from the minijinja
-//! templates `notify/templates/digest.{vi,en}.{txt,html}` (HTML
+//! templates `notify/templates/digest.{vi,en}.{txt,html}` (loaded, with
+//! the filters that format figures, by `notify::compose::templates`; HTML
 //! auto-escaped), and the chart as an inline PNG part that the HTML shows
 //! through `cid:`.
 
@@ -8,7 +9,9 @@ use minijinja::{Environment, context};
 use super::chart::bar_chart_png;
 use super::content::Digest;
 use crate::domain::{EmailAddress, Language};
-use crate::notify::compose::{MAX_SUBJECT_CHARS, truncate_chars};
+use crate::locale::{percent, points};
+use crate::notify::compose::templates::{self, pct};
+use crate::notify::compose::{MAX_SUBJECT_CHARS, one_line, truncate_chars};
 use crate::storage::{DigestEmail, InlinePart, NewEmail};
 
 /// A rendered digest, before it is addressed.
@@ -24,6 +27,8 @@ pub struct Rendered {
 
 #[derive(Debug)]
 pub struct DigestRenderer {
+    /// The console's address, for links to the province and unit pages.
+    console: Option<String>,
     env: Environment<'static>,
 }
 
@@ -33,100 +38,18 @@ impl Default for DigestRenderer {
     }
 }
 
-/// `0.9123` → `91,2%` (Vietnamese) or `91.2%`; no value → `–`.
-fn pct(v: Option<f64>, lang: &str) -> String {
-    v.map_or_else(
-        || "–".to_owned(),
-        |v| decimal(&format!("{:.1}%", v * 100.0), lang),
-    )
-}
-
-/// Points with two decimals: `78,35` or `78.35`; no value → `–`.
-fn pts(v: Option<f64>, lang: &str) -> String {
-    v.map_or_else(|| "–".to_owned(), |v| decimal(&format!("{v:.2}"), lang))
-}
-
-/// No change, in words: a bare `= 0` reads as a score of nought.
-fn unchanged(lang: &str) -> String {
-    if lang == "en" {
-        "unchanged"
-    } else {
-        "không đổi"
-    }
-    .to_owned()
-}
-
-/// A change: `▲ 1,25`, `▼ 0,50`, `không đổi`; no value → empty.
-fn delta(v: Option<f64>, lang: &str) -> String {
-    match v {
-        None => String::new(),
-        Some(d) if d.abs() < 0.005 => unchanged(lang),
-        Some(d) if d > 0.0 => format!("▲ {}", decimal(&format!("{d:.2}"), lang)),
-        Some(d) => format!("▼ {}", decimal(&format!("{:.2}", -d), lang)),
-    }
-}
-
-/// A change of a rate in percentage points: `▲ 1,2 điểm %` or `▲ 1.2 pp`.
-fn dpct(v: Option<f64>, lang: &str) -> String {
-    let unit = if lang == "en" { "pp" } else { "điểm %" };
-    match v {
-        None => String::new(),
-        Some(d) if (d * 100.0).abs() < 0.05 => unchanged(lang),
-        Some(d) if d > 0.0 => format!("▲ {} {unit}", decimal(&format!("{:.1}", d * 100.0), lang)),
-        Some(d) => format!("▼ {} {unit}", decimal(&format!("{:.1}", -d * 100.0), lang)),
-    }
-}
-
-/// A count with thousands grouped: `12.345` or `12,345`.
-fn num(v: i64, lang: &str) -> String {
-    let lang = if lang == "en" {
-        Language::En
-    } else {
-        Language::Vi
-    };
-    crate::locale::count(v, lang)
-}
-
-fn decimal(s: &str, lang: &str) -> String {
-    if lang == "en" {
-        s.to_owned()
-    } else {
-        s.replace('.', ",")
-    }
-}
-
 impl DigestRenderer {
     pub fn new() -> Self {
-        let mut env = Environment::new();
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
-        for (name, source) in [
-            (
-                "digest.vi.txt",
-                include_str!("../notify/templates/digest.vi.txt"),
-            ),
-            (
-                "digest.vi.html",
-                include_str!("../notify/templates/digest.vi.html"),
-            ),
-            (
-                "digest.en.txt",
-                include_str!("../notify/templates/digest.en.txt"),
-            ),
-            (
-                "digest.en.html",
-                include_str!("../notify/templates/digest.en.html"),
-            ),
-        ] {
-            env.add_template(name, source)
-                .expect("templates compiled into the binary are valid");
+        Self {
+            env: templates::digests(),
+            console: None,
         }
-        env.add_filter("pct", pct);
-        env.add_filter("pts", pts);
-        env.add_filter("delta", delta);
-        env.add_filter("dpct", dpct);
-        env.add_filter("num", num);
-        Self { env }
+    }
+
+    /// Links the digest to the console at `url` (no trailing slash), when on.
+    pub fn with_console(mut self, url: Option<String>) -> Self {
+        self.console = url;
+        self
     }
 
     /// Renders `d` in `lang`. `domain` names the sender's domain, for the
@@ -151,6 +74,8 @@ impl DigestRenderer {
             subject => &subject,
             chart_cid => &chart_cid,
             chart_alt => chart_alt,
+            // From the configuration (a checked http(s) URL), not upstream.
+            console => self.console.clone().map(minijinja::Value::from_safe_string),
         };
         let l = lang.as_str();
         Ok(Rendered {
@@ -175,29 +100,23 @@ impl DigestRenderer {
 /// the on-time rate when its data covers the period, else no figure at all:
 /// a subject never states a figure that is incomplete.
 pub fn subject(d: &Digest, lang: Language) -> String {
-    // Names from upstreams may carry line breaks; a header must not.
-    let name: String = d
-        .scope_name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let l = lang.as_str();
+    let name = one_line(&d.scope_name);
     let unit_head = d.audience == "unit_head";
     let headline = match (d.score.complete, d.score.total, d.on_time.value, lang) {
         (true, Some(t), _, Language::Vi) => Some(format!(
             "Chỉ số 766{} {} điểm ({})",
             if unit_head { "" } else { " toàn tỉnh" },
-            pts(Some(t), l),
+            points(t, lang),
             d.score.band_vi.unwrap_or_default()
         )),
         (true, Some(t), _, Language::En) => Some(format!(
             "{}766 index {} ({})",
             if unit_head { "" } else { "province " },
-            pts(Some(t), l),
+            points(t, lang),
             d.score.band_en.unwrap_or_default()
         )),
-        (_, _, Some(r), Language::Vi) => Some(format!("đúng hạn {}", pct(Some(r), l))),
-        (_, _, Some(r), Language::En) => Some(format!("on time {}", pct(Some(r), l))),
+        (_, _, Some(r), Language::Vi) => Some(format!("đúng hạn {}", percent(r, lang))),
+        (_, _, Some(r), Language::En) => Some(format!("on time {}", percent(r, lang))),
         _ => None,
     };
     let headline = headline.map(|h| format!(": {h}")).unwrap_or_default();
@@ -272,6 +191,26 @@ mod tests {
             .render(&d, lang, "vpubnd.example")
             .unwrap();
         (d, r)
+    }
+
+    #[test]
+    fn digests_link_to_the_console_pages_only_when_it_is_on() {
+        let d = build(&input(), &Audience::Leadership).unwrap();
+        let off = DigestRenderer::new().render(&d, Language::Vi, "x").unwrap();
+        assert!(!off.html.contains("/units/") && !off.text.contains("trang giám sát"));
+        let on = DigestRenderer::new()
+            .with_console(Some("http://127.0.0.1:9715".into()))
+            .render(&d, Language::Vi, "x")
+            .unwrap();
+        assert!(
+            on.text
+                .contains("Xem chi tiết trên trang giám sát: http://127.0.0.1:9715/")
+        );
+        let first = &d.bottom_units[0].code;
+        assert!(
+            on.html
+                .contains(&format!("href=\"http://127.0.0.1:9715/units/{first}\""))
+        );
     }
 
     #[test]
@@ -617,13 +556,6 @@ mod tests {
         let vi = text(&data, Language::Vi);
         assert!(!vi.text.contains("Cổng:"), "{}", vi.text);
         assert!(!vi.text.contains("Điểm chính thức"), "{}", vi.text);
-    }
-
-    #[test]
-    fn no_change_is_said_in_words_not_as_a_nought() {
-        assert_eq!(delta(Some(0.001), "vi"), "không đổi");
-        assert_eq!(dpct(Some(0.0), "en"), "unchanged");
-        assert_eq!(delta(Some(-0.5), "vi"), "▼ 0,50");
     }
 
     #[test]

@@ -103,40 +103,7 @@ pub async fn gather(
     .await?;
     crate::health::progress();
     let risks = crate::inspections::risks(ctx, now).await?;
-    // Rule id → (title vi, title en, plan section).
-    let rules: HashMap<&str, (&str, &str, u8)> = live
-        .rules
-        .rules
-        .iter()
-        .map(|r| {
-            (
-                r.id.as_str(),
-                (r.title_vi.as_str(), r.title_en.as_str(), r.section.number()),
-            )
-        })
-        .collect();
-    let findings = store
-        .findings()
-        .await?
-        .into_iter()
-        .map(|f| {
-            // A rule no longer configured still counts, in "other tasks".
-            let (vi, en, section) = rules.get(f.rule_id.as_str()).copied().unwrap_or((
-                f.rule_id.as_str(),
-                f.rule_id.as_str(),
-                5,
-            ));
-            FindingFact {
-                title_vi: vi.to_owned(),
-                title_en: en.to_owned(),
-                section,
-                severity: f.severity,
-                opened_at: f.opened_at,
-                resolved_at: f.resolved_at,
-                unit: f.unit_code,
-            }
-        })
-        .collect();
+    let findings = finding_facts(store, live).await?;
     let states = store.source_states().await?;
     let sources = source_facts(live, &states, now)?
         .into_iter()
@@ -156,15 +123,7 @@ pub async fn gather(
     )
     .await?;
     let proposal = if with_proposal {
-        match store.inspection_plans().await?.into_iter().next() {
-            Some(p) => Some(ProposalFact {
-                id: p.id,
-                created_at: p.created_at,
-                reason: p.reason,
-                units: serde_json::from_value(p.proposal)?,
-            }),
-            None => None,
-        }
+        latest_proposal(store).await?
     } else {
         None
     };
@@ -180,6 +139,60 @@ pub async fn gather(
         watched_since: store.first_evaluation_at().await?,
         national,
     })
+}
+
+/// Every finding, with its rule's titles and plan section.
+async fn finding_facts(
+    store: &crate::storage::Store,
+    live: &Live,
+) -> anyhow::Result<Vec<FindingFact>> {
+    // Rule id → (title vi, title en, plan section).
+    let rules: HashMap<&str, (&str, &str, u8)> = live
+        .rules
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                (r.title_vi.as_str(), r.title_en.as_str(), r.section.number()),
+            )
+        })
+        .collect();
+    Ok(store
+        .findings()
+        .await?
+        .into_iter()
+        .map(|f| {
+            // A rule no longer configured still counts, in "other tasks".
+            let (vi, en, section) = rules.get(f.rule_id.as_str()).copied().unwrap_or((
+                f.rule_id.as_str(),
+                f.rule_id.as_str(),
+                5,
+            ));
+            FindingFact {
+                title_vi: vi.to_owned(),
+                title_en: en.to_owned(),
+                section,
+                severity: f.severity,
+                opened_at: f.opened_at,
+                resolved_at: f.resolved_at,
+                unit: f.unit_code.as_str().to_owned(),
+            }
+        })
+        .collect())
+}
+
+/// The latest unannounced-inspection proposal, if any was made.
+async fn latest_proposal(store: &crate::storage::Store) -> anyhow::Result<Option<ProposalFact>> {
+    match store.inspection_plans().await?.into_iter().next() {
+        Some(p) => Ok(Some(ProposalFact {
+            id: p.id,
+            created_at: p.created_at,
+            reason: p.reason,
+            units: serde_json::from_value(p.proposal)?,
+        })),
+        None => Ok(None),
+    }
 }
 
 /// The province's national standing for the period's year, as last stored
@@ -222,7 +235,7 @@ pub async fn run_due(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<Vec<Qu
     let (store, live): (&crate::storage::Store, &Live) = (&ctx.store, &ctx.live);
     let cfg = &live.settings.digests;
     let last: BTreeMap<String, String> = store.digest_last_periods().await?.into_iter().collect();
-    let renderer = DigestRenderer::new();
+    let renderer = DigestRenderer::new().with_console(live.settings.console_url());
     let mut out = Vec::new();
     for kind in cfg.enabled_kinds() {
         let last_sent = last
@@ -302,7 +315,9 @@ pub async fn preview(
     let digest = build(&input, &audience).ok_or_else(|| {
         anyhow::anyhow!("no unit {} among the units with data", unit.unwrap_or(""))
     })?;
-    let r = DigestRenderer::new().render(&digest, lang, ctx.live.composer.message_id_domain())?;
+    let r = DigestRenderer::new()
+        .with_console(ctx.live.settings.console_url())
+        .render(&digest, lang, ctx.live.composer.message_id_domain())?;
     let png = base64::engine::general_purpose::STANDARD.encode(&r.chart_png);
     Ok(r.html.replace(
         &format!("cid:{}", r.chart_cid),

@@ -9,10 +9,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod account;
 pub mod quality;
 mod records;
 mod source;
 
+pub use account::Role;
 pub use records::*;
 pub use source::{SourceHealth, SourceId, UnknownSource};
 
@@ -47,6 +49,19 @@ impl UnitCode {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A code read back compares with the text it was written from.
+impl PartialEq<str> for UnitCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for UnitCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 

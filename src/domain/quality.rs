@@ -202,44 +202,49 @@ impl Plausible for Dossier {
 
 impl Plausible for Petition {
     fn implausible(&self, polled_at: DateTime<Utc>) -> Option<Implausible> {
-        after_poll(
-            polled_at,
-            &[
-                ("received_at", self.received_at),
-                ("answered_at", self.answered_at),
-                ("updated_at", self.updated_at),
-            ],
-        )
-        .or_else(|| {
-            before_day(
-                Check::DeadlineBeforeReception,
-                "due_at",
-                "deadline",
-                self.due_at,
-                "reception on",
-                self.received_at,
-            )
-        })
-        .or_else(|| {
-            before_day(
-                Check::EndBeforeStart,
-                "answered_at",
-                "answer",
-                self.answered_at,
-                "reception on",
-                self.received_at,
-            )
-        })
+        Handled {
+            start: ("received_at", "reception on", self.received_at),
+            due_at: self.due_at,
+            end: ("answered_at", "answer", self.answered_at),
+            updated_at: self.updated_at,
+        }
+        .implausible(polled_at)
     }
 }
 
 impl Plausible for Document {
     fn implausible(&self, polled_at: DateTime<Utc>) -> Option<Implausible> {
+        Handled {
+            start: ("registered_at", "registration on", self.registered_at),
+            due_at: self.due_at,
+            end: ("completed_at", "completion", self.completed_at),
+            updated_at: self.updated_at,
+        }
+        .implausible(polled_at)
+    }
+}
+
+/// The dates of a record that starts (received, registered), may have a
+/// deadline and ends (answered, completed): a petition or a document. The
+/// start and the end each with their field and the words the problem uses.
+struct Handled {
+    start: (&'static str, &'static str, Option<DateTime<Utc>>),
+    due_at: Option<DateTime<Utc>>,
+    end: (&'static str, &'static str, Option<DateTime<Utc>>),
+    updated_at: Option<DateTime<Utc>>,
+}
+
+impl Handled {
+    /// No date after the poll, and neither the deadline nor the end on a
+    /// day before the start.
+    fn implausible(&self, polled_at: DateTime<Utc>) -> Option<Implausible> {
+        let (start_field, start_words, start) = self.start;
+        let (end_field, end_words, end) = self.end;
         after_poll(
             polled_at,
             &[
-                ("registered_at", self.registered_at),
-                ("completed_at", self.completed_at),
+                (start_field, start),
+                (end_field, end),
                 ("updated_at", self.updated_at),
             ],
         )
@@ -249,18 +254,18 @@ impl Plausible for Document {
                 "due_at",
                 "deadline",
                 self.due_at,
-                "registration on",
-                self.registered_at,
+                start_words,
+                start,
             )
         })
         .or_else(|| {
             before_day(
                 Check::EndBeforeStart,
-                "completed_at",
-                "completion",
-                self.completed_at,
-                "registration on",
-                self.registered_at,
+                end_field,
+                end_words,
+                end,
+                start_words,
+                start,
             )
         })
     }

@@ -82,10 +82,11 @@ impl FromStr for SourceId {
 }
 
 /// How a source's polls are going, as its last poll left it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceHealth {
     /// Not polled successfully yet (no state stored).
+    #[default]
     NeverPolled,
     /// The last poll succeeded.
     Healthy,

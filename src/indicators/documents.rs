@@ -56,29 +56,8 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::super::IndicatorId as I;
-    use super::super::fixtures::{
-        Records, UNIT, assert_value, at, compute_all, document, unit, value_for_unit,
-    };
+    use super::super::fixtures::{at, check, document};
     use crate::domain::{AxisStatus, Direction, Document};
-
-    /// One check for every case: the documents of [`UNIT`], the moment they
-    /// are judged, and the expected numerator/denominator and sample of one
-    /// indicator over August 2026.
-    fn check(
-        documents: &[Document],
-        as_of: DateTime<Utc>,
-        indicator: I,
-        expected: (u64, u64),
-        sample: &[&str],
-    ) {
-        let records = Records {
-            documents,
-            ..Records::default()
-        };
-        let values = compute_all(records, &[unit(UNIT)], "2026-08", as_of);
-        let case = format!("August 2026 as of {as_of}");
-        assert_value(value_for_unit(&values, indicator), expected, sample, &case);
-    }
 
     fn outgoing(id: &str) -> Document {
         document(id, Direction::Outgoing)
@@ -128,6 +107,7 @@ mod tests {
         // Outgoing in August: O1 to O4. Sent: O1, O4. 2/4.
         check(
             &documents,
+            "2026-08",
             at(5, 9, 10),
             I::OutgoingElectronic,
             (2, 4),
@@ -149,7 +129,14 @@ mod tests {
                 ..outgoing("O3")
             },
         ];
-        check(&documents, at(5, 9, 10), I::OutgoingSigned, (1, 2), &["O2"]);
+        check(
+            &documents,
+            "2026-08",
+            at(5, 9, 10),
+            I::OutgoingSigned,
+            (1, 2),
+            &["O2"],
+        );
     }
 
     #[test]
@@ -175,6 +162,7 @@ mod tests {
         ];
         check(
             &documents,
+            "2026-08",
             at(5, 9, 10),
             I::SignatureVerified,
             (1, 3),
@@ -195,6 +183,7 @@ mod tests {
         ];
         check(
             &documents,
+            "2026-08",
             at(5, 9, 10),
             I::WorkFilesElectronic,
             (2, 3),
@@ -224,6 +213,7 @@ mod tests {
         // With a deadline: I1 to I4. Overdue: I2, I3. 2/4.
         check(
             &documents,
+            "2026-08",
             at(5, 9, 10),
             I::IncomingOverdue,
             (2, 4),
@@ -232,6 +222,7 @@ mod tests {
         // On 15/8 I3 (due 20/8) is still within its deadline: only I2. 1/4.
         check(
             &documents,
+            "2026-08",
             at(15, 8, 10),
             I::IncomingOverdue,
             (1, 4),

@@ -59,6 +59,30 @@ pub(crate) fn statutory_days() -> BTreeMap<String, u32> {
     BTreeMap::from([("2.002".to_string(), 3)])
 }
 
+/// The test [`calendar`] and [`statutory_days`], which the deadline rules
+/// borrow.
+pub(crate) struct Deadlines {
+    calendar: WorkCalendar,
+    statutory_days: BTreeMap<String, u32>,
+}
+
+impl Deadlines {
+    pub(crate) fn new() -> Self {
+        Deadlines {
+            calendar: calendar(),
+            statutory_days: statutory_days(),
+        }
+    }
+
+    pub(crate) fn rules(&self) -> DeadlineRules<'_> {
+        DeadlineRules {
+            calendar: &self.calendar,
+            statutory_days: &self.statutory_days,
+            default_statutory_days: None,
+        }
+    }
+}
+
 /// A dossier of [`UNIT`], received in person on Monday 3/8 09:00, promised
 /// for Monday 10/8 17:00, and still being processed.
 pub(crate) fn dossier(code: &str) -> Dossier {
@@ -148,19 +172,76 @@ pub(crate) fn compute_all(
     period_id: &str,
     as_of: DateTime<Utc>,
 ) -> Vec<IndicatorValue> {
-    let calendar = calendar();
-    let statutory = statutory_days();
-    let rules = DeadlineRules {
-        calendar: &calendar,
-        statutory_days: &statutory,
-        default_statutory_days: None,
-    };
+    let deadlines = Deadlines::new();
     let inputs = Inputs::new(units)
         .with_dossiers(records.dossiers)
         .with_petitions(records.petitions)
         .with_documents(records.documents)
         .with_reports(records.reports);
-    compute(&inputs, &period(period_id), as_of, &rules, LIMIT)
+    compute(
+        &inputs,
+        &period(period_id),
+        as_of,
+        &deadlines.rules(),
+        LIMIT,
+    )
+}
+
+/// A record family whose records can be a test's only records.
+pub(crate) trait Family: Sized {
+    fn only(records: &[Self]) -> Records<'_>;
+}
+
+impl Family for Dossier {
+    fn only(dossiers: &[Self]) -> Records<'_> {
+        Records {
+            dossiers,
+            ..Records::default()
+        }
+    }
+}
+
+impl Family for Petition {
+    fn only(petitions: &[Self]) -> Records<'_> {
+        Records {
+            petitions,
+            ..Records::default()
+        }
+    }
+}
+
+impl Family for Document {
+    fn only(documents: &[Self]) -> Records<'_> {
+        Records {
+            documents,
+            ..Records::default()
+        }
+    }
+}
+
+impl Family for Report {
+    fn only(reports: &[Self]) -> Records<'_> {
+        Records {
+            reports,
+            ..Records::default()
+        }
+    }
+}
+
+/// One check for every case of a family's tests: the records of [`UNIT`],
+/// the period and the moment they are judged, and the expected
+/// numerator/denominator and sample of one indicator.
+pub(crate) fn check<T: Family>(
+    records: &[T],
+    period_id: &str,
+    as_of: DateTime<Utc>,
+    indicator: IndicatorId,
+    expected: (u64, u64),
+    sample: &[&str],
+) {
+    let values = compute_all(T::only(records), &[unit(UNIT)], period_id, as_of);
+    let case = format!("{period_id} as of {as_of}");
+    assert_value(value_for_unit(&values, indicator), expected, sample, &case);
 }
 
 /// The value of one indicator for [`UNIT`].

@@ -125,22 +125,49 @@ impl<T> Default for Grouped<'_, T> {
     }
 }
 
-impl<'a, T> Grouped<'a, T> {
-    fn new(
-        records: &'a [T],
-        slot_of: &HashMap<&str, u32>,
-        unit: impl Fn(&T) -> &UnitCode,
-        instants: impl Fn(&T) -> [Option<DateTime<Utc>>; 2],
-    ) -> Self {
+/// A record family as [`Grouped`] files it: the unit a record belongs to,
+/// and the instants at which it may fall into a period.
+trait Placed {
+    fn placed(&self) -> (&UnitCode, [Option<DateTime<Utc>>; 2]);
+}
+
+impl Placed for Dossier {
+    /// A dossier falls into a period by its receipt or by its end.
+    fn placed(&self) -> (&UnitCode, [Option<DateTime<Utc>>; 2]) {
+        (&self.unit_code, [self.received_at, end_of_processing(self)])
+    }
+}
+
+impl Placed for Petition {
+    fn placed(&self) -> (&UnitCode, [Option<DateTime<Utc>>; 2]) {
+        (&self.unit_code, [self.received_at, None])
+    }
+}
+
+impl Placed for Document {
+    fn placed(&self) -> (&UnitCode, [Option<DateTime<Utc>>; 2]) {
+        (&self.unit_code, [self.registered_at, None])
+    }
+}
+
+impl Placed for Report {
+    fn placed(&self) -> (&UnitCode, [Option<DateTime<Utc>>; 2]) {
+        (&self.unit_code, [Some(self.due_at), None])
+    }
+}
+
+impl<'a, T: Placed> Grouped<'a, T> {
+    fn new(records: &'a [T], slot_of: &HashMap<&str, u32>) -> Self {
         let mut keys = Vec::with_capacity(records.len());
         for (index, record) in records.iter().enumerate() {
-            let Some(&slot) = slot_of.get(unit(record).as_str()) else {
+            let (unit, instants) = record.placed();
+            let Some(&slot) = slot_of.get(unit.as_str()) else {
                 continue;
             };
             keys.push(Key {
                 index: u32::try_from(index).expect("fewer than 4 billion records"),
                 slot,
-                instants: instants(record).map(|t| t.map_or(NEVER, |t| t.timestamp())),
+                instants: instants.map(|t| t.map_or(NEVER, |t| t.timestamp())),
             });
         }
         let unmatched = records.len() - keys.len();
@@ -194,43 +221,22 @@ impl<'a> Inputs<'a> {
     }
 
     pub fn with_dossiers(mut self, dossiers: &'a [Dossier]) -> Self {
-        // A dossier falls into a period by its receipt or by its end.
-        self.dossiers = Grouped::new(
-            dossiers,
-            &self.slot_of,
-            |d| &d.unit_code,
-            |d| [d.received_at, end_of_processing(d)],
-        );
+        self.dossiers = Grouped::new(dossiers, &self.slot_of);
         self
     }
 
     pub fn with_petitions(mut self, petitions: &'a [Petition]) -> Self {
-        self.petitions = Grouped::new(
-            petitions,
-            &self.slot_of,
-            |p| &p.unit_code,
-            |p| [p.received_at, None],
-        );
+        self.petitions = Grouped::new(petitions, &self.slot_of);
         self
     }
 
     pub fn with_documents(mut self, documents: &'a [Document]) -> Self {
-        self.documents = Grouped::new(
-            documents,
-            &self.slot_of,
-            |d| &d.unit_code,
-            |d| [d.registered_at, None],
-        );
+        self.documents = Grouped::new(documents, &self.slot_of);
         self
     }
 
     pub fn with_reports(mut self, reports: &'a [Report]) -> Self {
-        self.reports = Grouped::new(
-            reports,
-            &self.slot_of,
-            |r| &r.unit_code,
-            |r| [Some(r.due_at), None],
-        );
+        self.reports = Grouped::new(reports, &self.slot_of);
         self
     }
 
@@ -455,8 +461,7 @@ mod tests {
     use chrono::NaiveDateTime;
 
     use super::fixtures::{
-        LIMIT, Records, UNIT, at, calendar, compute_all, done, dossier, period, statutory_days,
-        unit,
+        Deadlines, LIMIT, Records, UNIT, at, compute_all, done, dossier, period, unit,
     };
     use super::*;
     use crate::time::local_to_utc;
@@ -529,13 +534,8 @@ mod tests {
                 })
             })
             .collect();
-        let calendar = calendar();
-        let statutory = statutory_days();
-        let rules = DeadlineRules {
-            calendar: &calendar,
-            statutory_days: &statutory,
-            default_statutory_days: None,
-        };
+        let deadlines = Deadlines::new();
+        let rules = deadlines.rules();
         let inputs = Inputs::new(&units).with_dossiers(&dossiers);
         let august = period("2026-08");
         let all = compute(&inputs, &august, at(5, 9, 10), &rules, LIMIT);
@@ -560,13 +560,8 @@ mod tests {
                 ..dossier(&format!("D{month:02}"))
             })
             .collect();
-        let calendar = calendar();
-        let statutory = statutory_days();
-        let rules = DeadlineRules {
-            calendar: &calendar,
-            statutory_days: &statutory,
-            default_statutory_days: None,
-        };
+        let deadlines = Deadlines::new();
+        let rules = deadlines.rules();
         let units = [unit(UNIT), unit("H44.08")];
         let inputs = Inputs::new(&units).with_dossiers(&dossiers);
         let months: Vec<Period> = (1..=12).map(|m| period(&format!("2026-{m:02}"))).collect();
@@ -595,13 +590,8 @@ mod tests {
         let dossiers: Vec<Dossier> = (0..30)
             .map(|k| done(&format!("D-{:02}", (7 * k) % 30), at(12, 8, 9)))
             .collect();
-        let calendar = calendar();
-        let statutory = statutory_days();
-        let rules = DeadlineRules {
-            calendar: &calendar,
-            statutory_days: &statutory,
-            default_statutory_days: None,
-        };
+        let deadlines = Deadlines::new();
+        let rules = deadlines.rules();
         let units = [unit(UNIT)];
         let inputs = Inputs::new(&units).with_dossiers(&dossiers);
         let values = compute(&inputs, &period("2026-08"), at(5, 9, 10), &rules, 5);

@@ -65,29 +65,8 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::super::IndicatorId as I;
-    use super::super::fixtures::{
-        Records, UNIT, assert_value, at, compute_all, petition, unit, value_for_unit,
-    };
+    use super::super::fixtures::{at, check, petition};
     use crate::domain::{Petition, Satisfaction};
-
-    /// One check for every case: the petitions of [`UNIT`], the moment they
-    /// are judged, and the expected numerator/denominator and sample of one
-    /// indicator over August 2026.
-    fn check(
-        petitions: &[Petition],
-        as_of: DateTime<Utc>,
-        indicator: I,
-        expected: (u64, u64),
-        sample: &[&str],
-    ) {
-        let records = Records {
-            petitions,
-            ..Records::default()
-        };
-        let values = compute_all(records, &[unit(UNIT)], "2026-08", as_of);
-        let case = format!("August 2026 as of {as_of}");
-        assert_value(value_for_unit(&values, indicator), expected, sample, &case);
-    }
 
     fn answered(code: &str, at: DateTime<Utc>) -> Petition {
         Petition {
@@ -135,6 +114,7 @@ mod tests {
         // Counted: P1, P2, P3, P5. On time: P1. 1/4.
         check(
             &petitions,
+            "2026-08",
             at(5, 9, 10),
             I::PetitionsOnTime,
             (1, 4),
@@ -148,6 +128,7 @@ mod tests {
         // answered on time: not counted, so 0/0 (full marks in the index).
         check(
             &[petition("P")],
+            "2026-08",
             at(22, 8, 9),
             I::PetitionsOnTime,
             (0, 0),
@@ -156,6 +137,7 @@ mod tests {
         // An hour later it is late: 0/1.
         check(
             &[petition("P")],
+            "2026-08",
             at(22, 8, 10),
             I::PetitionsOnTime,
             (0, 1),
@@ -184,6 +166,7 @@ mod tests {
         ];
         check(
             &petitions,
+            "2026-08",
             at(5, 9, 10),
             I::PetitionsSatisfied,
             (1, 3),
@@ -193,7 +176,22 @@ mod tests {
 
     #[test]
     fn a_unit_without_petitions_has_zero_over_zero() {
-        check(&[], at(5, 9, 10), I::PetitionsOnTime, (0, 0), &[]);
-        check(&[], at(5, 9, 10), I::PetitionsSatisfied, (0, 0), &[]);
+        let none: &[Petition] = &[];
+        check(
+            none,
+            "2026-08",
+            at(5, 9, 10),
+            I::PetitionsOnTime,
+            (0, 0),
+            &[],
+        );
+        check(
+            none,
+            "2026-08",
+            at(5, 9, 10),
+            I::PetitionsSatisfied,
+            (0, 0),
+            &[],
+        );
     }
 }

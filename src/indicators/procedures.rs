@@ -134,33 +134,12 @@ mod tests {
 
     use super::super::IndicatorId as I;
     use super::super::fixtures::{
-        Records, UNIT, assert_value, at, at_minute, compute_all, done, dossier, unit,
-        value_for_unit,
+        Records, UNIT, at, at_minute, check, compute_all, done, dossier, unit,
     };
     use crate::domain::{
         Apology, Channel, ComponentCounts, Dossier, DossierStatus, OnlinePayment, Satisfaction,
         SupplementRequest,
     };
-
-    /// One check for every case: the dossiers of [`UNIT`], the period and the
-    /// moment they are judged, and the expected numerator/denominator and
-    /// sample of one indicator.
-    fn check(
-        dossiers: &[Dossier],
-        period: &str,
-        as_of: DateTime<Utc>,
-        indicator: I,
-        expected: (u64, u64),
-        sample: &[&str],
-    ) {
-        let records = Records {
-            dossiers,
-            ..Records::default()
-        };
-        let values = compute_all(records, &[unit(UNIT)], period, as_of);
-        let case = format!("{period} as of {as_of}");
-        assert_value(value_for_unit(&values, indicator), expected, sample, &case);
-    }
 
     fn apology() -> Apology {
         Apology {
@@ -238,7 +217,8 @@ mod tests {
 
     #[test]
     fn on_time_with_nothing_received_is_zero_over_zero() {
-        check(&[], "2026-08", at(5, 9, 10), I::OnTime, (0, 0), &[]);
+        let none: &[Dossier] = &[];
+        check(none, "2026-08", at(5, 9, 10), I::OnTime, (0, 0), &[]);
     }
 
     #[test]

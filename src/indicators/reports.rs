@@ -48,30 +48,8 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::super::IndicatorId as I;
-    use super::super::fixtures::{
-        Records, UNIT, assert_value, at, at_minute, compute_all, report, unit, value_for_unit,
-    };
+    use super::super::fixtures::{at, at_minute, check, report};
     use crate::domain::{Report, ReportStatus};
-
-    /// One check for every case: the reports of [`UNIT`], the period and the
-    /// moment they are judged, and the expected numerator/denominator and
-    /// sample of one indicator.
-    fn check(
-        reports: &[Report],
-        period: &str,
-        as_of: DateTime<Utc>,
-        indicator: I,
-        expected: (u64, u64),
-        sample: &[&str],
-    ) {
-        let records = Records {
-            reports,
-            ..Records::default()
-        };
-        let values = compute_all(records, &[unit(UNIT)], period, as_of);
-        let case = format!("{period} as of {as_of}");
-        assert_value(value_for_unit(&values, indicator), expected, sample, &case);
-    }
 
     fn with(id: &str, status: ReportStatus, submitted: Option<DateTime<Utc>>) -> Report {
         Report {

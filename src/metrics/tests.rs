@@ -1,5 +1,10 @@
+use std::collections::HashMap;
+
 use super::*;
+use crate::config::MetricsSettings;
+use crate::indicators::{IndicatorId, counts_766_from_ratios};
 use crate::score766::UnitCounts;
+use crate::score766::{Bands, score_unit};
 
 fn snapshot() -> DbSnapshot {
     let unit = |code: &str, kind: &str| {

@@ -1,6 +1,10 @@
 //! Composing e-mails from templates (minijinja, in `templates/`, compiled
-//! into the binary). HTML templates auto-escape, so text that came from an
-//! upstream (unit names, dossier codes) cannot inject markup.
+//! into the binary and loaded by [`templates`]). HTML templates
+//! auto-escape, so text that came from an upstream (unit names, dossier
+//! codes) cannot inject markup. Figures are written the reader's way by
+//! [`crate::locale`].
+
+pub mod templates;
 
 use chrono::{DateTime, Datelike, Utc};
 use minijinja::{Environment, context};
@@ -9,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::{EmailAddress, Language, Recipient, Severity, Unit};
 use crate::findings::{EventKind, Evidence};
 use crate::indicators::IndicatorId;
+use crate::locale::{decimal, percent};
 use crate::rules::Rule;
 use crate::storage::NewEmail;
 use crate::time::format_local;
@@ -90,30 +95,8 @@ pub struct Composer {
 
 impl Composer {
     pub fn new(message_id_domain: impl Into<String>) -> Composer {
-        let mut env = Environment::new();
-        for (name, source) in [
-            ("alert.vi.txt", include_str!("templates/alert.vi.txt")),
-            ("alert.vi.html", include_str!("templates/alert.vi.html")),
-            ("alert.en.txt", include_str!("templates/alert.en.txt")),
-            ("alert.en.html", include_str!("templates/alert.en.html")),
-            ("source.vi.txt", include_str!("templates/source.vi.txt")),
-            ("source.vi.html", include_str!("templates/source.vi.html")),
-            ("source.en.txt", include_str!("templates/source.en.txt")),
-            ("source.en.html", include_str!("templates/source.en.html")),
-            (
-                "inspection.vi.txt",
-                include_str!("templates/inspection.vi.txt"),
-            ),
-            (
-                "inspection.vi.html",
-                include_str!("templates/inspection.vi.html"),
-            ),
-        ] {
-            env.add_template(name, source)
-                .expect("templates compiled into the binary are valid");
-        }
         Composer {
-            env,
+            env: templates::alerts(),
             message_id_domain: message_id_domain.into(),
         }
     }
@@ -260,7 +243,8 @@ impl Composer {
     }
 }
 
-fn severity_label(s: Severity, lang: Language) -> &'static str {
+/// A severity in the reader's language.
+pub fn severity_label(s: Severity, lang: Language) -> &'static str {
     match lang {
         Language::Vi => s.name_vi(),
         Language::En => match s {
@@ -314,7 +298,7 @@ fn tag(a: &Alert<'_>, lang: Language, mode: GroupMode) -> String {
 }
 
 /// Text from upstreams may carry line breaks; a header must not.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -323,13 +307,6 @@ fn rule_title(a: &Alert<'_>, lang: Language) -> String {
         (Some(r), Language::Vi) => r.title_vi.clone(),
         (Some(r), Language::En) => r.title_en.clone(),
         (None, _) => a.rule_id.to_owned(),
-    }
-}
-
-fn percent(v: f64, lang: Language) -> String {
-    match lang {
-        Language::Vi => percent_vi(v),
-        Language::En => format!("{:.1}%", v * 100.0),
     }
 }
 
@@ -385,15 +362,7 @@ fn item(a: &Alert<'_>, lang: Language, mode: GroupMode, evidence_url: Option<&st
         section_name: section_name(section, lang),
         severity: a.severity.as_str(),
         period: period_text(e, lang),
-        parts: match (e.numerator, e.denominator) {
-            (Some(n), Some(d)) => Some(format!(
-                "{}/{} {}",
-                crate::locale::count(n as i64, lang),
-                crate::locale::count(d as i64, lang),
-                record_noun(e, lang)
-            )),
-            _ => None,
-        },
+        parts: parts_text(e, lang),
         value_text: value_text(e, lang),
         threshold_text: threshold_text(e, lang),
         shortfall: shortfall(e),
@@ -403,23 +372,20 @@ fn item(a: &Alert<'_>, lang: Language, mode: GroupMode, evidence_url: Option<&st
     }
 }
 
-/// `0.9123` → `91,2%`, the Vietnamese way (decimal comma).
-pub fn percent_vi(v: f64) -> String {
-    format!("{:.1}%", v * 100.0).replace('.', ",")
-}
-
-/// A number with a decimal separator the reader's way: `72.5` → `72,50`
-/// in Vietnamese.
-fn decimal(v: f64, places: usize, lang: Language) -> String {
-    let s = format!("{v:.places$}");
-    match lang {
-        Language::Vi => s.replace('.', ","),
-        Language::En => s,
-    }
+/// The value's parts with what they count, `80/100 hồ sơ`, when it has
+/// them.
+pub fn parts_text(e: &Evidence, lang: Language) -> Option<String> {
+    let (n, d) = (e.numerator?, e.denominator?);
+    Some(format!(
+        "{}/{} {}",
+        crate::locale::count(n as i64, lang),
+        crate::locale::count(d as i64, lang),
+        record_noun(e, lang)
+    ))
 }
 
 /// A duration in seconds, in words: `7500` → `2 giờ 5 phút`.
-fn duration(secs: f64, lang: Language) -> String {
+pub fn duration(secs: f64, lang: Language) -> String {
     if !secs.is_finite() {
         return match lang {
             Language::Vi => "chưa từng có dữ liệu",

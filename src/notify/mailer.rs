@@ -222,7 +222,7 @@ mod tests {
             subject: "Bản tin ngày 19/08/2026".into(),
             body_text: "Tổng điểm".into(),
             body_html: "<img src=\"cid:chart@vpubnd.example\">".into(),
-            status: "pending".into(),
+            status: crate::storage::OutboxStatus::Pending,
             attempts: 1,
             next_attempt_at: t,
             last_error: None,

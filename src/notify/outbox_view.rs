@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::sent::domain_of;
-use crate::storage::OutboxEmail;
+use crate::storage::{OutboxEmail, OutboxStatus};
 use crate::time::{format_local, rfc3339_local};
 
 /// One row as `outbox list` shows it (the JSON form; `text` is one line,
@@ -17,7 +17,7 @@ use crate::time::{format_local, rfc3339_local};
 pub struct Item {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: OutboxStatus,
     /// Claimed by a worker that has not finished sending it.
     pub in_flight: bool,
     pub attempts: i64,
@@ -47,10 +47,11 @@ impl Item {
         Item {
             id: e.id,
             kind: e.kind.clone(),
-            status: e.status.clone(),
+            status: e.status,
             in_flight: e.in_flight(now),
             attempts: e.attempts,
-            next_attempt_at: (e.status == "pending").then(|| rfc3339_local(e.next_attempt_at)),
+            next_attempt_at: (e.status == OutboxStatus::Pending)
+                .then(|| rfc3339_local(e.next_attempt_at)),
             created_at: rfc3339_local(e.created_at),
             sent_at: e.sent_at.map(rfc3339_local),
             recipient_domains: domains,
@@ -105,7 +106,7 @@ pub fn requeue_verdict(email: Option<&OutboxEmail>, now: DateTime<Utc>) -> Reque
     let Some(e) = email else {
         return Requeue::Refuse("no such e-mail in the outbox (see `outbox list`)".into());
     };
-    if e.status == "sent" {
+    if e.status == OutboxStatus::Sent {
         return Requeue::Refuse(format!(
             "e-mail #{} was already sent{}; requeueing it would send it twice",
             e.id,
@@ -162,7 +163,7 @@ mod tests {
             subject: "Cảnh báo: UBND phường Hồng Bàng".into(),
             body_text: String::new(),
             body_html: String::new(),
-            status: status.into(),
+            status: status.parse().unwrap(),
             attempts,
             next_attempt_at: next,
             last_error: error.map(Into::into),

@@ -2,160 +2,27 @@
 //!
 //! The result is pass, fail (with a severity) or unknown (with the reason:
 //! stale source, insufficient sample, nothing to compare with). Unknown is
-//! never compliant and never resolves a finding.
+//! never compliant and never resolves a finding. Each kind of check is
+//! judged by its own step: the ratio checks here, the others in
+//! [`freshness`], [`trend`], [`peers`] and [`score766`].
 
 use std::collections::HashMap;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Check, Compare, Rule};
-use crate::domain::{Language, Ratio, Severity, SourceId};
+use super::{Check, Levels, Rule};
+use crate::domain::{Ratio, Severity};
 use crate::indicators::IndicatorId;
 use crate::score766::{Group, Score766};
 
-/// Why a result is unknown.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum Unknown {
-    /// The source's data is older than its staleness limit (or never arrived).
-    StaleSource {
-        source: String,
-        last_success: Option<DateTime<Utc>>,
-    },
-    /// The source's last polls failed and its data is stale.
-    SourceDown {
-        source: String,
-        failures: u32,
-        last_success: Option<DateTime<Utc>>,
-    },
-    /// Too few records for the result to mean anything.
-    InsufficientSample { denominator: u64, min_sample: u64 },
-    /// A trend with no earlier value to compare with.
-    NoComparison,
-    /// Too few peers with enough data for a median.
-    TooFewPeers { peers: usize, needed: usize },
-    /// The 766 score or group has no score (no data behind it).
-    NotScored,
-    /// The 766 total lacks groups whose score could put it on either side
-    /// of the level.
-    IncompleteScore { missing: Vec<Group> },
-}
+mod freshness;
+mod peers;
+mod score766;
+mod trend;
+mod unknown;
 
-impl fmt::Display for Unknown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(Language::En))
-    }
-}
-
-impl Unknown {
-    /// Why the result is unknown, in the reader's language.
-    pub fn describe(&self, lang: Language) -> String {
-        let name = |source: &str| -> String {
-            source
-                .parse::<SourceId>()
-                .map_or_else(|_| source.to_owned(), |s| s.name(lang).to_owned())
-        };
-        let vi = lang == Language::Vi;
-        match self {
-            Unknown::StaleSource {
-                source,
-                last_success: Some(t),
-            } => {
-                let t = crate::time::format_local(*t);
-                if vi {
-                    format!("dữ liệu {} đã cũ (lấy được lần gần nhất {t})", name(source))
-                } else {
-                    format!("{} data is stale (last success {t})", name(source))
-                }
-            }
-            Unknown::StaleSource {
-                source,
-                last_success: None,
-            } => {
-                if vi {
-                    format!("{} chưa lấy được dữ liệu lần nào", name(source))
-                } else {
-                    format!("{} has never been polled successfully", name(source))
-                }
-            }
-            Unknown::SourceDown {
-                source,
-                failures,
-                last_success,
-            } => {
-                let last = last_success.map(crate::time::format_local);
-                match (vi, last) {
-                    (true, Some(t)) => format!(
-                        "{} mất kết nối ({failures} lần lấy dữ liệu liên tiếp thất bại; lần thành công gần nhất {t})",
-                        name(source)
-                    ),
-                    (true, None) => format!(
-                        "{} mất kết nối ({failures} lần lấy dữ liệu liên tiếp thất bại; chưa lần nào thành công)",
-                        name(source)
-                    ),
-                    (false, Some(t)) => format!(
-                        "{} is down ({failures} failed poll(s) in a row; last success {t})",
-                        name(source)
-                    ),
-                    (false, None) => format!(
-                        "{} is down ({failures} failed poll(s) in a row; never polled successfully)",
-                        name(source)
-                    ),
-                }
-            }
-            Unknown::InsufficientSample {
-                denominator,
-                min_sample,
-            } => {
-                if vi {
-                    format!("chưa đủ số liệu ({denominator} < {min_sample} bản ghi)")
-                } else {
-                    format!("insufficient sample ({denominator} < {min_sample} records)")
-                }
-            }
-            Unknown::NoComparison => if vi {
-                "không có số liệu kỳ trước để so sánh"
-            } else {
-                "no earlier value to compare with"
-            }
-            .to_owned(),
-            Unknown::TooFewPeers { peers, needed } => {
-                if vi {
-                    format!("quá ít đơn vị cùng loại có số liệu ({peers} < {needed})")
-                } else {
-                    format!("too few peers with data ({peers} < {needed})")
-                }
-            }
-            Unknown::NotScored => if vi {
-                "chưa có điểm (không có dữ liệu)"
-            } else {
-                "no score (no data behind it)"
-            }
-            .to_owned(),
-            Unknown::IncompleteScore { missing } => {
-                let names: Vec<&str> = missing
-                    .iter()
-                    .map(|g| if vi { g.name_vi() } else { g.name_en() })
-                    .collect();
-                if vi {
-                    format!(
-                        "tổng điểm 766 thiếu {} nhóm ({}) nên chưa thể kết luận",
-                        missing.len(),
-                        names.join(", ")
-                    )
-                } else {
-                    format!(
-                        "the 766 total lacks {} group(s) ({}) that could put it on either side of the level",
-                        missing.len(),
-                        names.join(", ")
-                    )
-                }
-            }
-        }
-    }
-}
+pub use unknown::Unknown;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -250,54 +117,99 @@ impl Evaluation {
     }
 }
 
-/// The 766 total against its levels, when groups may be missing: the
-/// missing groups could add anything from 0 to their maximum, so the result
-/// is a breach only if even full marks in them would still breach (judged
-/// on that most-possible total), a pass only if the partial total already
-/// passes, and unknown otherwise. A complete total is judged as it is.
-fn judge_partial_total(
-    score: &Score766,
-    judge: &impl Fn(f64, Option<f64>, Option<Ratio>, Vec<String>) -> Evaluation,
-    levels: &super::Levels,
-    margin: f64,
-) -> Evaluation {
-    let Some((least, most)) = score.bounds() else {
-        return Evaluation::unknown(Unknown::NotScored);
-    };
-    if score.is_complete() {
-        return judge(least, None, None, Vec::new());
-    }
-    let with_missing = |mut e: Evaluation| {
-        e.missing_groups = score.missing.clone();
-        e
-    };
-    if levels.breach(most).is_some() {
-        return with_missing(judge(most, None, None, Vec::new()));
-    }
-    if levels.breach(least).is_none() {
-        let mut e = with_missing(judge(least, None, None, Vec::new()));
-        e.clear = levels.clear(least, margin);
-        return e;
-    }
-    Evaluation::unknown(Unknown::IncompleteScore {
-        missing: score.missing.clone(),
-    })
-}
-
-/// Peers a median needs.
-const MIN_PEERS: usize = 3;
-
 /// Evaluates `rule` on one unit's facts.
 pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
-    let levels = rule.levels();
-    let margin = rule.hysteresis.resolve_margin;
-    let judge = |value: f64, reference: Option<f64>, ratio: Option<Ratio>, sample: Vec<String>| {
-        let outcome = match levels.breach(value) {
+    let judge = Judge::new(rule);
+    let gate = match &rule.check {
+        // Staleness is about freshness itself: it is not gated by it.
+        Check::Staleness { .. } => Ok(()),
+        _ => freshness::gate(rule.source(), f),
+    };
+    gate.and_then(|()| judge_check(&judge, &rule.check, f))
+        .unwrap_or_else(Evaluation::unknown)
+}
+
+/// The step that judges each kind of check, once the source is fresh.
+fn judge_check(judge: &Judge<'_>, check: &Check, f: &Facts<'_>) -> Result<Evaluation, Unknown> {
+    match check {
+        Check::Threshold { indicator, .. } => threshold(judge, f, *indicator),
+        Check::Count { indicator, .. } => count(judge, f, *indicator),
+        Check::Trend {
+            indicator, compare, ..
+        } => trend::drop_since(judge, f, *indicator, *compare),
+        Check::PeerOutlier {
+            indicator, bottom, ..
+        } => peers::outlier(judge, f, *indicator, *bottom),
+        Check::Score766 {
+            group,
+            official: true,
+            ..
+        } => score766::official(judge, f, *group),
+        Check::Score766 { group, .. } => score766::ours(judge, f, *group),
+        Check::PortalGap { group, .. } => score766::portal_gap(judge, f, *group),
+        Check::Staleness { source, .. } => freshness::staleness(judge, f, source),
+    }
+}
+
+/// The indicator's ratio against the levels.
+fn threshold(
+    judge: &Judge<'_>,
+    f: &Facts<'_>,
+    indicator: IndicatorId,
+) -> Result<Evaluation, Unknown> {
+    let o = judge.sampled(f, indicator)?;
+    Ok(judge.value(
+        o.ratio.value().unwrap_or(0.0),
+        None,
+        Some(o.ratio),
+        o.sample,
+    ))
+}
+
+/// The indicator's numerator (a count of records) against the levels.
+fn count(judge: &Judge<'_>, f: &Facts<'_>, indicator: IndicatorId) -> Result<Evaluation, Unknown> {
+    let o = observed(f, indicator);
+    judge.require_records(o.ratio)?;
+    Ok(judge.value(o.ratio.numerator as f64, None, Some(o.ratio), o.sample))
+}
+
+/// The unit's value of an indicator; none observed is 0 of 0.
+fn observed(f: &Facts<'_>, indicator: IndicatorId) -> Observed {
+    f.current.get(&indicator).cloned().unwrap_or_default()
+}
+
+/// How one rule judges a value: its levels, its resolve margin and its
+/// minimum sample.
+struct Judge<'r> {
+    levels: &'r Levels,
+    margin: f64,
+    min_sample: u64,
+}
+
+impl<'r> Judge<'r> {
+    fn new(rule: &'r Rule) -> Self {
+        Judge {
+            levels: rule.levels(),
+            margin: rule.hysteresis.resolve_margin,
+            min_sample: rule.min_sample,
+        }
+    }
+
+    /// The value against the levels: a failure of the most severe level it
+    /// crosses, else a pass (clear when beyond the resolve margin).
+    fn value(
+        &self,
+        value: f64,
+        reference: Option<f64>,
+        ratio: Option<Ratio>,
+        sample: Vec<String>,
+    ) -> Evaluation {
+        let outcome = match self.levels.breach(value) {
             Some(severity) => Outcome::Fail { severity },
             None => Outcome::Pass,
         };
         Evaluation {
-            clear: outcome == Outcome::Pass && levels.clear(value, margin),
+            clear: outcome == Outcome::Pass && self.levels.clear(value, self.margin),
             outcome,
             value: Some(value),
             reference,
@@ -305,226 +217,44 @@ pub fn evaluate(rule: &Rule, f: &Facts<'_>) -> Evaluation {
             sample,
             missing_groups: Vec::new(),
         }
-    };
+    }
 
-    // Staleness is about freshness itself: it is not gated by it. A source
-    // not polled yet (the daemon just started) has no age to judge; one
-    // that is down and never succeeded is as stale as can be.
-    if let Check::Staleness { source, .. } = &rule.check {
-        let fr = f.freshness.get(source);
-        if fr.is_some_and(|s| s.last_success.is_none() && s.down.is_none()) {
-            return Evaluation::unknown(Unknown::StaleSource {
-                source: source.clone(),
-                last_success: None,
-            });
-        }
-        return judge(age(f, source), None, None, Vec::new());
+    /// A bare value (an age, points), with no reference, ratio or sample.
+    fn points(&self, value: f64) -> Evaluation {
+        self.value(value, None, None, Vec::new())
     }
-    match f.freshness.get(rule.source()) {
-        Some(fr) if fr.is_fresh(f.now) => {}
-        Some(Freshness {
-            down: Some(failures),
-            last_success,
-            ..
-        }) => {
-            return Evaluation::unknown(Unknown::SourceDown {
-                source: rule.source().to_owned(),
-                failures: *failures,
-                last_success: *last_success,
-            });
-        }
-        fr => {
-            return Evaluation::unknown(Unknown::StaleSource {
-                source: rule.source().to_owned(),
-                last_success: fr.and_then(|s| s.last_success),
-            });
-        }
+
+    /// Whether a ratio has a value and at least the minimum sample.
+    fn enough(&self, ratio: Ratio) -> bool {
+        ratio.denominator >= self.min_sample && ratio.value().is_some()
     }
-    let enough = |ratio: Ratio| ratio.denominator >= rule.min_sample && ratio.value().is_some();
-    let insufficient = |ratio: Ratio| {
-        Evaluation::unknown(Unknown::InsufficientSample {
+
+    fn insufficient(&self, ratio: Ratio) -> Unknown {
+        Unknown::InsufficientSample {
             denominator: ratio.denominator,
-            min_sample: rule.min_sample.max(1),
-        })
-    };
-    let observed = |ind: IndicatorId| f.current.get(&ind).cloned().unwrap_or_default();
-
-    match &rule.check {
-        Check::Threshold { indicator, .. } => {
-            let o = observed(*indicator);
-            if !enough(o.ratio) {
-                return insufficient(o.ratio);
-            }
-            judge(
-                o.ratio.value().unwrap_or(0.0),
-                None,
-                Some(o.ratio),
-                o.sample,
-            )
+            min_sample: self.min_sample.max(1),
         }
-        Check::Count { indicator, .. } => {
-            let o = observed(*indicator);
-            if o.ratio.denominator < rule.min_sample {
-                return insufficient(o.ratio);
-            }
-            judge(o.ratio.numerator as f64, None, Some(o.ratio), o.sample)
-        }
-        Check::Trend {
-            indicator, compare, ..
-        } => {
-            let o = observed(*indicator);
-            if !enough(o.ratio) {
-                return insufficient(o.ratio);
-            }
-            let earlier = match compare {
-                Compare::PreviousPeriod => f.previous,
-                Compare::LastYear => f.last_year,
-            }
-            .and_then(|m| m.get(indicator))
-            .map(|e| e.ratio)
-            .filter(|r| enough(*r));
-            let Some(earlier) = earlier else {
-                return Evaluation::unknown(Unknown::NoComparison);
-            };
-            let (now_v, then_v) = (
-                o.ratio.value().unwrap_or(0.0),
-                earlier.value().unwrap_or(0.0),
-            );
-            // A drop is a fall for "higher is better" and a rise otherwise.
-            let drop = if indicator.higher_is_better() {
-                then_v - now_v
-            } else {
-                now_v - then_v
-            };
-            judge(drop, Some(then_v), Some(o.ratio), o.sample)
-        }
-        Check::PeerOutlier {
-            indicator, bottom, ..
-        } => {
-            let o = observed(*indicator);
-            if !enough(o.ratio) {
-                return insufficient(o.ratio);
-            }
-            let mut peers: Vec<f64> = f
-                .peers
-                .iter()
-                .filter(|r| enough(**r))
-                .filter_map(|r| r.value())
-                .collect();
-            if peers.len() < MIN_PEERS {
-                return Evaluation::unknown(Unknown::TooFewPeers {
-                    peers: peers.len(),
-                    needed: MIN_PEERS,
-                });
-            }
-            let better = indicator.higher_is_better();
-            peers.sort_by(|a, b| {
-                if better {
-                    a.total_cmp(b)
-                } else {
-                    b.total_cmp(a)
-                }
-            });
-            let median = if peers.len() % 2 == 1 {
-                peers[peers.len() / 2]
-            } else {
-                (peers[peers.len() / 2 - 1] + peers[peers.len() / 2]) / 2.0
-            };
-            let value = o.ratio.value().unwrap_or(0.0);
-            let gap = if better {
-                median - value
-            } else {
-                value - median
-            };
-            let mut e = judge(gap, Some(median), Some(o.ratio), o.sample);
-            // Worst first: the unit is in the bottom k when fewer than k
-            // peers are worse than it.
-            let worse = peers
-                .iter()
-                .filter(|p| if better { **p < value } else { **p > value })
-                .count();
-            if let Some(k) = bottom
-                && worse < *k
-                && e.outcome == Outcome::Pass
-            {
-                e.outcome = Outcome::Fail {
-                    severity: Severity::Warning,
-                };
-                e.clear = false;
-            }
-            e
-        }
-        Check::Score766 {
-            group,
-            official: true,
-            ..
-        } => {
-            // The portal's own figure: no sample of ours to wait for.
-            let value = f.official.and_then(|p| match group {
-                None => p.total,
-                Some(g) => p.groups.get(g.code()).copied().flatten(),
-            });
-            match value {
-                Some(v) => judge(v, None, None, Vec::new()),
-                None => Evaluation::unknown(Unknown::NotScored),
-            }
-        }
-        Check::PortalGap { group, .. } => {
-            let (Some(score), Some(portal)) = (f.score, f.official) else {
-                return Evaluation::unknown(Unknown::NotScored);
-            };
-            let base = observed(IndicatorId::OnTime).ratio;
-            if base.denominator < rule.min_sample {
-                return insufficient(base);
-            }
-            // Totals only over all six groups: a partial sum of ours is not
-            // comparable with the portal's total.
-            let pair = match group {
-                None => score.complete_total().zip(portal.total),
-                Some(g) => score
-                    .groups
-                    .get(g)
-                    .copied()
-                    .flatten()
-                    .zip(portal.groups.get(g.code()).copied().flatten()),
-            };
-            match pair {
-                Some((ours, official)) => judge(
-                    ((ours - official).abs() * 100.0).round() / 100.0,
-                    None,
-                    None,
-                    Vec::new(),
-                ),
-                None => Evaluation::unknown(Unknown::NotScored),
-            }
-        }
-        Check::Score766 { group, .. } => {
-            let Some(score) = f.score else {
-                return Evaluation::unknown(Unknown::NotScored);
-            };
-            let base = observed(IndicatorId::OnTime).ratio;
-            if base.denominator < rule.min_sample {
-                return insufficient(base);
-            }
-            let Some(g) = group else {
-                return judge_partial_total(score, &judge, levels, margin);
-            };
-            match score.groups.get(g).copied().flatten() {
-                Some(v) => judge(v, None, None, Vec::new()),
-                None => Evaluation::unknown(Unknown::NotScored),
-            }
-        }
-        Check::Staleness { source, .. } => judge(age(f, source), None, None, Vec::new()),
     }
-}
 
-/// Seconds since the source's data was current; never polled is as stale
-/// as can be.
-fn age(f: &Facts<'_>, source: &str) -> f64 {
-    f.freshness
-        .get(source)
-        .and_then(|s| s.last_success)
-        .map_or(f64::INFINITY, |t| (f.now - t).num_seconds().max(0) as f64)
+    /// The unit's value of a ratio indicator, if it has the sample to judge.
+    fn sampled(&self, f: &Facts<'_>, indicator: IndicatorId) -> Result<Observed, Unknown> {
+        let o = observed(f, indicator);
+        if self.enough(o.ratio) {
+            Ok(o)
+        } else {
+            Err(self.insufficient(o.ratio))
+        }
+    }
+
+    /// At least the minimum sample of records behind a count or a score
+    /// (which, unlike a ratio, means something at 0 of 0).
+    fn require_records(&self, ratio: Ratio) -> Result<(), Unknown> {
+        if ratio.denominator < self.min_sample {
+            Err(self.insufficient(ratio))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,27 @@ impl RuleId {
     }
 }
 
+/// An id read back compares with the text it was written from.
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::str::FromStr for RuleId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        RuleId::parse(s)
+    }
+}
+
 impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

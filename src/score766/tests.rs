@@ -14,7 +14,8 @@ fn check_indicator(cases: &[(IndicatorCode, u64, u64, Option<f64>)]) {
     }
 }
 
-fn counts(entries: &[(IndicatorCode, u64, u64)]) -> UnitCounts {
+/// A unit's counts, `(code, numerator, denominator)` each; no online services.
+pub(super) fn counts(entries: &[(IndicatorCode, u64, u64)]) -> UnitCounts {
     UnitCounts {
         counts: entries
             .iter()

@@ -4,96 +4,45 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::codec::{from_ts_opt, json, parse, ts};
-use super::records::{Bind, PollRun, StoredRecord, UpsertCounts};
+use super::records::{PollRun, UpsertCounts, stored_record};
 use super::{Result, StorageError, Store, with_pool};
 use crate::domain::{Channel, ComponentCounts, Dossier, DossierStatus, OnlinePayment, UnitCode};
 
-impl StoredRecord for Dossier {
-    const TABLE: &'static str = "dossiers";
-    const KEY: &'static str = "code";
-    const FEED: &'static str = "procedures.dossiers";
-    const INSTANT_COLUMNS: &'static [&'static str] = &["received_at", "ended_at"];
-    const COLUMNS: &'static [&'static str] = &[
-        "unit_code",
-        "procedure_code",
-        "procedure_name",
-        "field_code",
-        "channel",
-        "status",
-        "submitted_at",
-        "received_at",
-        "due_at",
-        "finished_at",
-        "returned_at",
-        "refused_at",
-        "supplements",
-        "apologies",
-        "has_fees",
-        "online_payment",
-        "digitized",
-        "components_total",
-        "components_digitized",
-        "components_reused",
-        "e_result",
-        "vneid_authenticated",
-        "synced_to_portal",
-        "shared_to_citizen_store",
-        "used_population_data",
-        "satisfaction",
-        "upstream_updated_at",
-        "ended_at",
-    ];
-
-    fn key(&self) -> String {
-        self.code.clone()
-    }
-
-    fn unit(&self) -> &UnitCode {
-        &self.unit_code
-    }
-
-    fn instants(&self) -> Vec<DateTime<Utc>> {
-        [self.received_at, self.ended_at()]
-            .into_iter()
-            .flatten()
-            .collect()
-    }
-
-    fn binds(&self) -> Vec<Bind> {
-        vec![
-            self.unit_code.as_str().into(),
-            self.procedure_code.as_str().into(),
-            self.procedure_name.clone().into(),
-            self.field_code.clone().into(),
-            i64::from(self.channel.code()).into(),
-            i64::from(self.status.code()).into(),
-            self.submitted_at.into(),
-            self.received_at.into(),
-            self.due_at.into(),
-            self.finished_at.into(),
-            self.returned_at.into(),
-            self.refused_at.into(),
-            serde_json::to_string(&self.supplements)
-                .unwrap_or_else(|_| "[]".into())
-                .into(),
-            serde_json::to_string(&self.apologies)
-                .unwrap_or_else(|_| "[]".into())
-                .into(),
-            self.has_fees.into(),
-            i64::from(payment_code(self.online_payment)).into(),
-            self.digitized.into(),
-            i64::from(self.components.total).into(),
-            i64::from(self.components.digitized).into(),
-            i64::from(self.components.reused).into(),
-            self.e_result.into(),
-            self.vneid_authenticated.into(),
-            self.synced_to_portal.into(),
-            self.shared_to_citizen_store.into(),
-            self.used_population_data.into(),
-            self.satisfaction.map(|s| s.as_str().to_owned()).into(),
-            self.updated_at.into(),
-            self.ended_at().into(),
-        ]
+stored_record! {
+    Dossier, table "dossiers", feed "procedures.dossiers",
+    key "code" = |d| d.code.clone(),
+    instants ["received_at", "ended_at"] = |d| {
+        [d.received_at, d.ended_at()].into_iter().flatten().collect()
+    },
+    columns |d| {
+        "unit_code" => d.unit_code.as_str(),
+        "procedure_code" => d.procedure_code.as_str(),
+        "procedure_name" => d.procedure_name.clone(),
+        "field_code" => d.field_code.clone(),
+        "channel" => i64::from(d.channel.code()),
+        "status" => i64::from(d.status.code()),
+        "submitted_at" => d.submitted_at,
+        "received_at" => d.received_at,
+        "due_at" => d.due_at,
+        "finished_at" => d.finished_at,
+        "returned_at" => d.returned_at,
+        "refused_at" => d.refused_at,
+        "supplements" => serde_json::to_string(&d.supplements).unwrap_or_else(|_| "[]".into()),
+        "apologies" => serde_json::to_string(&d.apologies).unwrap_or_else(|_| "[]".into()),
+        "has_fees" => d.has_fees,
+        "online_payment" => i64::from(payment_code(d.online_payment)),
+        "digitized" => d.digitized,
+        "components_total" => i64::from(d.components.total),
+        "components_digitized" => i64::from(d.components.digitized),
+        "components_reused" => i64::from(d.components.reused),
+        "e_result" => d.e_result,
+        "vneid_authenticated" => d.vneid_authenticated,
+        "synced_to_portal" => d.synced_to_portal,
+        "shared_to_citizen_store" => d.shared_to_citizen_store,
+        "used_population_data" => d.used_population_data,
+        "satisfaction" => d.satisfaction.map(|s| s.as_str().to_owned()),
+        "upstream_updated_at" => d.updated_at,
+        "ended_at" => d.ended_at(),
     }
 }
 

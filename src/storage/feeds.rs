@@ -5,180 +5,74 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, json, parse, ts};
-use super::records::{Bind, StoredRecord, UpsertCounts};
+use super::records::{Bind, UpsertCounts, stored_record};
 use super::{Result, Store, with_pool};
 use crate::domain::{Document, Petition, PortalScore, Report, UnitCode};
 
-impl StoredRecord for Petition {
-    const TABLE: &'static str = "petitions";
-    const KEY: &'static str = "code";
-    const FEED: &'static str = "procedures.petitions";
-    const INSTANT_COLUMNS: &'static [&'static str] = &["received_at"];
-
-    fn instants(&self) -> Vec<DateTime<Utc>> {
-        self.received_at.into_iter().collect()
-    }
-    const COLUMNS: &'static [&'static str] = &[
-        "unit_code",
-        "category",
-        "received_at",
-        "due_at",
-        "answered_at",
-        "satisfaction",
-        "upstream_updated_at",
-    ];
-
-    fn key(&self) -> String {
-        self.code.clone()
-    }
-
-    fn unit(&self) -> &UnitCode {
-        &self.unit_code
-    }
-
-    fn binds(&self) -> Vec<Bind> {
-        vec![
-            self.unit_code.as_str().into(),
-            self.category.as_str().into(),
-            self.received_at.into(),
-            self.due_at.into(),
-            self.answered_at.into(),
-            self.satisfaction.map(|s| s.as_str().to_owned()).into(),
-            self.updated_at.into(),
-        ]
+stored_record! {
+    Petition, table "petitions", feed "procedures.petitions",
+    key "code" = |p| p.code.clone(),
+    instants ["received_at"] = |p| p.received_at.into_iter().collect(),
+    columns |p| {
+        "unit_code" => p.unit_code.as_str(),
+        "category" => p.category.as_str(),
+        "received_at" => p.received_at,
+        "due_at" => p.due_at,
+        "answered_at" => p.answered_at,
+        "satisfaction" => p.satisfaction.map(|s| s.as_str().to_owned()),
+        "upstream_updated_at" => p.updated_at,
     }
 }
 
-impl StoredRecord for Document {
-    const TABLE: &'static str = "documents";
-    const KEY: &'static str = "id";
-    const FEED: &'static str = "documents.documents";
-    const INSTANT_COLUMNS: &'static [&'static str] = &["registered_at"];
-
-    fn instants(&self) -> Vec<DateTime<Utc>> {
-        self.registered_at.into_iter().collect()
-    }
-    const COLUMNS: &'static [&'static str] = &[
-        "unit_code",
-        "direction",
-        "registered_at",
-        "electronic",
-        "axis_status",
-        "signed",
-        "signature_verified",
-        "due_at",
-        "completed_at",
-        "filed_electronically",
-        "upstream_updated_at",
-    ];
-
-    fn key(&self) -> String {
-        self.id.clone()
-    }
-
-    fn unit(&self) -> &UnitCode {
-        &self.unit_code
-    }
-
-    fn binds(&self) -> Vec<Bind> {
-        vec![
-            self.unit_code.as_str().into(),
-            self.direction.as_str().into(),
-            self.registered_at.into(),
-            self.electronic.into(),
-            self.axis_status.map(|s| s.as_str().to_owned()).into(),
-            self.signed.into(),
-            Bind::Int(self.signature_verified.map(i64::from)),
-            self.due_at.into(),
-            self.completed_at.into(),
-            self.filed_electronically.into(),
-            self.updated_at.into(),
-        ]
+stored_record! {
+    Document, table "documents", feed "documents.documents",
+    key "id" = |d| d.id.clone(),
+    instants ["registered_at"] = |d| d.registered_at.into_iter().collect(),
+    columns |d| {
+        "unit_code" => d.unit_code.as_str(),
+        "direction" => d.direction.as_str(),
+        "registered_at" => d.registered_at,
+        "electronic" => d.electronic,
+        "axis_status" => d.axis_status.map(|s| s.as_str().to_owned()),
+        "signed" => d.signed,
+        "signature_verified" => Bind::Int(d.signature_verified.map(i64::from)),
+        "due_at" => d.due_at,
+        "completed_at" => d.completed_at,
+        "filed_electronically" => d.filed_electronically,
+        "upstream_updated_at" => d.updated_at,
     }
 }
 
-impl StoredRecord for Report {
-    const TABLE: &'static str = "reports";
-    const KEY: &'static str = "id";
-    const FEED: &'static str = "reports.reports";
-    const INSTANT_COLUMNS: &'static [&'static str] = &["due_at"];
-
-    fn instants(&self) -> Vec<DateTime<Utc>> {
-        vec![self.due_at]
-    }
-    const COLUMNS: &'static [&'static str] = &[
-        "unit_code",
-        "report_type",
-        "title",
-        "period",
-        "due_at",
-        "submitted_at",
-        "status",
-        "upstream_updated_at",
-    ];
-
-    fn key(&self) -> String {
-        self.id.clone()
-    }
-
-    fn unit(&self) -> &UnitCode {
-        &self.unit_code
-    }
-
-    fn binds(&self) -> Vec<Bind> {
-        vec![
-            self.unit_code.as_str().into(),
-            self.report_type.as_str().into(),
-            self.title.clone().into(),
-            self.period.as_str().into(),
-            self.due_at.into(),
-            self.submitted_at.into(),
-            self.status.as_str().into(),
-            self.updated_at.into(),
-        ]
+stored_record! {
+    Report, table "reports", feed "reports.reports",
+    key "id" = |r| r.id.clone(),
+    instants ["due_at"] = |r| vec![r.due_at],
+    columns |r| {
+        "unit_code" => r.unit_code.as_str(),
+        "report_type" => r.report_type.as_str(),
+        "title" => r.title.clone(),
+        "period" => r.period.as_str(),
+        "due_at" => r.due_at,
+        "submitted_at" => r.submitted_at,
+        "status" => r.status.as_str(),
+        "upstream_updated_at" => r.updated_at,
     }
 }
 
-impl StoredRecord for PortalScore {
-    const TABLE: &'static str = "portal_scores";
-    const KEY: &'static str = "id";
-    const FEED: &'static str = "portal.scores";
-    // The portal's scores are compared with, not computed into, indicators.
-    const INSTANT_COLUMNS: &'static [&'static str] = &[];
-
-    fn instants(&self) -> Vec<DateTime<Utc>> {
-        Vec::new()
-    }
-    const COLUMNS: &'static [&'static str] = &[
-        "unit_code",
-        "period",
-        "total",
-        "groups",
-        "upstream_updated_at",
-        "details",
-    ];
-
-    fn key(&self) -> String {
-        format!("{}/{}", self.unit_code, self.period)
-    }
-
-    fn unit(&self) -> &UnitCode {
-        &self.unit_code
-    }
-
-    fn binds(&self) -> Vec<Bind> {
-        vec![
-            self.unit_code.as_str().into(),
-            self.period.as_str().into(),
-            self.total.into(),
-            serde_json::to_string(&self.groups)
-                .unwrap_or_else(|_| "{}".into())
-                .into(),
-            self.updated_at.into(),
-            (!self.details.is_empty())
-                .then(|| serde_json::to_string(&self.details).unwrap_or_else(|_| "{}".into()))
-                .into(),
-        ]
+// The portal's scores are compared with, not computed into, indicators:
+// they feed no month.
+stored_record! {
+    PortalScore, table "portal_scores", feed "portal.scores",
+    key "id" = |s| format!("{}/{}", s.unit_code, s.period),
+    instants [] = |_s| Vec::new(),
+    columns |s| {
+        "unit_code" => s.unit_code.as_str(),
+        "period" => s.period.as_str(),
+        "total" => s.total,
+        "groups" => serde_json::to_string(&s.groups).unwrap_or_else(|_| "{}".into()),
+        "upstream_updated_at" => s.updated_at,
+        "details" => (!s.details.is_empty())
+            .then(|| serde_json::to_string(&s.details).unwrap_or_else(|_| "{}".into())),
     }
 }
 

@@ -9,15 +9,16 @@ use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, json, parse, ts};
 use super::{BeginWrite, Result, Store, with_pool};
-use crate::domain::Severity;
+use crate::domain::{Severity, UnitCode};
 use crate::findings::{Current, EventKind, LastResult, State, Streak};
+use crate::rules::RuleId;
 
 /// A finding as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FindingRecord {
     pub id: i64,
-    pub rule_id: String,
-    pub unit_code: String,
+    pub rule_id: RuleId,
+    pub unit_code: UnitCode,
     pub state: State,
     pub severity: Severity,
     pub last_result: LastResult,
@@ -99,10 +100,12 @@ macro_rules! finding_from_row {
         let severity: String = r.try_get("severity")?;
         let last: String = r.try_get("last_result")?;
         let detail: String = r.try_get("last_detail")?;
+        let rule: String = r.try_get("rule_id")?;
+        let unit: String = r.try_get("unit_code")?;
         Ok::<_, super::StorageError>(FindingRecord {
             id: r.try_get("id")?,
-            rule_id: r.try_get("rule_id")?,
-            unit_code: r.try_get("unit_code")?,
+            rule_id: parse("findings.rule_id", &rule)?,
+            unit_code: parse("findings.unit_code", &unit)?,
             state: parse("findings.state", &state)?,
             severity: parse("findings.severity", &severity)?,
             last_result: parse("findings.last_result", &last)?,
@@ -118,6 +121,75 @@ macro_rules! finding_from_row {
             silence_reason: r.try_get("silence_reason")?,
         })
     }};
+}
+
+/// The statement that opens a finding for transition `$t`, unless the
+/// (rule, unit) pair already has one; it returns the new finding's id.
+macro_rules! insert_finding_query {
+    ($t:expr, $detail:expr, $at:expr, $resolved_at:expr) => {{
+        let t: &FindingTransition = $t;
+        sqlx::query_scalar(
+            "INSERT INTO findings (rule_id, unit_code, state, severity, last_result, last_detail,
+                                   opened_at, updated_at, resolved_at, last_evaluated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7)
+             ON CONFLICT (rule_id, unit_code) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&t.rule_id)
+        .bind(&t.unit_code)
+        .bind(t.state.as_str())
+        .bind(t.severity.as_str())
+        .bind(t.last_result.as_str())
+        .bind($detail)
+        .bind($at)
+        .bind($resolved_at)
+    }};
+}
+
+/// The statement that applies transition `$t` to finding `$id` if it is
+/// still `$cur` (compare-and-set: it changes one row or none).
+macro_rules! update_finding_query {
+    ($t:expr, $id:expr, $cur:expr, $detail:expr, $at:expr, $resolved_at:expr) => {{
+        let t: &FindingTransition = $t;
+        let cur: &Current = $cur;
+        sqlx::query(
+            "UPDATE findings SET state = $1, severity = $2, last_result = $3, last_detail = $4,
+                    updated_at = $5, last_evaluated_at = $5,
+                    resolved_at = $6,
+                    opened_at = CASE WHEN $7 THEN $5 ELSE opened_at END
+             WHERE id = $8 AND state = $9 AND severity = $10 AND last_result = $11",
+        )
+        .bind(t.state.as_str())
+        .bind(t.severity.as_str())
+        .bind(t.last_result.as_str())
+        .bind($detail)
+        .bind($at)
+        .bind($resolved_at)
+        .bind(t.kind == EventKind::Reopened)
+        .bind($id)
+        .bind(cur.state.as_str())
+        .bind(cur.severity.as_str())
+        .bind(cur.last_result.as_str())
+    }};
+}
+
+/// The statement that appends one event to a finding's audit trail
+/// (`finding_events`, whose triggers refuse edits).
+macro_rules! finding_event_query {
+    ($finding_id:expr, $at:expr, $kind:expr, $actor:expr, $note:expr, $state:expr, $severity:expr, $evidence:expr) => {
+        sqlx::query(
+            "INSERT INTO finding_events (finding_id, at, kind, actor, note, state, severity, evidence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind($finding_id)
+        .bind($at)
+        .bind($kind)
+        .bind($actor)
+        .bind($note)
+        .bind($state)
+        .bind($severity)
+        .bind($evidence)
+    };
 }
 
 impl Store {
@@ -191,47 +263,15 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let id: Option<i64> = match &t.expected {
                 None => {
-                    sqlx::query_scalar(
-                        "INSERT INTO findings (rule_id, unit_code, state, severity, last_result, last_detail,
-                                               opened_at, updated_at, resolved_at, last_evaluated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7)
-                         ON CONFLICT (rule_id, unit_code) DO NOTHING
-                         RETURNING id",
-                    )
-                    .bind(&t.rule_id)
-                    .bind(&t.unit_code)
-                    .bind(t.state.as_str())
-                    .bind(t.severity.as_str())
-                    .bind(t.last_result.as_str())
-                    .bind(&detail)
-                    .bind(at)
-                    .bind(resolved_at)
-                    .fetch_optional(&mut *tx)
-                    .await?
+                    insert_finding_query!(t, &detail, at, resolved_at)
+                        .fetch_optional(&mut *tx)
+                        .await?
                 }
                 Some((id, cur)) => {
-                    let reopened = t.kind == EventKind::Reopened;
-                    let n = sqlx::query(
-                        "UPDATE findings SET state = $1, severity = $2, last_result = $3, last_detail = $4,
-                                updated_at = $5, last_evaluated_at = $5,
-                                resolved_at = $6,
-                                opened_at = CASE WHEN $7 THEN $5 ELSE opened_at END
-                         WHERE id = $8 AND state = $9 AND severity = $10 AND last_result = $11",
-                    )
-                    .bind(t.state.as_str())
-                    .bind(t.severity.as_str())
-                    .bind(t.last_result.as_str())
-                    .bind(&detail)
-                    .bind(at)
-                    .bind(resolved_at)
-                    .bind(reopened)
-                    .bind(*id)
-                    .bind(cur.state.as_str())
-                    .bind(cur.severity.as_str())
-                    .bind(cur.last_result.as_str())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                    let n = update_finding_query!(t, *id, cur, &detail, at, resolved_at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
                     (n == 1).then_some(*id)
                 }
             };
@@ -239,18 +279,16 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(None);
             };
-            sqlx::query(
-                "INSERT INTO finding_events (finding_id, at, kind, actor, note, state, severity, evidence)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            finding_event_query!(
+                id,
+                at,
+                t.kind.as_str(),
+                &t.actor,
+                t.note.as_deref(),
+                t.state.as_str(),
+                t.severity.as_str(),
+                &detail
             )
-            .bind(id)
-            .bind(at)
-            .bind(t.kind.as_str())
-            .bind(&t.actor)
-            .bind(t.note.as_deref())
-            .bind(t.state.as_str())
-            .bind(t.severity.as_str())
-            .bind(&detail)
             .execute(&mut *tx)
             .await?;
             for n in notify(id) {
@@ -440,18 +478,16 @@ impl Store {
                     .bind(c.id)
                     .fetch_one(&mut *tx)
                     .await?;
-            sqlx::query(
-                "INSERT INTO finding_events (finding_id, at, kind, actor, note, state, severity, evidence)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            finding_event_query!(
+                c.id,
+                at,
+                c.kind.as_str(),
+                &c.actor,
+                Some(c.note.as_str()).filter(|n| !n.is_empty()),
+                c.state.as_str(),
+                c.expected.severity.as_str(),
+                &evidence
             )
-            .bind(c.id)
-            .bind(at)
-            .bind(c.kind.as_str())
-            .bind(&c.actor)
-            .bind(Some(c.note.as_str()).filter(|n| !n.is_empty()))
-            .bind(c.state.as_str())
-            .bind(c.expected.severity.as_str())
-            .bind(&evidence)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -501,16 +537,16 @@ impl Store {
                 .bind(f.id)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO finding_events (finding_id, at, kind, actor, note, state, severity, evidence)
-                     VALUES ($1, $2, 'silence_expired', $3, NULL, $4, $5, $6)",
+                finding_event_query!(
+                    f.id,
+                    ts(now),
+                    EventKind::SilenceExpired.as_str(),
+                    crate::domain::SYSTEM_ACTOR,
+                    None::<&str>,
+                    &state,
+                    f.severity.as_str(),
+                    f.last_detail.to_string()
                 )
-                .bind(f.id)
-                .bind(ts(now))
-                .bind(crate::domain::SYSTEM_ACTOR)
-                .bind(&state)
-                .bind(f.severity.as_str())
-                .bind(f.last_detail.to_string())
                 .execute(&mut *tx)
                 .await?;
                 let restored = FindingRecord {

@@ -26,6 +26,7 @@ mod outbox;
 mod records;
 mod sources;
 mod units;
+mod users;
 
 use std::str::FromStr;
 
@@ -42,9 +43,10 @@ pub use findings::{
 };
 pub use inspections::InspectionPlan;
 pub use notifications::{NewNotification, Notification, OpenToldFinding};
-pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats};
-pub use records::{PollRun, Prepared, RecordTable, UpsertCounts};
+pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats, OutboxStatus};
+pub use records::{DirtyPeriod, PollRun, Prepared, RecordTable, UpsertCounts};
 pub use sources::{FeedState, NewQuarantine, QuarantineEntry, SourceEvent, SourceState};
+pub use users::{ConsoleSession, ConsoleUser};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

@@ -16,6 +16,54 @@ use sqlx::Row;
 use super::codec::{from_ts, from_ts_opt, json, ts};
 use super::{Backend, NewEmail, Result, Store, with_pool};
 
+/// Where an e-mail stands: waiting (or being sent), sent, or dead after
+/// its last attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    Pending,
+    Sent,
+    Dead,
+}
+
+impl OutboxStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+}
+
+impl std::str::FromStr for OutboxStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "pending" => Ok(OutboxStatus::Pending),
+            "sent" => Ok(OutboxStatus::Sent),
+            "dead" => Ok(OutboxStatus::Dead),
+            _ => Err(format!(
+                "`{s}` is not an outbox status: expected pending, sent or dead"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status read back compares with the word it is stored as.
+impl PartialEq<&str> for OutboxStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OutboxEmail {
     pub id: i64,
@@ -26,7 +74,7 @@ pub struct OutboxEmail {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -78,7 +126,7 @@ impl OutboxEmail {
     /// died and whose lease has not yet run out): a retry now could send it
     /// twice.
     pub fn in_flight(&self, now: DateTime<Utc>) -> bool {
-        self.status == "pending"
+        self.status == OutboxStatus::Pending
             && self.attempts > 0
             && self.last_error.is_none()
             && self.next_attempt_at > now
@@ -130,6 +178,7 @@ macro_rules! outbox_from_row {
     ($r:expr) => {{
         let r = $r;
         let recipients: String = r.try_get("recipients")?;
+        let status: String = r.try_get("status")?;
         Ok::<_, super::StorageError>(OutboxEmail {
             id: r.try_get("id")?,
             dedup_key: r.try_get("dedup_key")?,
@@ -139,7 +188,7 @@ macro_rules! outbox_from_row {
             subject: r.try_get("subject")?,
             body_text: r.try_get("body_text")?,
             body_html: r.try_get("body_html")?,
-            status: r.try_get("status")?,
+            status: super::codec::parse("outbox.status", &status)?,
             attempts: r.try_get("attempts")?,
             next_attempt_at: from_ts(r.try_get("next_attempt_at")?),
             last_error: r.try_get("last_error")?,
@@ -367,7 +416,7 @@ impl Store {
             )
             .bind(ts(now))
             .bind(seen.id)
-            .bind(seen.status.clone())
+            .bind(seen.status.as_str())
             .bind(seen.attempts)
             .bind(ts(seen.next_attempt_at))
             .execute(pool)

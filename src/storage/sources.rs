@@ -6,14 +6,14 @@ use sqlx::Row;
 
 use super::codec::{from_ts, from_ts_opt, ts};
 use super::{BeginWrite, Result, Store, with_pool};
+use crate::domain::SourceHealth;
 use crate::domain::quality::Check;
 
 /// A source's health and freshness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SourceState {
     pub source: String,
-    /// `healthy`, `degraded`, `down` or `misconfigured`.
-    pub health: String,
+    pub health: SourceHealth,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     /// How current the data is: the start of the last complete poll.
@@ -89,7 +89,7 @@ pub(super) use quarantine_query;
 pub struct SourceEvent {
     pub source: String,
     pub at: DateTime<Utc>,
-    pub health: String,
+    pub health: SourceHealth,
     pub detail: Option<String>,
 }
 
@@ -115,7 +115,7 @@ impl Store {
                 .map(|r| {
                     Ok(SourceState {
                         source: r.try_get("source")?,
-                        health: r.try_get("health")?,
+                        health: SourceHealth::parse_stored(r.try_get("health")?),
                         last_attempt_at: from_ts_opt(r.try_get("last_attempt_at")?),
                         last_success_at: from_ts_opt(r.try_get("last_success_at")?),
                         data_as_of: from_ts_opt(r.try_get("data_as_of")?),
@@ -134,12 +134,13 @@ impl Store {
     pub async fn record_source_outcome(
         &self,
         source: &str,
-        health: &str,
+        health: SourceHealth,
         succeeded: bool,
         data_as_of: Option<DateTime<Utc>>,
         error: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<SourceHealth>> {
+        let health = health.as_str();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let before: Option<String> =
@@ -180,7 +181,7 @@ impl Store {
                     .await?;
             }
             tx.commit().await?;
-            Ok(before)
+            Ok(before.as_deref().map(SourceHealth::parse_stored))
         })
     }
 
@@ -196,7 +197,7 @@ impl Store {
                     Ok(SourceEvent {
                         source: r.try_get("source")?,
                         at: from_ts(r.try_get("at")?),
-                        health: r.try_get("health")?,
+                        health: SourceHealth::parse_stored(r.try_get("health")?),
                         detail: r.try_get("detail")?,
                     })
                 })

@@ -7,6 +7,135 @@ use super::codec::{from_ts, parse, ts};
 use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::{EmailAddress, Unit, UnitCode};
 
+/// A unit's directory fields as stored: name, kind, parent, head's address.
+type UnitFields = (String, Option<String>, Option<String>, Option<String>);
+
+fn fields_of(u: &Unit) -> UnitFields {
+    (
+        u.name.clone(),
+        u.kind.map(|k| k.as_str().to_owned()),
+        u.parent.as_ref().map(|p| p.as_str().to_owned()),
+        u.head_email.as_ref().map(|e| e.as_str().to_owned()),
+    )
+}
+
+/// A unit as stored, as a directory listing compares it.
+struct KnownUnit {
+    fields: UnitFields,
+    /// `config`, `directory` or `inferred`.
+    origin: String,
+    retired: bool,
+}
+
+/// What a directory listing does to one unit it lists, if anything.
+/// Configured units are the operator's word and are left alone; an
+/// inferred unit is added as though it were new.
+fn directory_change(known: Option<&KnownUnit>, listed: &UnitFields) -> Option<&'static str> {
+    match known {
+        Some(k) if k.origin == "config" => None,
+        None => Some("added"),
+        Some(k) if k.origin == "inferred" => Some("added"),
+        Some(k) if k.retired => Some("restored"),
+        Some(KnownUnit {
+            fields: (name, kind, parent, head),
+            ..
+        }) => {
+            if *name != listed.0 {
+                Some("renamed")
+            } else if (kind, parent, head) != (&listed.1, &listed.2, &listed.3) {
+                Some("updated")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The statement that writes a unit from `$origin` (`config` or
+/// `directory`), bringing it back if it was retired.
+macro_rules! upsert_unit_query {
+    ($code:expr, $fields:expr, $origin:expr, $now_s:expr) => {{
+        let (name, kind, parent, head): &UnitFields = $fields;
+        sqlx::query(
+            "INSERT INTO units (code, name, kind, parent_code, head_email, origin, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             ON CONFLICT (code) DO UPDATE SET
+                name = excluded.name, kind = excluded.kind, parent_code = excluded.parent_code,
+                head_email = excluded.head_email, origin = excluded.origin, retired_at = NULL,
+                updated_at = excluded.updated_at",
+        )
+        .bind($code)
+        .bind(name.as_str())
+        .bind(kind.as_deref())
+        .bind(parent.as_deref())
+        .bind(head.as_deref())
+        .bind($origin)
+        .bind($now_s)
+    }};
+}
+
+/// The statement that records a unit's `$change` in `unit_history`, with
+/// its fields after the change.
+macro_rules! unit_history_query {
+    ($code:expr, $change:expr, $fields:expr, $now_s:expr) => {{
+        let (name, kind, parent, head): &UnitFields = $fields;
+        sqlx::query(
+            "INSERT INTO unit_history (unit_code, at, change, name, kind, parent_code, head_email)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($code)
+        .bind($now_s)
+        .bind($change)
+        .bind(name.as_str())
+        .bind(kind.as_deref())
+        .bind(parent.as_deref())
+        .bind(head.as_deref())
+    }};
+}
+
+/// Inside a transaction: retires unit `$code` (never deleted: findings and
+/// records cite it) and records it in `unit_history`.
+macro_rules! retire_unit {
+    ($tx:expr, $code:expr, $fields:expr, $now_s:expr) => {{
+        let code: &str = $code;
+        sqlx::query("UPDATE units SET retired_at = $1, updated_at = $1 WHERE code = $2")
+            .bind($now_s)
+            .bind(code)
+            .execute(&mut *$tx)
+            .await?;
+        unit_history_query!(code, "retired", $fields, $now_s)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Inside a transaction: every unit as stored, by code.
+macro_rules! known_units {
+    ($tx:expr) => {{
+        let rows = sqlx::query(
+            "SELECT code, name, kind, parent_code, head_email, origin, retired_at FROM units",
+        )
+        .fetch_all(&mut *$tx)
+        .await?;
+        let mut known = std::collections::HashMap::new();
+        for r in &rows {
+            let code: String = r.try_get("code")?;
+            let unit = KnownUnit {
+                fields: (
+                    r.try_get("name")?,
+                    r.try_get("kind")?,
+                    r.try_get("parent_code")?,
+                    r.try_get("head_email")?,
+                ),
+                origin: r.try_get("origin")?,
+                retired: r.try_get::<Option<i64>, _>("retired_at")?.is_some(),
+            };
+            known.insert(code, unit);
+        }
+        known
+    }};
+}
+
 impl Store {
     /// Writes the units from configuration; a configured unit wins over an
     /// inferred one with the same code.
@@ -14,22 +143,9 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             for u in units {
-                sqlx::query(
-                    "INSERT INTO units (code, name, kind, parent_code, head_email, origin, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, 'config', $6, $6)
-                     ON CONFLICT (code) DO UPDATE SET
-                        name = excluded.name, kind = excluded.kind, parent_code = excluded.parent_code,
-                        head_email = excluded.head_email, origin = 'config', retired_at = NULL,
-                        updated_at = excluded.updated_at",
-                )
-                .bind(u.code.as_str())
-                .bind(&u.name)
-                .bind(u.kind.map(|k| k.as_str()))
-                .bind(u.parent.as_ref().map(|p| p.as_str().to_owned()))
-                .bind(u.head_email.as_ref().map(|e| e.as_str().to_owned()))
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+                upsert_unit_query!(u.code.as_str(), &fields_of(u), "config", ts(now))
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
         });
@@ -89,86 +205,21 @@ impl Store {
         let now_s = ts(now);
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let rows = sqlx::query(
-                "SELECT code, name, kind, parent_code, head_email, origin, retired_at FROM units",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut known = std::collections::HashMap::new();
-            for r in &rows {
-                let code: String = r.try_get("code")?;
-                let row: (
-                    String,
-                    Option<String>,
-                    Option<String>,
-                    Option<String>,
-                    String,
-                    Option<i64>,
-                ) = (
-                    r.try_get("name")?,
-                    r.try_get("kind")?,
-                    r.try_get("parent_code")?,
-                    r.try_get("head_email")?,
-                    r.try_get("origin")?,
-                    r.try_get("retired_at")?,
-                );
-                known.insert(code, row);
-            }
+            let known = known_units!(&mut *tx);
             let (mut added, mut changed, mut retired) = (0, 0, 0);
             let mut seen = std::collections::HashSet::new();
             for u in listed {
                 seen.insert(u.code.as_str().to_owned());
-                let new = (
-                    u.name.clone(),
-                    u.kind.map(|k| k.as_str().to_owned()),
-                    u.parent.as_ref().map(|p| p.as_str().to_owned()),
-                    u.head_email.as_ref().map(|e| e.as_str().to_owned()),
-                );
-                let change = match known.get(u.code.as_str()) {
-                    Some((_, _, _, _, origin, _)) if origin == "config" => None,
-                    None => Some("added"),
-                    Some((_, _, _, _, origin, _)) if origin == "inferred" => Some("added"),
-                    Some((_, _, _, _, _, Some(_))) => Some("restored"),
-                    Some((name, kind, parent, head, _, None)) => {
-                        if *name != new.0 {
-                            Some("renamed")
-                        } else if (kind, parent, head) != (&new.1, &new.2, &new.3) {
-                            Some("updated")
-                        } else {
-                            None
-                        }
-                    }
+                let fields = fields_of(u);
+                let Some(change) = directory_change(known.get(u.code.as_str()), &fields) else {
+                    continue;
                 };
-                let Some(change) = change else { continue };
-                sqlx::query(
-                    "INSERT INTO units (code, name, kind, parent_code, head_email, origin, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, 'directory', $6, $6)
-                     ON CONFLICT (code) DO UPDATE SET
-                        name = excluded.name, kind = excluded.kind, parent_code = excluded.parent_code,
-                        head_email = excluded.head_email, origin = 'directory', retired_at = NULL,
-                        updated_at = excluded.updated_at",
-                )
-                .bind(u.code.as_str())
-                .bind(&new.0)
-                .bind(new.1.as_deref())
-                .bind(new.2.as_deref())
-                .bind(new.3.as_deref())
-                .bind(now_s)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO unit_history (unit_code, at, change, name, kind, parent_code, head_email)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(u.code.as_str())
-                .bind(now_s)
-                .bind(change)
-                .bind(&new.0)
-                .bind(new.1.as_deref())
-                .bind(new.2.as_deref())
-                .bind(new.3.as_deref())
-                .execute(&mut *tx)
-                .await?;
+                upsert_unit_query!(u.code.as_str(), &fields, "directory", now_s)
+                    .execute(&mut *tx)
+                    .await?;
+                unit_history_query!(u.code.as_str(), change, &fields, now_s)
+                    .execute(&mut *tx)
+                    .await?;
                 if change == "added" {
                     added += 1;
                 } else {
@@ -176,29 +227,11 @@ impl Store {
                 }
             }
             if complete {
-                for (code, (name, kind, parent, head, origin, retired_at)) in &known {
-                    if origin != "directory" || retired_at.is_some() || seen.contains(code) {
+                for (code, unit) in &known {
+                    if unit.origin != "directory" || unit.retired || seen.contains(code) {
                         continue;
                     }
-                    sqlx::query(
-                        "UPDATE units SET retired_at = $1, updated_at = $1 WHERE code = $2",
-                    )
-                    .bind(now_s)
-                    .bind(code)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO unit_history (unit_code, at, change, name, kind, parent_code, head_email)
-                         VALUES ($1, $2, 'retired', $3, $4, $5, $6)",
-                    )
-                    .bind(code)
-                    .bind(now_s)
-                    .bind(name)
-                    .bind(kind.as_deref())
-                    .bind(parent.as_deref())
-                    .bind(head.as_deref())
-                    .execute(&mut *tx)
-                    .await?;
+                    retire_unit!(&mut *tx, code, &unit.fields, now_s);
                     retired += 1;
                 }
             }
@@ -251,23 +284,13 @@ impl Store {
                 if keep.contains(code.as_str()) {
                     continue;
                 }
-                sqlx::query("UPDATE units SET retired_at = $1, updated_at = $1 WHERE code = $2")
-                    .bind(ts(now))
-                    .bind(&code)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO unit_history (unit_code, at, change, name, kind, parent_code, head_email)
-                     VALUES ($1, $2, 'retired', $3, $4, $5, $6)",
-                )
-                .bind(&code)
-                .bind(ts(now))
-                .bind(r.try_get::<String, _>("name")?)
-                .bind(r.try_get::<Option<String>, _>("kind")?)
-                .bind(r.try_get::<Option<String>, _>("parent_code")?)
-                .bind(r.try_get::<Option<String>, _>("head_email")?)
-                .execute(&mut *tx)
-                .await?;
+                let fields: UnitFields = (
+                    r.try_get("name")?,
+                    r.try_get("kind")?,
+                    r.try_get("parent_code")?,
+                    r.try_get("head_email")?,
+                );
+                retire_unit!(&mut *tx, &code, &fields, ts(now));
                 retired += 1;
             }
             tx.commit().await?;

@@ -52,9 +52,7 @@ pub fn map_document(r: &mut Reader<'_>) -> Result<Document, Reject> {
     r.identify(&id);
     Ok(Document {
         unit_code: r.unit_code()?,
-        direction: r
-            .code("direction", "direction")?
-            .ok_or_else(|| r.reject("direction", "required field is missing"))?,
+        direction: r.required_code("direction", "direction")?,
         registered_at: r.date("registered_at")?,
         electronic: r.flag("electronic")?,
         axis_status: r.code("axis_status", "axis_status")?,

@@ -22,6 +22,9 @@ const EXCERPT_CHARS: usize = 300;
 /// Tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(30);
 
+/// A POST's JSON body and the cookies to send with it; `None` for a GET.
+type Post<'a> = Option<(&'a serde_json::Value, Option<&'a HeaderValue>)>;
+
 /// The client of one source.
 pub struct SourceClient {
     source: &'static str,
@@ -64,14 +67,17 @@ enum Auth {
     None,
     /// A fixed header (bearer token, API key, basic).
     Header(HeaderName, HeaderValue),
-    OAuth2 {
-        token_url: Url,
-        client_id: String,
-        client_secret: Secret,
-        scope: Option<String>,
-        client_auth: ClientAuth,
-        cached: Mutex<Option<(HeaderValue, std::time::Instant)>>,
-    },
+    OAuth2(OAuth2),
+}
+
+/// OAuth2 client credentials, and the access token they got while it lasts.
+struct OAuth2 {
+    token_url: Url,
+    client_id: String,
+    client_secret: Secret,
+    scope: Option<String>,
+    client_auth: ClientAuth,
+    cached: Mutex<Option<(HeaderValue, std::time::Instant)>>,
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, String> {
@@ -141,7 +147,7 @@ impl SourceClient {
                 scope,
                 client_auth,
                 ..
-            } => Auth::OAuth2 {
+            } => Auth::OAuth2(OAuth2 {
                 token_url: token_url.url().clone(),
                 client_id: client_id.clone(),
                 client_secret: client_secret
@@ -150,7 +156,7 @@ impl SourceClient {
                 scope: scope.clone(),
                 client_auth: *client_auth,
                 cached: Mutex::new(None),
-            },
+            }),
         };
         Ok(SourceClient {
             source,
@@ -223,11 +229,7 @@ impl SourceClient {
             .map_err(|e| self.unavailable(url, e))
     }
 
-    async fn send_json(
-        &self,
-        url: &Url,
-        post: Option<(&serde_json::Value, Option<&HeaderValue>)>,
-    ) -> Result<sonic_rs::Value, UpstreamError> {
+    async fn send_json(&self, url: &Url, post: Post<'_>) -> Result<sonic_rs::Value, UpstreamError> {
         let _permit = self
             .in_flight
             .acquire()
@@ -242,7 +244,7 @@ impl SourceClient {
                 // An OAuth2 token the server no longer accepts is fetched
                 // again once, then the 401 stands.
                 Err(UpstreamError::Unauthorized { .. })
-                    if matches!(self.auth, Auth::OAuth2 { .. }) && !refreshed_token =>
+                    if matches!(self.auth, Auth::OAuth2(_)) && !refreshed_token =>
                 {
                     refreshed_token = true;
                     self.forget_token().await;
@@ -271,26 +273,9 @@ impl SourceClient {
         }
     }
 
-    async fn try_once(
-        &self,
-        url: &Url,
-        post: Option<(&serde_json::Value, Option<&HeaderValue>)>,
-    ) -> Result<sonic_rs::Value, UpstreamError> {
-        let mut req = match post {
-            None => self.client.get(url.clone()),
-            Some((body, cookie)) => {
-                let mut r = self.client.post(url.clone()).json(body);
-                if let Some(c) = cookie {
-                    r = r.header(reqwest::header::COOKIE, c.clone());
-                }
-                r
-            }
-        };
-        match &self.auth {
-            Auth::None => {}
-            Auth::Header(name, value) => req = req.header(name, value.clone()),
-            Auth::OAuth2 { .. } => req = req.header(AUTHORIZATION, self.token().await?),
-        }
+    /// One request and the judgement of its answer.
+    async fn try_once(&self, url: &Url, post: Post<'_>) -> Result<sonic_rs::Value, UpstreamError> {
+        let req = self.authorize(self.request(url, post)).await?;
         let resp = req
             .send()
             .await
@@ -311,34 +296,74 @@ impl SourceClient {
             && status.is_success()
             && (html || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<'))
         {
-            return Err(UpstreamError::BadPayload {
-                source_name: self.source,
-                path: url.path().to_owned(),
-                detail: format!(
+            return Err(self.bad_payload(
+                url,
+                format!(
                     "HTML instead of JSON (HTTP {}; a web application firewall's page? see sources.portal.warmup_url): {}",
                     status.as_u16(),
                     excerpt(&body)
                 ),
-            });
+            ));
         }
         if status.is_success() {
-            // A page of thousands of records takes milliseconds to parse:
-            // off the async workers, beside the database writes. sonic-rs
-            // builds the tree several times faster than serde_json's `Value`
-            // (measured on simulator pages of 2,000 dossiers).
-            return crate::jobs::cpu(move || {
-                sonic_rs::from_slice(&body)
-                    .map_err(|e| format!("{e}; body starts: {}", excerpt(&body)))
-            })
-            .await
-            .map_err(|detail| UpstreamError::Malformed {
-                source_name: self.source,
-                path: url.path().to_owned(),
-                detail,
-            });
+            return self.parse(url, body).await;
         }
+        Err(self.refusal(url, status, retry_after, &body))
+    }
+
+    /// A GET, or a POST of a JSON body with the cookies given.
+    fn request(&self, url: &Url, post: Post<'_>) -> reqwest::RequestBuilder {
+        match post {
+            None => self.client.get(url.clone()),
+            Some((body, cookie)) => {
+                let mut r = self.client.post(url.clone()).json(body);
+                if let Some(c) = cookie {
+                    r = r.header(reqwest::header::COOKIE, c.clone());
+                }
+                r
+            }
+        }
+    }
+
+    /// The request with the source's credentials.
+    async fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, UpstreamError> {
+        Ok(match &self.auth {
+            Auth::None => req,
+            Auth::Header(name, value) => req.header(name, value.clone()),
+            Auth::OAuth2(o) => req.header(AUTHORIZATION, self.token(o).await?),
+        })
+    }
+
+    /// Parses a successful answer's body.
+    async fn parse(&self, url: &Url, body: Vec<u8>) -> Result<sonic_rs::Value, UpstreamError> {
+        // A page of thousands of records takes milliseconds to parse:
+        // off the async workers, beside the database writes. sonic-rs
+        // builds the tree several times faster than serde_json's `Value`
+        // (measured on simulator pages of 2,000 dossiers).
+        crate::jobs::cpu(move || {
+            sonic_rs::from_slice(&body).map_err(|e| format!("{e}; body starts: {}", excerpt(&body)))
+        })
+        .await
+        .map_err(|detail| UpstreamError::Malformed {
+            source_name: self.source,
+            path: url.path().to_owned(),
+            detail,
+        })
+    }
+
+    /// What an answer other than a success means.
+    fn refusal(
+        &self,
+        url: &Url,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        body: &[u8],
+    ) -> UpstreamError {
         let path = url.path().to_owned();
-        Err(match status {
+        match status {
             StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited {
                 source_name: self.source,
                 path,
@@ -353,9 +378,9 @@ impl SourceClient {
                 source_name: self.source,
                 path,
                 status: status.as_u16(),
-                excerpt: excerpt(&body),
+                excerpt: excerpt(body),
             },
-        })
+        }
     }
 
     async fn read_body(
@@ -384,13 +409,20 @@ impl SourceClient {
     }
 
     fn too_large(&self, url: &Url) -> UpstreamError {
-        UpstreamError::BadPayload {
-            source_name: self.source,
-            path: url.path().to_owned(),
-            detail: format!(
+        self.bad_payload(
+            url,
+            format!(
                 "response larger than {} bytes (max_response_bytes)",
                 self.max_body
             ),
+        )
+    }
+
+    fn bad_payload(&self, url: &Url, detail: String) -> UpstreamError {
+        UpstreamError::BadPayload {
+            source_name: self.source,
+            path: url.path().to_owned(),
+            detail,
         }
     }
 
@@ -403,48 +435,49 @@ impl SourceClient {
     }
 
     async fn forget_token(&self) {
-        if let Auth::OAuth2 { cached, .. } = &self.auth {
-            *cached.lock().await = None;
+        if let Auth::OAuth2(o) = &self.auth {
+            *o.cached.lock().await = None;
         }
     }
 
     /// The OAuth2 access token, fetched with the client credentials when
     /// there is none or it is about to expire.
-    async fn token(&self) -> Result<HeaderValue, UpstreamError> {
-        let Auth::OAuth2 {
-            token_url,
-            client_id,
-            client_secret,
-            scope,
-            client_auth,
-            cached,
-        } = &self.auth
-        else {
-            return Err(self.unavailable(
-                &Url::parse("http://invalid/").expect("valid"),
-                "not an OAuth2 source".into(),
-            ));
-        };
-        let mut guard = cached.lock().await;
+    async fn token(&self, o: &OAuth2) -> Result<HeaderValue, UpstreamError> {
+        let mut guard = o.cached.lock().await;
         if let Some((value, until)) = guard.as_ref()
             && std::time::Instant::now() < *until
         {
             return Ok(value.clone());
         }
+        let (status, bytes) = self.request_token(o).await?;
+        if !status.is_success() {
+            return Err(self.token_refusal(&o.token_url, status, &bytes));
+        }
+        let (token, lifetime) = self.read_token(&o.token_url, &bytes)?;
+        let value =
+            sensitive(&format!("Bearer {token}")).map_err(|e| self.unavailable(&o.token_url, e))?;
+        let until = std::time::Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN);
+        *guard = Some((value.clone(), until));
+        Ok(value)
+    }
+
+    /// Asks the token endpoint for a token (the client-credentials grant),
+    /// the client authenticating as configured.
+    async fn request_token(&self, o: &OAuth2) -> Result<(StatusCode, Vec<u8>), UpstreamError> {
         let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
-        if let Some(s) = scope {
+        if let Some(s) = &o.scope {
             form.push(("scope", s));
         }
-        let mut req = self.client.post(token_url.clone());
-        match client_auth {
+        let mut req = self.client.post(o.token_url.clone());
+        match o.client_auth {
             ClientAuth::Basic => {
-                let value = basic(client_id, client_secret.expose())
-                    .map_err(|e| self.unavailable(token_url, e))?;
+                let value = basic(&o.client_id, o.client_secret.expose())
+                    .map_err(|e| self.unavailable(&o.token_url, e))?;
                 req = req.header(AUTHORIZATION, value);
             }
             ClientAuth::Post => {
-                form.push(("client_id", client_id));
-                form.push(("client_secret", client_secret.expose()));
+                form.push(("client_id", &o.client_id));
+                form.push(("client_secret", o.client_secret.expose()));
             }
         }
         let body = url::form_urlencoded::Serializer::new(String::new())
@@ -458,45 +491,45 @@ impl SourceClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| self.unavailable(token_url, format!("token request: {}", describe(&e))))?;
+            .map_err(|e| {
+                self.unavailable(&o.token_url, format!("token request: {}", describe(&e)))
+            })?;
         let status = resp.status();
-        let bytes = self.read_body(token_url, resp).await?;
-        if !status.is_success() {
-            return Err(
-                if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
-                    UpstreamError::Unauthorized {
-                        source_name: self.source,
-                        path: token_url.path().to_owned(),
-                        status: status.as_u16(),
-                    }
-                } else {
-                    UpstreamError::Status {
-                        source_name: self.source,
-                        path: token_url.path().to_owned(),
-                        status: status.as_u16(),
-                        excerpt: excerpt(&bytes),
-                    }
-                },
-            );
-        }
-        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| UpstreamError::BadPayload {
-            source_name: self.source,
-            path: token_url.path().to_owned(),
-            detail: format!("token response is not JSON: {e}"),
-        })?;
-        let token = doc["access_token"]
-            .as_str()
-            .ok_or_else(|| UpstreamError::BadPayload {
+        Ok((status, self.read_body(&o.token_url, resp).await?))
+    }
+
+    /// What a token endpoint's refusal means: 400 and 401 are refused
+    /// credentials.
+    fn token_refusal(&self, token_url: &Url, status: StatusCode, body: &[u8]) -> UpstreamError {
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
+            UpstreamError::Unauthorized {
                 source_name: self.source,
                 path: token_url.path().to_owned(),
-                detail: "token response has no access_token".into(),
-            })?;
+                status: status.as_u16(),
+            }
+        } else {
+            UpstreamError::Status {
+                source_name: self.source,
+                path: token_url.path().to_owned(),
+                status: status.as_u16(),
+                excerpt: excerpt(body),
+            }
+        }
+    }
+
+    /// The access token and its lifetime (300 seconds unless it says).
+    fn read_token(
+        &self,
+        token_url: &Url,
+        body: &[u8],
+    ) -> Result<(String, Duration), UpstreamError> {
+        let doc: Value = serde_json::from_slice(body)
+            .map_err(|e| self.bad_payload(token_url, format!("token response is not JSON: {e}")))?;
+        let token = doc["access_token"].as_str().ok_or_else(|| {
+            self.bad_payload(token_url, "token response has no access_token".into())
+        })?;
         let lifetime = Duration::from_secs(doc["expires_in"].as_u64().unwrap_or(300));
-        let value =
-            sensitive(&format!("Bearer {token}")).map_err(|e| self.unavailable(token_url, e))?;
-        let until = std::time::Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN);
-        *guard = Some((value.clone(), until));
-        Ok(value)
+        Ok((token.to_owned(), lifetime))
     }
 }
 

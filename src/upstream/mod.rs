@@ -540,18 +540,24 @@ fn map_records(spec: &FeedSpec, body: &Value, polled_at: DateTime<Utc>) -> (Batc
         if let Err(reject) = batch.push(&mut spec.reader(item), polled_at) {
             // JSON escapes control characters, but not direction overrides.
             let mut raw = clean_text(&item.to_string()).into_owned();
-            if raw.len() > RAW_EXCERPT {
-                let cut = (0..=RAW_EXCERPT)
-                    .rev()
-                    .find(|i| raw.is_char_boundary(*i))
-                    .unwrap_or(0);
-                raw.truncate(cut);
-                raw.push('…');
-            }
+            clip(&mut raw, RAW_EXCERPT);
             rejects.push(Rejected { reject, raw });
         }
     }
     (batch, rejects)
+}
+
+/// Cuts `s` to at most `max` bytes, on a character boundary, and marks
+/// the cut with `…`.
+fn clip(s: &mut String, max: usize) {
+    if s.len() > max {
+        let cut = (0..=max)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
+        s.truncate(cut);
+        s.push('…');
+    }
 }
 
 /// Each feed's schema, as its connector declares it: the mapping engine

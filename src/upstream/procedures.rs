@@ -6,6 +6,8 @@
 //! answering `{"data": [...], "total_pages": T}`, dates `yyyyMMddHHmmss` in
 //! Asia/Ho_Chi_Minh. Petitions likewise at `api/v1/petitions`.
 
+use chrono::{DateTime, Utc};
+
 use super::Reject;
 use super::mapping::{CodeTable, Reader, Schema, check_name, opt, req};
 use crate::domain::{
@@ -124,56 +126,14 @@ pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
     r.identify(&code);
     let unit_code = r.unit_code()?;
     let procedure_code = r.string("procedure_code")?;
-    let status = r
-        .code("status", "status")?
-        .ok_or_else(|| r.reject("status", "required field is missing"))?;
-
-    let supplements = r
-        .list("supplements")?
-        .iter()
-        .map(|s| {
-            Ok(SupplementRequest {
-                requested_at: s.required_date("supplement_requested_at")?,
-                completed_at: s.date("supplement_completed_at")?,
-                old_due_at: s.date("supplement_old_due_at")?,
-                new_due_at: s.date("supplement_new_due_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, Reject>>()?;
-    let apologies = r
-        .list("apologies")?
-        .iter()
-        .map(|a| {
-            Ok(Apology {
-                issued_at: a.date("apology_issued_at")?,
-                reason: a.opt_string("apology_reason")?,
-                new_due_at: a.date("apology_new_due_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, Reject>>()?;
-    let mut components = ComponentCounts::default();
-    for c in r.list("components")? {
-        components.total += 1;
-        components.digitized += u32::from(c.flag("component_digitized")?);
-        components.reused += u32::from(c.flag("component_reused")?);
-    }
-    let mut e_result = false;
-    for res in r.list("results")? {
-        e_result |= res.opt_string("result_file")?.is_some();
-    }
+    let status = r.required_code("status", "status")?;
+    let supplements = r.list_of("supplements", supplement)?;
+    let apologies = r.list_of("apologies", apology)?;
+    let components = component_counts(r)?;
+    let e_result = has_e_result(r)?;
     // Fees are declared by a flag, or implied by a non-empty fee list.
     let has_fees = r.flag("has_fees")? || !r.list("fees")?.is_empty();
-
-    // A dossier past reception without a receipt time would silently drop
-    // out of every indicator: that is a broken record, not a new one.
-    let received_at = r.date("received_at")?;
-    if received_at.is_none() && implies_receipt(status) {
-        return Err(r.reject(
-            "received_at",
-            format!("required for a dossier in status {}", status.as_str()),
-        ));
-    }
-
+    let received_at = received_at(r, status)?;
     Ok(Dossier {
         procedure_name: r.opt_string("procedure_name")?,
         field_code: r.opt_string("field_code")?,
@@ -203,6 +163,60 @@ pub fn map_dossier(r: &mut Reader<'_>) -> Result<Dossier, Reject> {
         updated_at: r.date("updated_at")?,
         ..Dossier::new(code, unit_code, procedure_code)
     })
+}
+
+/// One request for more documents (an element of `supplements`).
+fn supplement(s: &Reader<'_>) -> Result<SupplementRequest, Reject> {
+    Ok(SupplementRequest {
+        requested_at: s.required_date("supplement_requested_at")?,
+        completed_at: s.date("supplement_completed_at")?,
+        old_due_at: s.date("supplement_old_due_at")?,
+        new_due_at: s.date("supplement_new_due_at")?,
+    })
+}
+
+/// One apology for a late result (an element of `apologies`).
+fn apology(a: &Reader<'_>) -> Result<Apology, Reject> {
+    Ok(Apology {
+        issued_at: a.date("apology_issued_at")?,
+        reason: a.opt_string("apology_reason")?,
+        new_due_at: a.date("apology_new_due_at")?,
+    })
+}
+
+/// How many of the submitted components there are, were digitized and
+/// were reused.
+fn component_counts(r: &Reader<'_>) -> Result<ComponentCounts, Reject> {
+    let mut components = ComponentCounts::default();
+    for c in r.list("components")? {
+        components.total += 1;
+        components.digitized += u32::from(c.flag("component_digitized")?);
+        components.reused += u32::from(c.flag("component_reused")?);
+    }
+    Ok(components)
+}
+
+/// Whether a result was given as an electronic file.
+fn has_e_result(r: &Reader<'_>) -> Result<bool, Reject> {
+    let mut e_result = false;
+    for res in r.list("results")? {
+        e_result |= res.opt_string("result_file")?.is_some();
+    }
+    Ok(e_result)
+}
+
+/// When the dossier was received. A dossier past reception without a
+/// receipt time would silently drop out of every indicator: that is a
+/// broken record, not a new one.
+fn received_at(r: &Reader<'_>, status: DossierStatus) -> Result<Option<DateTime<Utc>>, Reject> {
+    let received_at = r.date("received_at")?;
+    if received_at.is_none() && implies_receipt(status) {
+        return Err(r.reject(
+            "received_at",
+            format!("required for a dossier in status {}", status.as_str()),
+        ));
+    }
+    Ok(received_at)
 }
 
 /// Statuses only reachable after the one-stop shop received the dossier.

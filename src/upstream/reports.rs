@@ -44,9 +44,7 @@ pub fn map_report(r: &mut Reader<'_>) -> Result<Report, Reject> {
         period: r.string("period")?,
         due_at: r.required_date("due_at")?,
         submitted_at: r.date("submitted_at")?,
-        status: r
-            .code("status", "status")?
-            .ok_or_else(|| r.reject("status", "required field is missing"))?,
+        status: r.required_code("status", "status")?,
         updated_at: r.date("updated_at")?,
         id,
     })

@@ -8,18 +8,15 @@ use std::time::Duration;
 
 use chrono::Duration as Span;
 use mail_parser::MessageParser;
-use par_monitor::config::{SmtpTls, TransportKind};
-use par_monitor::domain::{DossierStatus, EmailAddress, Language, Recipient};
+use par_monitor::domain::{EmailAddress, Language, Recipient};
 use par_monitor::ingest::LogProgress;
 use par_monitor::ingest::Mode;
-use par_monitor::notify::Mailer;
 use par_monitor::simulator::{Endpoint, Fault};
-use par_monitor::time::{Clock, Month};
+use par_monitor::time::Clock;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Ctx, SmtpServer, on_both_backends, sim_now};
+use crate::helpers::{Ctx, SmtpServer, cycle, on_both_backends, poll_and_evaluate, send_alerts};
 
-const FROM: &str = "par-monitor <par-monitor@vpubnd.example>";
 const TEAM: &str = "doankt@vpubnd.example";
 
 fn team(ctx: &mut Ctx) {
@@ -64,11 +61,9 @@ on_both_backends! {
         for (_, s) in ctx.settings.sources.all_mut() {
             s.stale_after = Some(Duration::from_secs(7 * 86400));
         }
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
+        let (app, sink) = ctx.app_with_sink().await;
         let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        let eval = app.evaluate().await.unwrap();
+        let eval = poll_and_evaluate(&app).await;
         assert!(eval.notifications_queued > 0);
 
         // Inside the wait nothing goes out.
@@ -93,7 +88,7 @@ on_both_backends! {
             .unwrap()
             .into_iter()
             .filter(|f| f.severity == par_monitor::domain::Severity::Critical)
-            .map(|f| f.unit_code)
+            .map(|f| f.unit_code.to_string())
             .collect();
         assert!(!critical.is_empty());
         let team_mail = mails.iter().find(|m| m.0[0] == TEAM).expect("the team is told");
@@ -139,28 +134,14 @@ on_both_backends! {
     async fn a_finding_opened_and_resolved_within_the_wait_is_never_sent(backend) {
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         ctx.settings.email.grouping.group_wait = Duration::from_secs(600);
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
+        let (app, sink) = ctx.app_with_sink().await;
         let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
 
         // Five minutes later the commune has cleared its backlog.
-        let late = ctx.sim.sim.late_dossiers(Month::containing(sim_now()), sim_now());
-        let later = sim_now() + Span::minutes(1);
-        ctx.sim.sim.update_dossiers(|d| {
-            if d.unit_code.as_str() == "H44.100" && late.contains(&d.code) {
-                let due = d.due_at.unwrap();
-                d.supplements.clear();
-                d.finished_at = Some(due - Span::hours(1));
-                d.status = DossierStatus::Done;
-                d.returned_at = None;
-                d.updated_at = Some(later);
-            }
-        });
+        ctx.sim.clear_backlog("H44.100");
         ctx.clock.advance(Span::minutes(5));
-        app.poll_all(&never).await;
-        assert_eq!(app.evaluate().await.unwrap().resolved, 1);
+        assert_eq!(poll_and_evaluate(&app).await.resolved, 1);
 
         ctx.clock.advance(Span::minutes(10));
         let report = app.group_alerts().await.unwrap();
@@ -189,8 +170,7 @@ on_both_backends! {
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         team(&mut ctx);
         ctx.settings.sources.procedures.retry_backoff = Duration::from_millis(10);
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
+        let (app, sink) = ctx.app_with_sink().await;
         let never = CancellationToken::new();
         app.poll_all(&never).await;
         let procedures = app.sources.iter().find(|s| s.name == "procedures").unwrap();
@@ -246,15 +226,10 @@ on_both_backends! {
         let server = SmtpServer::start().await;
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         team(&mut ctx);
-        let e = &mut ctx.settings.email;
-        e.transport = TransportKind::Smtp;
-        e.smtp.host = Some("127.0.0.1".into());
-        e.smtp.port = Some(server.port);
-        e.smtp.tls = SmtpTls::None;
+        ctx.mail_through_smtp(server.port);
         let app = ctx.app().await;
         let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         app.group_alerts().await.unwrap();
         let plan = par_monitor::inspections::plan(&app.context(), 3, Some(42), "Lê Văn C", "kiểm tra đột xuất quý III", ctx.clock.now())
             .await
@@ -297,11 +272,8 @@ on_both_backends! {
     async fn a_finding_silenced_before_its_alert_went_out_is_not_told(backend) {
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         ctx.settings.email.grouping.group_wait = Duration::from_secs(30);
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
-        let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        let (app, sink) = ctx.app_with_sink().await;
+        poll_and_evaluate(&app).await;
         let commune = app.store.findings().await.unwrap().into_iter().find(|f| f.unit_code == "H44.100").unwrap();
         let now = ctx.clock.now();
         par_monitor::workflow::apply(
@@ -315,8 +287,7 @@ on_both_backends! {
         .await
         .unwrap();
         ctx.clock.advance(Span::seconds(30));
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        send_alerts(&app).await;
         let mails = read(&sink.lock().unwrap());
         assert!(!mails.is_empty(), "the other units are told");
         assert!(mails.iter().all(|m| m.0[0] != "lanhdao@h44-100.example"));
@@ -331,13 +302,8 @@ on_both_backends! {
     async fn a_resolution_is_announced_to_whoever_heard_of_the_finding(backend) {
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         team(&mut ctx);
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
-        let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        let (app, sink) = ctx.app_with_sink().await;
+        cycle(&app).await;
         let told = read(&sink.lock().unwrap());
         assert!(told.iter().any(|m| m.0[0] == TEAM && m.2.contains("(H44.100)")), "the team hears of the critical commune");
 
@@ -346,23 +312,9 @@ on_both_backends! {
         let mut settings = ctx.settings.clone();
         settings.email.routes.retain(|r| r.to == par_monitor::config::RouteTo::UnitHead);
         app.reload(settings).await.unwrap();
-        let late = ctx.sim.sim.late_dossiers(Month::containing(sim_now()), sim_now());
-        let later = sim_now() + Span::minutes(1);
-        ctx.sim.sim.update_dossiers(|d| {
-            if d.unit_code.as_str() == "H44.100" && late.contains(&d.code) {
-                let due = d.due_at.unwrap();
-                d.supplements.clear();
-                d.finished_at = Some(due - Span::hours(1));
-                d.status = DossierStatus::Done;
-                d.returned_at = None;
-                d.updated_at = Some(later);
-            }
-        });
+        ctx.sim.clear_backlog("H44.100");
         ctx.clock.advance(Span::minutes(5));
-        app.poll_all(&never).await;
-        assert_eq!(app.evaluate().await.unwrap().resolved, 1);
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        assert_eq!(cycle(&app).await.eval.resolved, 1);
         let all = read(&sink.lock().unwrap());
         let resolved: BTreeSet<&str> = all[told.len()..]
             .iter()
@@ -412,11 +364,9 @@ on_both_backends! {
         // until the first poll, though nothing has failed.
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         team(&mut ctx);
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
+        let (app, sink) = ctx.app_with_sink().await;
         let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         ctx.clock.advance(Span::hours(1));
         let stale = app.group_alerts().await.unwrap();
         assert!(stale.held > 0);

@@ -12,7 +12,7 @@ use par_monitor::simulator::SimConfig;
 use par_monitor::storage::Store;
 
 use crate::helpers::{
-    Backend, SimServer, TestDb, eml_files, on_both_backends, repo_root, wait_until,
+    Backend, SENDER, SimServer, TestDb, eml_files, on_both_backends, repo_root, wait_until,
 };
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_par-monitor");
@@ -125,6 +125,34 @@ pub(crate) fn run_to_end(args: &[&str], cwd: &Path) -> (i32, String, String) {
     )
 }
 
+/// Runs `par-monitor config check` on the file at `path`, in `cwd`.
+pub(crate) fn config_check(path: &Path, cwd: &Path) -> (i32, String, String) {
+    run_to_end(
+        &["config", "check", "--config", path.to_str().unwrap()],
+        cwd,
+    )
+}
+
+/// Writes `content` as `file_name` in a folder of its own and runs
+/// `par-monitor config check` on it.
+pub(crate) fn config_check_text(file_name: &str, content: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file_name);
+    std::fs::write(&path, content).unwrap();
+    config_check(&path, dir.path())
+}
+
+/// The `[rules]` and `[indicators]` sections of a configuration that names
+/// the repository's rules and holidays.
+pub(crate) fn shipped_rules_and_holidays() -> String {
+    let root = repo_root();
+    format!(
+        "[rules]\nfile = \"{}\"\n[indicators]\nholidays_file = \"{}\"\n",
+        root.join("config/rules.toml").display(),
+        root.join("config/holidays.toml").display()
+    )
+}
+
 /// Writes a configuration file for the binary: the test database, the
 /// simulator with its units, e-mail files in `outbox`, an ephemeral port.
 pub(crate) fn write_config(
@@ -145,7 +173,7 @@ pub(crate) fn write_config(
          [sources.units]\nbase_url = \"{sim}\"\n\
          [rules]\nfile = \"{}\"\n\
          [indicators]\nholidays_file = \"{}\"\n\
-         [email]\nfile_dir = \"{}\"\nfrom = \"par-monitor <par-monitor@vpubnd.example>\"\npoll_interval = \"1s\"\n{extra}\n\
+         [email]\nfile_dir = \"{}\"\nfrom = \"{SENDER}\"\npoll_interval = \"1s\"\n{extra}\n\
          [email.grouping]\ngroup_wait = \"0s\"\n",
         root.join("tests/fixtures/on-time.rolling.rules.toml")
             .display(),
@@ -178,13 +206,7 @@ pub(crate) async fn store_for(db_url: &str) -> Store {
 // --- configuration errors -------------------------------------------------
 
 fn config_error(content: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.toml");
-    std::fs::write(&path, content).unwrap();
-    let (code, _, stderr) = run_to_end(
-        &["config", "check", "--config", path.to_str().unwrap()],
-        dir.path(),
-    );
+    let (code, _, stderr) = config_check_text("bad.toml", content);
     assert_eq!(code, 2, "stderr: {stderr}");
     assert!(stderr.contains("bad.toml"), "names the file: {stderr}");
     stderr
@@ -214,35 +236,20 @@ fn a_missing_required_value_exits_2_naming_the_key() {
 
 #[test]
 fn a_missing_rules_file_exits_2_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ok.toml");
-    std::fs::write(&path, "[rules]\nfile = \"/nonexistent/rules.toml\"\n").unwrap();
-    let (code, _, stderr) = run_to_end(
-        &["config", "check", "--config", path.to_str().unwrap()],
-        dir.path(),
-    );
+    let (code, _, stderr) =
+        config_check_text("ok.toml", "[rules]\nfile = \"/nonexistent/rules.toml\"\n");
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("/nonexistent/rules.toml"), "{stderr}");
 }
 
 #[test]
 fn config_check_prints_the_effective_configuration_without_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = repo_root();
-    let path = dir.path().join("ok.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[database]\nurl = \"postgres://app:s3cret-pw@db.example/parmon\"\n\
-             [rules]\nfile = \"{}\"\n[indicators]\nholidays_file = \"{}\"\n",
-            root.join("config/rules.toml").display(),
-            root.join("config/holidays.toml").display()
+    let (code, stdout, stderr) = config_check_text(
+        "ok.toml",
+        &format!(
+            "[database]\nurl = \"postgres://app:s3cret-pw@db.example/parmon\"\n{}",
+            shipped_rules_and_holidays()
         ),
-    )
-    .unwrap();
-    let (code, stdout, stderr) = run_to_end(
-        &["config", "check", "--config", path.to_str().unwrap()],
-        dir.path(),
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use par_monitor::config::{SmtpTls, TransportKind};
 use par_monitor::digest::DigestKind;
 use par_monitor::digest::run::{Queued, run_due};
 use par_monitor::domain::{EmailAddress, Language, Recipient, UnitKind};
@@ -12,7 +11,9 @@ use par_monitor::storage::OutboxEmail;
 use par_monitor::time::local_to_utc;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Backend, Ctx, SmtpServer, on_both_backends, wait_until};
+use crate::helpers::{
+    Backend, Ctx, SENDER_ADDRESS, SmtpServer, on_both_backends, poll_and_evaluate, wait_until,
+};
 
 const LEADER: &str = "chutich@ubnd.example";
 const TEAM: &str = "doankiemtra@vpubnd.example";
@@ -105,18 +106,11 @@ print(json.dumps({
 async fn a_digest_arrives_over_smtp_as_valid_mime_with_its_chart_inline() {
     let server = SmtpServer::start().await;
     let mut ctx = Ctx::new(Backend::Sqlite).await.unwrap();
-    {
-        let e = &mut ctx.settings.email;
-        e.transport = TransportKind::Smtp;
-        e.smtp.host = Some("127.0.0.1".into());
-        e.smtp.port = Some(server.port);
-        e.smtp.tls = SmtpTls::None;
-    }
+    ctx.mail_through_smtp(server.port);
     leadership(&mut ctx, &[DigestKind::Daily]);
     let app = ctx.app().await;
     let never = CancellationToken::new();
-    app.poll_all(&never).await;
-    app.evaluate().await.unwrap();
+    poll_and_evaluate(&app).await;
     // Thursday 20/8 10:00: Wednesday's digest is due (sent at 07:00).
     let q = run_due(&app.context(), app.clock.now()).await.unwrap();
     assert_eq!(q, vec![queued(DigestKind::Daily, "2026-08-19", 1)]);
@@ -138,7 +132,7 @@ async fn a_digest_arrives_over_smtp_as_valid_mime_with_its_chart_inline() {
         subject.starts_with("[par-monitor] Bản tin ngày 19/08/2026: đúng hạn "),
         "subject decoded with its diacritics: {subject}"
     );
-    assert_eq!(m["from"][0], "par-monitor@vpubnd.example");
+    assert_eq!(m["from"][0], SENDER_ADDRESS);
     assert_eq!(m["type"], "multipart/alternative");
     let types: Vec<&str> = m["parts"]
         .as_array()
@@ -243,9 +237,7 @@ on_both_backends! {
         leadership(&mut ctx, &[DigestKind::Monthly]);
         ctx.settings.email.inspection_team = vec![par_monitor::domain::Recipient { address: address(TEAM), language: par_monitor::domain::Language::Vi }];
         let app = ctx.app().await;
-        let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         let now = app.clock.now();
         let plan = par_monitor::inspections::plan(&app.context(), 2, Some(42), "Trưởng đoàn", "Kiểm tra quý III", now)
             .await
@@ -410,9 +402,7 @@ on_both_backends! {
         // Wednesday the 19th ended, and stopped.
         ctx.clock.set(local("18/08/2026 10:00"));
         let old = ctx.app().await;
-        let never = CancellationToken::new();
-        old.poll_all(&never).await;
-        old.evaluate().await.unwrap();
+        poll_and_evaluate(&old).await;
         old.store.close().await;
 
         // Thursday 10:00: the daemon starts, Wednesday's digest is due, and

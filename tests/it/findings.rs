@@ -5,54 +5,21 @@ use std::time::Duration;
 
 use chrono::Duration as Span;
 use par_monitor::config::ApiToken;
-use par_monitor::domain::DossierStatus;
 use par_monitor::findings::{Action, State};
-use par_monitor::notify::Mailer;
 use par_monitor::storage::NewSilence;
 use par_monitor::time::Clock;
 use par_monitor::workflow::{self, WorkflowError};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Ctx, free_port, on_both_backends, sim_now};
-
-const FROM: &str = "par-monitor <par-monitor@vpubnd.example>";
-
-/// Re-dates the commune's late dossiers (as the simulator judges them) to
-/// finish an hour before their deadline, or back to a day after it.
-fn set_commune_on_time(
-    ctx: &Ctx,
-    late: &std::collections::BTreeSet<String>,
-    on_time: bool,
-    at: chrono::DateTime<chrono::Utc>,
-) {
-    ctx.sim.sim.update_dossiers(|d| {
-        if d.unit_code.as_str() != "H44.100" || !late.contains(&d.code) {
-            return;
-        }
-        let Some(due) = d.due_at else { return };
-        d.supplements.clear();
-        d.finished_at = Some(if on_time {
-            due - Span::hours(1)
-        } else {
-            due + Span::hours(30)
-        });
-        d.returned_at = None;
-        d.refused_at = None;
-        d.status = DossierStatus::Done;
-        d.updated_at = Some(at);
-    });
-}
+use crate::helpers::{
+    Ctx, Finish, cycle, free_port, on_both_backends, poll_and_evaluate, send_alerts, sim_now,
+};
 
 on_both_backends! {
     async fn a_findings_whole_life_is_in_its_audit_trail_with_evidence(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
-        let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        let (app, sink) = ctx.app_with_sink().await;
+        cycle(&app).await;
         let id = app.store.findings().await.unwrap().into_iter().find(|f| f.unit_code == "H44.100").unwrap().id;
 
         let now = ctx.clock.now();
@@ -66,13 +33,9 @@ on_both_backends! {
 
         // Two hours later the silence has run out and the finding still fails.
         ctx.clock.advance(Span::hours(2));
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        send_alerts(&app).await;
         let before = sink.lock().unwrap().len();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        cycle(&app).await;
         let f = app.store.finding(id).await.unwrap().unwrap();
         assert_eq!(f.state, State::Acknowledged, "back to the state before the silence");
         assert_eq!(sink.lock().unwrap().len(), before + 1, "one reminder that it still fails");
@@ -80,16 +43,14 @@ on_both_backends! {
         assert!(reminder.contains("lanhdao@h44-100.example"), "{reminder}");
 
         // The commune fixes its data: resolved. Then it slips again: reopened.
-        let late = ctx.sim.sim.late_dossiers(par_monitor::time::Month::containing(sim_now()), ctx.clock.now());
-        set_commune_on_time(&ctx, &late, true, ctx.clock.now());
+        let late = ctx.sim.late_dossiers(ctx.clock.now());
+        ctx.sim.redate_dossiers("H44.100", &late, Finish::OnTime, ctx.clock.now());
         ctx.clock.advance(Span::minutes(5));
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         assert_eq!(app.store.finding(id).await.unwrap().unwrap().state, State::Resolved);
-        set_commune_on_time(&ctx, &late, false, ctx.clock.now());
+        ctx.sim.redate_dossiers("H44.100", &late, Finish::Late, ctx.clock.now());
         ctx.clock.advance(Span::minutes(5));
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         let f = app.store.finding(id).await.unwrap().unwrap();
         assert_eq!(f.state, State::Open);
         assert_eq!(app.store.findings().await.unwrap().iter().filter(|f| f.unit_code == "H44.100").count(), 1, "the same finding, not a new one");
@@ -119,9 +80,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_silence_by_unit_mutes_that_units_alerts_only(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
-        let never = CancellationToken::new();
+        let (app, sink) = ctx.app_with_sink().await;
         app.store
             .add_silence(
                 &NewSilence {
@@ -136,10 +95,7 @@ on_both_backends! {
             )
             .await
             .unwrap();
-        app.poll_all(&never).await;
-        let eval = app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        let eval = cycle(&app).await.eval;
         let findings = app.store.findings().await.unwrap();
         assert!(findings.iter().any(|f| f.unit_code == "H44.100"), "the finding is still recorded");
         let to: Vec<String> = sink
@@ -167,10 +123,8 @@ async fn api_ctx(
         name: "doan-kiem-tra".into(),
         sha256: par_monitor::api::hash_token("good-token"),
     }];
-    let app = ctx.app().await.with_mailer(Mailer::memory(FROM).0);
-    let never = CancellationToken::new();
-    app.poll_all(&never).await;
-    app.evaluate().await.unwrap();
+    let (app, _) = ctx.app_with_sink().await;
+    poll_and_evaluate(&app).await;
     let stop = CancellationToken::new();
     let running = app.start(stop.clone()).await.unwrap();
     Some((ctx, running, stop))

@@ -6,18 +6,15 @@ use std::collections::BTreeMap;
 use par_monitor::indicators::IndicatorId;
 use par_monitor::simulator::SimConfig;
 use par_monitor::time::Month;
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Ctx, on_both_backends, sim_now};
+use crate::helpers::{Ctx, on_both_backends, poll_all_ok, sim_now};
 
 on_both_backends! {
     async fn on_time_resolution_equals_the_simulators_ground_truth_every_month(backend) {
         let cfg = SimConfig { units: 30, months: 6, ..SimConfig::new(21, sim_now()) };
         let Some(ctx) = Ctx::with_simulator(backend, cfg).await else { return };
         let app = ctx.app().await;
-        for (source, r) in app.poll_all(&CancellationToken::new()).await {
-            r.unwrap_or_else(|e| panic!("{source}: {e}"));
-        }
+        poll_all_ok(&app).await;
         let truth = ctx.sim.sim.truth();
         let mut month = Month::containing(sim_now());
         for _ in 0..6 {

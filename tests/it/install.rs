@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::binary::{Proc, run_to_end, store_for};
+use crate::binary::{Proc, config_check, run_to_end, store_for};
 use crate::helpers::{repo_root, wait_until};
 
 fn scratch_config() -> tempfile::TempDir {
@@ -206,10 +206,7 @@ fn the_reload_check_is_silent_on_a_good_file_and_fails_on_a_bad_one() {
 fn the_packaged_configuration_is_refused_until_init_configures_it() {
     let dir = tempfile::tempdir().unwrap();
     let packaged = repo_root().join("deploy/debian/par-monitor.toml");
-    let (code, out, err) = run_to_end(
-        &["config", "check", "--config", packaged.to_str().unwrap()],
-        dir.path(),
-    );
+    let (code, out, err) = config_check(&packaged, dir.path());
     assert_eq!(code, 2, "{out}{err}");
     for key in [
         "sources.procedures.base_url",

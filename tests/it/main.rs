@@ -2,8 +2,14 @@
 
 mod alerts;
 mod binary;
+mod console_auth;
+mod console_browser;
+mod console_findings;
+mod console_pages;
 mod digests;
+mod exports;
 mod findings;
+mod harness;
 mod helpers;
 mod indicators;
 mod install;

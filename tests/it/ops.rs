@@ -11,8 +11,10 @@ use par_monitor::simulator::SimConfig;
 use par_monitor::storage::NewEmail;
 use par_monitor::time::Month;
 
-use crate::binary::{BIN, Proc, store_for, write_config};
-use crate::helpers::{Backend, SimServer, TestDb, free_port, repo_root, wait_until};
+use crate::binary::{BIN, Proc, shipped_rules_and_holidays, store_for, write_config};
+use crate::helpers::{
+    Backend, SimServer, TestDb, free_port, poll_and_evaluate, repo_root, wait_until,
+};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -813,16 +815,13 @@ async fn a_stuck_loop_stops_the_watchdog_pings() {
 fn under_journald_log_lines_carry_no_timestamp_of_their_own() {
     use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
-    let root = repo_root();
     let cfg = dir.path().join("par-monitor.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[database]\nurl = \"sqlite://{}\"\n[sources.procedures]\nenabled = false\n\
-             [rules]\nfile = \"{}\"\n[indicators]\nholidays_file = \"{}\"\n",
+            "[database]\nurl = \"sqlite://{}\"\n[sources.procedures]\nenabled = false\n{}",
             dir.path().join("db.sqlite").display(),
-            root.join("config/rules.toml").display(),
-            root.join("config/holidays.toml").display()
+            shipped_rules_and_holidays()
         ),
     )
     .unwrap();
@@ -865,9 +864,7 @@ crate::helpers::on_both_backends! {
     async fn a_retired_unit_loses_its_series_and_only_configured_indicators_are_per_unit(backend) {
         let Some(ctx) = crate::helpers::Ctx::new(backend).await else { return };
         let app = ctx.app().await;
-        let never = tokio_util::sync::CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         let text = app.metrics.render();
         for family in [
             "par_monitor_indicator_ratio{indicator=\"on_time\",unit=\"H44.100\"}",

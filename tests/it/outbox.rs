@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use par_monitor::config::{SmtpTls, TransportKind};
 use par_monitor::storage::NewEmail;
 use par_monitor::time::Clock;
 use tokio_util::sync::CancellationToken;
 
-use crate::binary::{Proc, run_to_end, store_for, write_config};
+use crate::binary::{
+    Proc, config_check_text, run_to_end, shipped_rules_and_holidays, store_for, write_config,
+};
 use crate::helpers::{
-    Backend, Ctx, SimServer, TestDb, free_port, on_both_backends, repo_root, wait_until,
+    Backend, Ctx, SimServer, TestDb, free_port, on_both_backends, repo_root, wait_for_listener,
+    wait_until,
 };
 
 /// aiosmtpd with a handler that refuses the listed recipients at `RCPT`
@@ -79,16 +81,7 @@ impl ScriptedSmtp {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 with aiosmtpd (pip install aiosmtpd)");
-        wait_until(
-            "the scripted SMTP server to listen",
-            Duration::from_secs(20),
-            || async move {
-                tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-            },
-        )
-        .await;
+        wait_for_listener("the scripted SMTP server", port).await;
         ScriptedSmtp { port, dir, child }
     }
 
@@ -176,11 +169,7 @@ on_both_backends! {
     async fn a_refused_recipient_is_dead_at_once_listed_and_can_be_requeued(backend) {
         let Some(mut ctx) = Ctx::new(backend).await else { return };
         let server = ScriptedSmtp::start(&["ghost@h44-100.example"]).await;
-        let e = &mut ctx.settings.email;
-        e.transport = TransportKind::Smtp;
-        e.smtp.host = Some("127.0.0.1".into());
-        e.smtp.port = Some(server.port);
-        e.smtp.tls = SmtpTls::None;
+        ctx.mail_through_smtp(server.port);
         let app = ctx.app().await;
         let now = ctx.clock.now();
         app.store.enqueue_email(&email(1, &["lanhdao@h44.example"]), now).await.unwrap();
@@ -433,24 +422,14 @@ async fn sigkill_during_sending_loses_nothing_and_duplicates_only_inside_the_doc
 
 #[test]
 fn config_check_shows_the_smtp_settings_with_the_password_redacted() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = repo_root();
-    let path = dir.path().join("smtp.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[rules]\nfile = \"{}\"\n[indicators]\nholidays_file = \"{}\"\n\
-             [email]\ntransport = \"smtp\"\nsend_timeout = \"30s\"\n\
+    let (code, stdout, stderr) = config_check_text(
+        "smtp.toml",
+        &format!(
+            "{}[email]\ntransport = \"smtp\"\nsend_timeout = \"30s\"\n\
              [email.smtp]\nhost = \"mail.example.gov.vn\"\ntls = \"tls\"\nport = 465\n\
              username = \"par-monitor\"\npassword = \"s3cret-smtp-pw\"\npool_size = 4\n",
-            root.join("config/rules.toml").display(),
-            root.join("config/holidays.toml").display()
+            shipped_rules_and_holidays()
         ),
-    )
-    .unwrap();
-    let (code, stdout, stderr) = run_to_end(
-        &["config", "check", "--config", path.to_str().unwrap()],
-        dir.path(),
     );
     assert_eq!(code, 0, "{stderr}");
     for line in [

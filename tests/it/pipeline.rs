@@ -5,16 +5,16 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use mail_parser::MessageParser;
-use par_monitor::domain::{DossierStatus, Severity};
+use par_monitor::domain::Severity;
+use par_monitor::domain::SourceHealth;
 use par_monitor::findings::{LastResult, State};
-use par_monitor::notify::Mailer;
 use par_monitor::storage::Store;
 use par_monitor::time::{Clock, Month};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Ctx, on_both_backends, sim_now};
-
-const FROM: &str = "par-monitor <par-monitor@vpubnd.example>";
+use crate::helpers::{
+    Ctx, Cycle, cycle, on_both_backends, poll_and_evaluate, send_alerts, sim_now,
+};
 
 fn decoded(raw: &[u8]) -> mail_parser::Message<'_> {
     MessageParser::default().parse(raw).expect("valid MIME")
@@ -23,19 +23,14 @@ fn decoded(raw: &[u8]) -> mail_parser::Message<'_> {
 on_both_backends! {
     async fn a_failing_unit_gets_one_finding_and_its_head_one_alert(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
-        let never = CancellationToken::new();
+        let (app, sink) = ctx.app_with_sink().await;
 
-        let polls = app.poll_all(&never).await;
+        let Cycle { polls, eval, grouped, sent } = cycle(&app).await;
         let report = polls[0].1.as_ref().expect("poll succeeds");
         let dossiers = report.feed("procedures.dossiers").unwrap();
         assert_eq!(dossiers.counts.inserted as usize, ctx.sim.sim.dossiers().len());
         assert_eq!(report.rejected(), 0);
         assert!(polls.iter().all(|(_, r)| r.is_ok()), "every source polls: {polls:?}");
-        let eval = app.evaluate().await.unwrap();
-        let grouped = app.group_alerts().await.unwrap();
-        let sent = app.deliver(&never).await.unwrap();
 
         // Expected findings, from the simulator's own ground truth.
         let truth = ctx.sim.sim.on_time_truth(Month::containing(sim_now()), sim_now());
@@ -50,7 +45,7 @@ on_both_backends! {
         assert!(expected.contains_key("H44.100"), "the simulator's failing commune fails: {truth:?}");
         let findings = app.store.findings().await.unwrap();
         let got: BTreeMap<String, Severity> =
-            findings.iter().map(|f| (f.unit_code.clone(), f.severity)).collect();
+            findings.iter().map(|f| (f.unit_code.to_string(), f.severity)).collect();
         assert_eq!(got, expected);
         assert!(findings.iter().all(|f| f.state == State::Open && f.last_result == LastResult::Fail));
 
@@ -90,13 +85,9 @@ on_both_backends! {
 on_both_backends! {
     async fn polling_the_same_data_twice_changes_nothing_and_sends_nothing_more(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
+        let (app, sink) = ctx.app_with_sink().await;
         let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        cycle(&app).await;
         let findings_before = app.store.findings().await.unwrap();
         let outbox_before = app.store.outbox().await.unwrap();
         let mails_before = sink.lock().unwrap().len();
@@ -111,8 +102,7 @@ on_both_backends! {
         assert_eq!(again.unchanged as usize, ctx.sim.sim.dossiers().len());
         assert_eq!((again.inserted, again.updated), (0, 0));
         app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        send_alerts(&app).await;
 
         assert_eq!(app.store.dossier_counts_by_unit().await.unwrap(), counts_before);
         let findings_after = app.store.findings().await.unwrap();
@@ -132,37 +122,15 @@ on_both_backends! {
 on_both_backends! {
     async fn a_unit_whose_fresh_data_passes_is_resolved_and_told(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
-        let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        let (app, sink) = ctx.app_with_sink().await;
+        cycle(&app).await;
         let opened = sink.lock().unwrap().len();
 
-        // The commune clears its backlog: every late dossier is re-dated to
-        // have finished an hour before its deadline, with no supplement
-        // requests (two of them make a dossier late whatever the dates).
-        let later = sim_now() + Duration::minutes(1);
-        let late = ctx.sim.sim.late_dossiers(Month::containing(sim_now()), sim_now());
-        ctx.sim.sim.update_dossiers(|d| {
-            if d.unit_code.as_str() == "H44.100" && late.contains(&d.code) {
-                let due = d.due_at.unwrap();
-                d.supplements.clear();
-                d.finished_at = Some(due - Duration::hours(1));
-                d.status = DossierStatus::Done;
-                d.returned_at = None;
-                d.updated_at = Some(later);
-            }
-        });
+        ctx.sim.clear_backlog("H44.100");
         ctx.clock.advance(Duration::minutes(5));
-        let polls = app.poll_all(&never).await;
-        assert!(polls[0].1.as_ref().unwrap().counts().updated > 0);
-        let eval = app.evaluate().await.unwrap();
-        assert_eq!(eval.resolved, 1);
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        let again = cycle(&app).await;
+        assert!(again.polls[0].1.as_ref().unwrap().counts().updated > 0);
+        assert_eq!(again.eval.resolved, 1);
 
         let f = app.store.findings().await.unwrap().into_iter().find(|f| f.unit_code == "H44.100").unwrap();
         assert_eq!(f.state, State::Resolved);
@@ -179,13 +147,9 @@ on_both_backends! {
 on_both_backends! {
     async fn stale_data_never_resolves_a_finding(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
-        let (mailer, sink) = Mailer::memory(FROM);
-        let app = ctx.app().await.with_mailer(mailer);
+        let (app, sink) = ctx.app_with_sink().await;
         let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
-        app.group_alerts().await.unwrap();
-        app.deliver(&never).await.unwrap();
+        cycle(&app).await;
         let mails = sink.lock().unwrap().len();
 
         // The upstream goes away for half an hour (three times the default
@@ -195,7 +159,7 @@ on_both_backends! {
         let polls = app.poll_all(&never).await;
         assert!(polls[0].1.is_err());
         let state = app.store.source_state("procedures").await.unwrap().unwrap();
-        assert_eq!(state.health, "down");
+        assert_eq!(state.health, SourceHealth::Down);
         let eval = app.evaluate().await.unwrap();
         assert_eq!(eval.resolved, 0);
         assert_eq!(eval.unknown, eval.evaluated);
@@ -242,9 +206,7 @@ on_both_backends! {
     async fn the_audit_trail_refuses_edits(backend) {
         let Some(ctx) = Ctx::new(backend).await else { return };
         let app = ctx.app().await;
-        let never = CancellationToken::new();
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         let f = &app.store.findings().await.unwrap()[0];
         // Even with direct database access, not only through par-monitor.
         for sql in [

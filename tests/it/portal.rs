@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use par_monitor::app::App;
 use par_monitor::config::Protocol;
+use par_monitor::domain::SourceHealth;
 use par_monitor::domain::{PortalScore, UnitCode};
 use par_monitor::ingest::{LogProgress, Mode, PollReport};
 use par_monitor::simulator::{Endpoint, Fault};
@@ -70,7 +71,7 @@ on_both_backends! {
         let Some(ctx) = portal_ctx(backend).await else { return };
         let app = ctx.app().await;
         let first = poll(&app, "portal").await.unwrap();
-        assert_eq!(first.health, "healthy", "{first:?}");
+        assert_eq!(first.health, SourceHealth::Healthy, "{first:?}");
         assert_eq!(first.counts().inserted, 6 * 4, "six units, four periods");
         assert_stored_equals_served(&ctx, &app).await;
         // "No score" stays apart from 0: the simulated month has units
@@ -152,7 +153,7 @@ async fn transport_faults_are_retried_and_lose_nothing() {
         .unwrap();
     others_unaffected(&app).await;
     let report = poll(&app, "portal").await.expect("retries carry the poll");
-    assert_eq!(report.health, "healthy");
+    assert_eq!(report.health, SourceHealth::Healthy);
     assert_stored_equals_served(&ctx, &app).await;
     ctx.finish().await;
 }
@@ -178,7 +179,7 @@ async fn a_portal_that_keeps_failing_is_down_while_the_others_poll() {
         assert_eq!(r.is_ok(), *source != "portal", "{source}: {r:?}");
     }
     let state = app.store.source_state("portal").await.unwrap().unwrap();
-    assert_eq!(state.health, "down");
+    assert_eq!(state.health, SourceHealth::Down);
     assert!(
         state
             .last_error
@@ -200,7 +201,7 @@ async fn unusable_answer(fault: Fault, field: &str, problem: &str) {
     ctx.sim.sim.add_fault(fault).unwrap();
     others_unaffected(&app).await;
     let report = poll(&app, "portal").await.unwrap();
-    assert_eq!(report.health, "degraded", "{report:?}");
+    assert_eq!(report.health, SourceHealth::Degraded, "{report:?}");
     let q = app.store.quarantined(Some("portal.scores")).await.unwrap();
     assert_eq!(q.len(), 1, "{q:?}");
     // The first request: the current month's transparency.
@@ -211,7 +212,7 @@ async fn unusable_answer(fault: Fault, field: &str, problem: &str) {
     assert_eq!(app.store.portal_scores("2026-07").await.unwrap().len(), 6);
     // Once the portal answers again, everything is stored.
     let report = poll(&app, "portal").await.unwrap();
-    assert_eq!(report.health, "healthy");
+    assert_eq!(report.health, SourceHealth::Healthy);
     assert_stored_equals_served(&ctx, &app).await;
     ctx.finish().await;
 }
@@ -312,7 +313,7 @@ async fn with_the_warm_up_page_cookie_the_firewall_lets_the_poll_through() {
         })
         .unwrap();
     let report = poll(&app, "portal").await.unwrap();
-    assert_eq!(report.health, "healthy", "{report:?}");
+    assert_eq!(report.health, SourceHealth::Healthy, "{report:?}");
     assert!(
         app.store
             .quarantined(Some("portal.scores"))
@@ -349,7 +350,7 @@ on_both_backends! {
         let Some(ctx) = portal_ctx(backend).await else { return };
         let app = ctx.app().await;
         let report = poll(&app, "portal").await.unwrap();
-        assert_eq!(report.health, "healthy", "{report:?}");
+        assert_eq!(report.health, SourceHealth::Healthy, "{report:?}");
         let year = app.store.portal_scores("2026").await.unwrap();
         let province = year.iter().find(|s| s.unit_code.as_str() == "H44").unwrap();
         let standing = province.details.national.clone().expect("the province's standing");
@@ -393,7 +394,7 @@ async fn a_nationwide_answer_without_its_list_keeps_the_provinces_yearly_score_a
         })
         .unwrap();
     let report = poll(&app, "portal").await.unwrap();
-    assert_eq!(report.health, "degraded", "{report:?}");
+    assert_eq!(report.health, SourceHealth::Degraded, "{report:?}");
     let q = app.store.quarantined(Some("portal.scores")).await.unwrap();
     assert_eq!(q.len(), 1, "{q:?}");
     assert_eq!(q[0].record_id.as_deref(), Some("service-results 2026"));
@@ -405,7 +406,7 @@ async fn a_nationwide_answer_without_its_list_keeps_the_provinces_yearly_score_a
     assert_eq!(app.store.portal_scores("2026-08").await.unwrap().len(), 6);
     others_unaffected(&app).await;
     let report = poll(&app, "portal").await.unwrap();
-    assert_eq!(report.health, "healthy", "{report:?}");
+    assert_eq!(report.health, SourceHealth::Healthy, "{report:?}");
     assert_stored_equals_served(&ctx, &app).await;
     let year = app.store.portal_scores("2026").await.unwrap();
     let province = year.iter().find(|s| s.unit_code.as_str() == "H44").unwrap();
@@ -446,7 +447,7 @@ async fn judged_with(backend: Backend, id: &str, body: &str) -> Option<(Ctx, App
         .unwrap()
         .into_iter()
         .filter(|f| f.rule_id == id)
-        .map(|f| f.unit_code)
+        .map(|f| f.unit_code.to_string())
         .collect();
     opened.sort_unstable();
     Some((ctx, app, opened))

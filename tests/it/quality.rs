@@ -7,6 +7,7 @@
 
 use chrono::{TimeZone, Utc};
 use par_monitor::app::App;
+use par_monitor::domain::SourceHealth;
 use par_monitor::domain::quality::Check;
 use par_monitor::ingest::{LogProgress, Mode};
 use par_monitor::simulator::{DUPLICATE_CODE, Defect, Endpoint, Fault, SimConfig};
@@ -14,7 +15,7 @@ use par_monitor::storage::QuarantineEntry;
 use par_monitor::time::Clock;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Ctx, on_both_backends, promtool_check_metrics, sim_now};
+use crate::helpers::{Ctx, on_both_backends, promtool_check_metrics, sim_now, source_health};
 
 fn bad(defect: Defect, every: u32) -> Fault {
     Fault::BadRecords {
@@ -147,7 +148,7 @@ on_both_backends! {
         let text = par_monitor::status::sources_text(&status);
         assert!(text.contains(&format!("{} hạn xử lý trước ngày tiếp nhận", deadlines.len())), "{text}");
         assert!(text.contains("1 một mã cho hai đơn vị"), "{text}");
-        assert_eq!(app.store.source_state("procedures").await.unwrap().unwrap().health, "degraded");
+        assert_eq!(source_health(&app, "procedures").await, SourceHealth::Degraded);
         let metrics = app.metrics.render();
         promtool_check_metrics(&metrics);
         assert!(
@@ -175,7 +176,7 @@ on_both_backends! {
         poll(&app, Mode::Full).await;
         assert!(app.store.quarantined(Some("procedures.dossiers")).await.unwrap().is_empty());
         assert_eq!(by_unit(&app).await.values().sum::<u64>(), served.served());
-        assert_eq!(app.store.source_state("procedures").await.unwrap().unwrap().health, "healthy");
+        assert_eq!(source_health(&app, "procedures").await, SourceHealth::Healthy);
         ctx.finish().await;
     }
 }

@@ -7,10 +7,9 @@ use chrono::Duration;
 use par_monitor::domain::SYSTEM_ACTOR;
 use par_monitor::simulator::SimConfig;
 use par_monitor::time::Month;
-use tokio_util::sync::CancellationToken;
 
 use crate::binary::run_to_end;
-use crate::helpers::{Ctx, on_both_backends, repo_root, sim_now};
+use crate::helpers::{Ctx, on_both_backends, poll_all_ok, repo_root, sim_now};
 
 #[test]
 fn rules_check_validates_the_shipped_rules_and_names_the_rule_and_field_of_a_bad_one() {
@@ -60,9 +59,7 @@ on_both_backends! {
         // The whole shipped rule set: every kind, with its hysteresis.
         ctx.settings.rules.file = repo_root().join("config/rules.toml");
         let app = ctx.app().await;
-        for (source, r) in app.poll_all(&CancellationToken::new()).await {
-            r.unwrap_or_else(|e| panic!("{source}: {e}"));
-        }
+        poll_all_ok(&app).await;
         // Live evaluation at the last second of each complete month.
         let last = Month::containing(sim_now()).previous();
         let first = last.previous().previous().previous();
@@ -82,15 +79,15 @@ on_both_backends! {
             .collect();
         let mut live = BTreeSet::new();
         for f in app.store.findings().await.unwrap() {
-            if province_wide.contains(&f.rule_id) {
+            if province_wide.contains(f.rule_id.as_str()) {
                 continue;
             }
             for e in app.store.finding_events(f.id).await.unwrap() {
                 assert_eq!(e.actor, SYSTEM_ACTOR, "only evaluation acted");
                 live.insert((
                     Month::containing(e.at).to_string(),
-                    f.rule_id.clone(),
-                    f.unit_code.clone(),
+                    f.rule_id.to_string(),
+                    f.unit_code.to_string(),
                     e.kind.clone(),
                     e.severity.as_str().to_owned(),
                 ));

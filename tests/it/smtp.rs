@@ -2,31 +2,23 @@
 
 use chrono::Duration;
 use mail_parser::{MessageParser, MimeHeaders};
-use par_monitor::config::{SmtpTls, TransportKind};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Backend, Ctx, SmtpServer, free_port};
-
-fn smtp_settings(ctx: &mut Ctx, port: u16) {
-    let e = &mut ctx.settings.email;
-    e.transport = TransportKind::Smtp;
-    e.from = "par-monitor <par-monitor@vpubnd.example>".into();
-    e.smtp.host = Some("127.0.0.1".into());
-    e.smtp.port = Some(port);
-    e.smtp.tls = SmtpTls::None;
-}
+use crate::helpers::{
+    Backend, Ctx, Cycle, SENDER_ADDRESS, SmtpServer, cycle, free_port, poll_and_evaluate,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_arrive_over_smtp_as_valid_mime_with_vietnamese_subjects() {
     let server = SmtpServer::start().await;
     let mut ctx = Ctx::new(Backend::Sqlite).await.unwrap();
-    smtp_settings(&mut ctx, server.port);
+    ctx.mail_through_smtp(server.port);
     let app = ctx.app().await;
-    let never = CancellationToken::new();
-    app.poll_all(&never).await;
-    app.evaluate().await.unwrap();
-    let grouped = app.group_alerts().await.unwrap();
-    let report = app.deliver(&never).await.unwrap();
+    let Cycle {
+        grouped,
+        sent: report,
+        ..
+    } = cycle(&app).await;
     assert_eq!(report.sent, grouped.emails);
 
     let messages = server.messages();
@@ -46,7 +38,7 @@ async fn alerts_arrive_over_smtp_as_valid_mime_with_vietnamese_subjects() {
     );
     assert_eq!(
         alert.from().unwrap().first().unwrap().address(),
-        Some("par-monitor@vpubnd.example")
+        Some(SENDER_ADDRESS)
     );
     assert!(alert.content_type().unwrap().c_subtype.as_deref() == Some("alternative"));
     assert!(alert.body_text(0).unwrap().contains("Tiêu chí"));
@@ -72,11 +64,10 @@ async fn alerts_arrive_over_smtp_as_valid_mime_with_vietnamese_subjects() {
 async fn queued_alerts_survive_an_smtp_outage_and_arrive_once() {
     let port = free_port();
     let mut ctx = Ctx::new(Backend::Sqlite).await.unwrap();
-    smtp_settings(&mut ctx, port);
+    ctx.mail_through_smtp(port);
     let app = ctx.app().await;
     let never = CancellationToken::new();
-    app.poll_all(&never).await;
-    app.evaluate().await.unwrap();
+    poll_and_evaluate(&app).await;
     let eval = app.group_alerts().await.unwrap();
     assert!(eval.emails > 0);
 

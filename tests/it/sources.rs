@@ -9,13 +9,14 @@ use chrono::Duration as Span;
 use par_monitor::app::App;
 use par_monitor::config::{FeedMapping, PaginationStyle};
 use par_monitor::domain::DossierStatus;
+use par_monitor::domain::SourceHealth;
 use par_monitor::ingest::{LogProgress, Mode, PollReport};
 use par_monitor::simulator::{Defect, Endpoint, Fault, RecordKind, SimConfig};
 use par_monitor::storage::RecordTable;
 use par_monitor::upstream::mapping::FeedKind;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Backend, Ctx, on_both_backends, sim_now};
+use crate::helpers::{Backend, Ctx, on_both_backends, sim_now, source_health};
 
 async fn poll(app: &App, source: &str, mode: Mode) -> Result<PollReport, String> {
     let s = app
@@ -102,7 +103,7 @@ on_both_backends! {
         assert!(units.iter().any(|u| u.name == "UBND phường Hồng Bàng"), "Vietnamese names survive");
         assert!(truth.units.len() >= 200);
         for state in app.store.source_states().await.unwrap() {
-            assert_eq!(state.health, "healthy", "{}", state.source);
+            assert_eq!(state.health, SourceHealth::Healthy, "{}", state.source);
         }
         ctx.finish().await;
     }
@@ -149,7 +150,7 @@ async fn transient_failures_and_429s_are_retried_and_nothing_is_lost_or_doubled(
         started.elapsed() >= Duration::from_secs(1),
         "the 429's Retry-After was waited out"
     );
-    assert_eq!(report.health, "healthy");
+    assert_eq!(report.health, SourceHealth::Healthy);
     assert_dossiers_match_truth(&ctx, &app2).await;
     ctx.finish().await;
 }
@@ -197,7 +198,7 @@ async fn a_hung_source_goes_down_once_while_the_others_keep_polling() {
         }
     }
     let documents = app.store.source_state("documents").await.unwrap().unwrap();
-    assert_eq!(documents.health, "down");
+    assert_eq!(documents.health, SourceHealth::Down);
     assert_eq!(documents.consecutive_failures, 2);
     assert!(
         documents
@@ -208,17 +209,12 @@ async fn a_hung_source_goes_down_once_while_the_others_keep_polling() {
         "{documents:?}"
     );
     assert_eq!(
-        app.store
-            .source_state("procedures")
-            .await
-            .unwrap()
-            .unwrap()
-            .health,
-        "healthy"
+        source_health(&app, "procedures").await,
+        SourceHealth::Healthy
     );
     // It comes back: one event for the outage, one for the recovery.
     poll(&app, "documents", Mode::Incremental).await.unwrap();
-    let events: Vec<String> = app
+    let events: Vec<SourceHealth> = app
         .store
         .source_events("documents")
         .await
@@ -226,7 +222,7 @@ async fn a_hung_source_goes_down_once_while_the_others_keep_polling() {
         .into_iter()
         .map(|e| e.health)
         .collect();
-    assert_eq!(events, ["down", "healthy"]);
+    assert_eq!(events, [SourceHealth::Down, SourceHealth::Healthy]);
     ctx.finish().await;
 }
 
@@ -285,13 +281,8 @@ async fn bad_records_are_quarantined_by_record_and_field_and_the_rest_ingested()
             .all(|q| q.field == "TrangThai" && q.problem.contains("unknown code \"42\""))
     );
     assert_eq!(
-        app.store
-            .source_state("procedures")
-            .await
-            .unwrap()
-            .unwrap()
-            .health,
-        "degraded"
+        source_health(&app, "procedures").await,
+        SourceHealth::Degraded
     );
     assert!(app.metrics.render().contains(
         "par_monitor_records_quarantined{feed=\"procedures.dossiers\",source=\"procedures\"}"
@@ -308,13 +299,8 @@ async fn bad_records_are_quarantined_by_record_and_field_and_the_rest_ingested()
             .is_empty()
     );
     assert_eq!(
-        app.store
-            .source_state("procedures")
-            .await
-            .unwrap()
-            .unwrap()
-            .health,
-        "healthy"
+        source_health(&app, "procedures").await,
+        SourceHealth::Healthy
     );
     ctx.finish().await;
 }

@@ -21,6 +21,16 @@ fn page() -> serde_json::Value {
     }], "page": 1, "total_pages": 1})
 }
 
+/// Any GET no other mock matches (one without the expected credentials)
+/// is answered 401.
+async fn refuse_other_requests(server: &MockServer) {
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(10)
+        .mount(server)
+        .await;
+}
+
 fn settings(server: &MockServer, auth: AuthSettings) -> SourceSettings {
     SourceSettings {
         base_url: BaseUrl::parse(&server.uri()).unwrap(),
@@ -89,11 +99,7 @@ async fn bearer_api_key_and_basic_credentials_are_sent() {
             .respond_with(ResponseTemplate::new(200).set_body_json(page()))
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(401))
-            .with_priority(10)
-            .mount(&server)
-            .await;
+        refuse_other_requests(&server).await;
         let page = feed(&settings(&server, auth)).fetch(&first()).await;
         assert_eq!(
             page.unwrap().map(chrono::Utc::now()).batch.len(),
@@ -139,11 +145,7 @@ async fn oauth2_tokens_are_fetched_cached_and_renewed_after_a_401() {
         .respond_with(ResponseTemplate::new(200).set_body_json(page()))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401))
-        .with_priority(10)
-        .mount(&server)
-        .await;
+    refuse_other_requests(&server).await;
     let auth = AuthSettings::Oauth2 {
         token_url: HttpUrl::parse(&format!("{}/oauth/token", server.uri())).unwrap(),
         client_id: "parmon".into(),

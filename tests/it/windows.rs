@@ -6,9 +6,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use par_monitor::findings::State;
 use par_monitor::simulator::SimConfig;
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Backend, Ctx, on_both_backends, repo_root};
+use crate::helpers::{Backend, Ctx, on_both_backends, poll_all_ok, poll_and_evaluate, repo_root};
 
 /// 08:00 in Hanoi on the given day of December 2026.
 fn december(day: u32) -> DateTime<Utc> {
@@ -35,11 +34,8 @@ async fn ctx_at(backend: Backend, now: DateTime<Utc>, with_shipped_rules: bool) 
 /// poll and evaluation, with its evidence.
 async fn on_time_finding(ctx: &Ctx) -> Option<par_monitor::storage::FindingRecord> {
     let app = ctx.app().await;
-    let never = CancellationToken::new();
     for _ in 0..2 {
-        for (source, r) in app.poll_all(&never).await {
-            r.unwrap_or_else(|e| panic!("{source}: {e}"));
-        }
+        poll_all_ok(&app).await;
         app.evaluate().await.unwrap();
         let found = app
             .store
@@ -98,9 +94,7 @@ on_both_backends! {
         // An old database: the last poll was yesterday, long stale.
         ctx.clock.set(crate::helpers::sim_now() - chrono::Duration::days(1));
         let old = ctx.app().await;
-        let never = CancellationToken::new();
-        old.poll_all(&never).await;
-        old.evaluate().await.unwrap();
+        poll_and_evaluate(&old).await;
         old.store.close().await;
 
         // A new run, before its first poll: nothing from stale data.
@@ -119,8 +113,7 @@ on_both_backends! {
         }
         // After this run's polls, they are there (the index only where
         // all six groups are scored).
-        app.poll_all(&never).await;
-        app.evaluate().await.unwrap();
+        poll_and_evaluate(&app).await;
         let text = app.metrics.render();
         assert!(text.contains("par_monitor_indicator_ratio{"), "{text}");
         assert!(text.contains("par_monitor_score766_group_points{"), "{text}");

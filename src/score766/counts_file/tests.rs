@@ -1,18 +1,9 @@
 use super::*;
+use crate::score766::tests::counts;
 use crate::score766::{Bands, score_unit};
 use serde_json::json;
 
 use IndicatorCode::*;
-
-fn counts(entries: &[(IndicatorCode, u64, u64)]) -> UnitCounts {
-    UnitCounts {
-        counts: entries
-            .iter()
-            .map(|&(code, numerator, denominator)| (code, Count::new(numerator, denominator)))
-            .collect(),
-        online_services: None,
-    }
-}
 
 fn unit_error(json_counts: &str) -> CountsError {
     let file =

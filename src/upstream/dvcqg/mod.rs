@@ -18,11 +18,12 @@
 //! Transport failures (5xx, 429, timeouts, malformed JSON) are retried by
 //! [`SourceClient`] and, if they persist, fail the poll like any source's.
 
+mod join;
 mod national;
 pub mod protocol;
 mod read;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,10 +34,11 @@ use url::Url;
 
 use super::http::SourceClient;
 use super::mapping::FeedKind;
-use super::{Batch, Feed, Fetched, PageQuery, Reject, Rejected, UpstreamError};
+use super::{Batch, Feed, Fetched, PageQuery, Reject, Rejected, UpstreamError, clip};
 use crate::config::{BaseUrl, SourceSettings};
-use crate::domain::{PortalDetails, PortalScore, UnitCode};
+use crate::domain::PortalScore;
 use crate::time::{Month, SharedClock};
+use join::join;
 use protocol::{ENDPOINTS, EvalEndpoint, EvalPeriod, NATIONAL, PATH, Shape};
 use read::{excerpt, metric, metrics, number, official_total, text, unit_label};
 
@@ -184,96 +186,137 @@ impl EvaluationFeed {
         };
         let mut problems = Vec::new();
         for page in 1..=MAX_PAGES {
-            let mut body = json!({
-                "rootDepartmentId": self.root,
-                "currentPage": page,
-                "pageSize": self.page_size,
-            });
-            if let Value::Object(m) = &mut body {
-                m.extend(period.body_fields(e));
-            }
-            let v = match self.post(e.name, &body).await {
-                Ok(v) => v,
-                Err(UpstreamError::BadPayload { detail, .. }) => {
-                    return Ok(Err(Problem {
-                        unit: None,
-                        field: "(body)".into(),
-                        problem: detail,
-                        raw: String::new(),
-                    }));
-                }
-                Err(other) => return Err(other),
+            let read = match self
+                .answer(e.name, &self.page_body(e, period, page))
+                .await?
+            {
+                Ok(v) => read_page(e, &v, page == 1, &mut answer, &mut problems),
+                Err(p) => Err(p),
             };
-            let v: Value = serde_json::from_str(&v.to_string()).unwrap_or(Value::Null);
-            match v.get("code").and_then(Value::as_str) {
-                Some("OK") => {}
-                other => {
-                    return Ok(Err(Problem {
-                        unit: None,
-                        field: "code".into(),
-                        problem: format!(
-                            "expected \"OK\", found {}",
-                            other.map_or_else(|| "none".to_owned(), |c| format!("\"{c}\""))
-                        ),
-                        raw: excerpt(&v),
-                    }));
-                }
-            }
-            let data = &v["data"];
-            let (head_key, list_key) = match e.shape {
-                Shape::Tree => ("parent", "children"),
-                Shape::Breakdown => ("overview", "evaluation"),
-            };
-            if page == 1 {
-                let head = &data[head_key];
-                if !head.is_object() {
-                    return Ok(Err(Problem {
-                        unit: None,
-                        field: format!("data.{head_key}"),
-                        problem: "missing: the province's figure".into(),
-                        raw: excerpt(data),
-                    }));
-                }
-                match read_figure(e, head, true) {
-                    Ok((f, total)) => {
-                        answer.province = f;
-                        answer.province_total = total;
-                    }
-                    Err((field, problem)) => {
-                        return Ok(Err(Problem {
-                            unit: Some("(province)".into()),
-                            field: format!("data.{head_key}.{field}"),
-                            problem,
-                            raw: excerpt(head),
-                        }));
-                    }
-                }
-            }
-            let Some(list) = data.get(list_key).and_then(Value::as_array) else {
-                return Ok(Err(Problem {
-                    unit: None,
-                    field: format!("data.{list_key}"),
-                    problem: "missing: expected the list of units".into(),
-                    raw: excerpt(data),
-                }));
-            };
-            for (i, item) in list.iter().enumerate() {
-                match read_figure(e, item, false) {
-                    Ok((f, _)) => answer.units.push(f),
-                    Err((field, problem)) => problems.push(Problem {
-                        unit: Some(unit_label(item)),
-                        field: format!("data.{list_key}[{i}].{field}"),
-                        problem,
-                        raw: excerpt(item),
-                    }),
-                }
-            }
-            if list.len() < self.page_size as usize || list.is_empty() {
-                break;
+            match read {
+                Ok(listed) if listed < self.page_size as usize || listed == 0 => break,
+                Ok(_) => {}
+                Err(p) => return Ok(Err(p)),
             }
         }
         Ok(Ok((answer, problems)))
     }
+
+    /// The request for one page of an endpoint for one period.
+    fn page_body(&self, e: &EvalEndpoint, period: EvalPeriod, page: u32) -> Value {
+        let mut body = json!({
+            "rootDepartmentId": self.root,
+            "currentPage": page,
+            "pageSize": self.page_size,
+        });
+        if let Value::Object(m) = &mut body {
+            m.extend(period.body_fields(e));
+        }
+        body
+    }
+
+    /// An endpoint's answer to `body`. `Ok(Err)` is an answer that is not
+    /// JSON (a firewall's HTML page); `Err` a transport failure.
+    async fn answer(
+        &self,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<Result<Value, Problem>, UpstreamError> {
+        match self.post(endpoint, body).await {
+            Ok(v) => Ok(Ok(
+                serde_json::from_str(&v.to_string()).unwrap_or(Value::Null)
+            )),
+            Err(UpstreamError::BadPayload { detail, .. }) => Ok(Err(Problem {
+                unit: None,
+                field: "(body)".into(),
+                problem: detail,
+                raw: String::new(),
+            })),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// Reads one page of an endpoint's answer into `answer` (the province's
+/// figure from the first page); a unit that cannot be read is a problem
+/// of its own, a page that cannot be read spoils the answer. Returns how
+/// many units the page lists.
+fn read_page(
+    e: &EvalEndpoint,
+    v: &Value,
+    first: bool,
+    answer: &mut Answer,
+    problems: &mut Vec<Problem>,
+) -> Result<usize, Problem> {
+    answered_ok(v)?;
+    let data = &v["data"];
+    let (head_key, list_key) = match e.shape {
+        Shape::Tree => ("parent", "children"),
+        Shape::Breakdown => ("overview", "evaluation"),
+    };
+    if first {
+        (answer.province, answer.province_total) = read_head(e, data, head_key)?;
+    }
+    let Some(list) = data.get(list_key).and_then(Value::as_array) else {
+        return Err(Problem {
+            unit: None,
+            field: format!("data.{list_key}"),
+            problem: "missing: expected the list of units".into(),
+            raw: excerpt(data),
+        });
+    };
+    for (i, item) in list.iter().enumerate() {
+        match read_figure(e, item, false) {
+            Ok((f, _)) => answer.units.push(f),
+            Err((field, problem)) => problems.push(Problem {
+                unit: Some(unit_label(item)),
+                field: format!("data.{list_key}[{i}].{field}"),
+                problem,
+                raw: excerpt(item),
+            }),
+        }
+    }
+    Ok(list.len())
+}
+
+/// An answer's envelope says `code: "OK"`.
+fn answered_ok(v: &Value) -> Result<(), Problem> {
+    match v.get("code").and_then(Value::as_str) {
+        Some("OK") => Ok(()),
+        other => Err(Problem {
+            unit: None,
+            field: "code".into(),
+            problem: format!(
+                "expected \"OK\", found {}",
+                other.map_or_else(|| "none".to_owned(), |c| format!("\"{c}\""))
+            ),
+            raw: excerpt(v),
+        }),
+    }
+}
+
+/// The province's figure (`data.parent` or `data.overview`) and its
+/// official total.
+fn read_head(
+    e: &EvalEndpoint,
+    data: &Value,
+    head_key: &str,
+) -> Result<(Figure, Option<f64>), Problem> {
+    let head = &data[head_key];
+    if !head.is_object() {
+        return Err(Problem {
+            unit: None,
+            field: format!("data.{head_key}"),
+            problem: "missing: the province's figure".into(),
+            raw: excerpt(data),
+        });
+    }
+    read_figure(e, head, true).map_err(|(field, problem)| Problem {
+        unit: Some("(province)".into()),
+        field: format!("data.{head_key}.{field}"),
+        problem,
+        raw: excerpt(head),
+    })
 }
 
 impl EvaluationFeed {
@@ -294,16 +337,10 @@ impl EvaluationFeed {
             return Ok(());
         };
         let period = EvalPeriod::Year(year);
-        let read = match self.post(NATIONAL, &protocol::national_body(year)).await {
-            Ok(v) => national::read(&serde_json::from_str(&v.to_string()).unwrap_or(Value::Null)),
-            Err(UpstreamError::BadPayload { detail, .. }) => Err(Problem {
-                unit: None,
-                field: "(body)".into(),
-                problem: detail,
-                raw: String::new(),
-            }),
-            Err(other) => return Err(other),
-        };
+        let read = self
+            .answer(NATIONAL, &protocol::national_body(year))
+            .await?
+            .and_then(|v| national::read(&v));
         let all = match read {
             Ok(all) => all,
             Err(p) => {
@@ -422,152 +459,6 @@ fn reject(endpoint: &str, period: EvalPeriod, p: Problem) -> Rejected {
         },
         raw: p.raw,
     }
-}
-
-/// Per unit code: its groups and details, `None` once the unit is withheld.
-type Joined = BTreeMap<String, Option<(BTreeMap<String, Option<f64>>, PortalDetails)>>;
-
-/// Joins the six endpoints' answers for one period into one score per
-/// unit: by `departmentId` across endpoints, to a unit code by the tree
-/// endpoints' `departmentCode`.
-fn join(
-    period: EvalPeriod,
-    answers: &[(&'static EvalEndpoint, Answer)],
-    rejects: &mut Vec<Rejected>,
-) -> Vec<PortalScore> {
-    // departmentId → (code, name), from the tree endpoints.
-    let mut codes: HashMap<String, (String, Option<String>)> = HashMap::new();
-    let mut province_code: Option<String> = None;
-    let mut province_id: Option<String> = None;
-    let mut province_total = None;
-    for (e, a) in answers {
-        if e.shape == Shape::Tree {
-            if province_code.is_none() {
-                province_code = a.province.code.clone();
-                province_id = a.province.id.clone();
-            }
-            province_total = province_total.or(a.province_total);
-            for u in &a.units {
-                if let (Some(id), Some(code)) = (&u.id, &u.code) {
-                    codes
-                        .entry(id.clone())
-                        .or_insert((code.clone(), u.name.clone()));
-                }
-            }
-        }
-    }
-    // unit code → (groups, details); `None` once a unit is rejected.
-    let mut units: Joined = BTreeMap::new();
-    let withheld = |code: &str, units: &mut BTreeMap<_, _>| {
-        units.insert(code.to_owned(), None);
-    };
-    let add = |units: &mut Joined, code: &str, e: &EvalEndpoint, f: &Figure| {
-        let entry = units.entry(code.to_owned()).or_insert_with(|| {
-            Some((
-                ENDPOINTS
-                    .iter()
-                    .map(|x| (x.group.to_owned(), None))
-                    .collect(),
-                PortalDetails::default(),
-            ))
-        });
-        if let Some((groups, details)) = entry {
-            groups.insert(e.group.to_owned(), f.score);
-            details.unit_name = details.unit_name.take().or_else(|| f.name.clone());
-            details.department_id = details.department_id.take().or_else(|| f.id.clone());
-            details
-                .indicators
-                .extend(f.indicators.iter().map(|(k, v)| (k.clone(), *v)));
-            details.warnings.extend(f.warnings.iter().cloned());
-        }
-    };
-    let Some(province) = province_code.clone() else {
-        rejects.push(reject(
-            answers[0].0.name,
-            period,
-            Problem {
-                unit: Some("(province)".into()),
-                field: "data.parent.departmentCode".into(),
-                problem: "no tree endpoint gives the province's code".into(),
-                raw: String::new(),
-            },
-        ));
-        return Vec::new();
-    };
-    for (e, a) in answers {
-        let mut p = Figure {
-            score: a.province.score,
-            indicators: a.province.indicators.clone(),
-            warnings: a.province.warnings.clone(),
-            id: province_id.clone(),
-            ..Figure::default()
-        };
-        p.name = a.province.name.clone();
-        add(&mut units, &province, e, &p);
-        for u in &a.units {
-            let code = match (&u.code, u.id.as_ref().and_then(|id| codes.get(id))) {
-                (Some(c), _) => c.clone(),
-                (None, Some((c, _))) => c.clone(),
-                (None, None) => {
-                    rejects.push(reject(
-                        e.name,
-                        period,
-                        Problem {
-                            unit: Some(match (&u.id, &u.name) {
-                                (Some(id), Some(n)) => format!("{id} ({n})"),
-                                (Some(id), None) => id.clone(),
-                                (None, n) => n.clone().unwrap_or_else(|| "(unnamed unit)".into()),
-                            }),
-                            field: "departmentCode".into(),
-                            problem:
-                                "no code: no tree endpoint gives this departmentId a departmentCode"
-                                    .into(),
-                            raw: String::new(),
-                        },
-                    ));
-                    continue;
-                }
-            };
-            if UnitCode::parse(&code).is_err() {
-                rejects.push(reject(
-                    e.name,
-                    period,
-                    Problem {
-                        unit: Some(code.clone()),
-                        field: "departmentCode".into(),
-                        problem: format!("`{code}` is not an electronic agency code"),
-                        raw: String::new(),
-                    },
-                ));
-                withheld(&code, &mut units);
-                continue;
-            }
-            add(&mut units, &code, e, u);
-        }
-    }
-    units
-        .into_iter()
-        .filter_map(|(code, v)| {
-            let (groups, details) = v?;
-            let unit_code = UnitCode::parse(&code).ok()?;
-            let scored: Vec<f64> = groups.values().flatten().copied().collect();
-            let sum =
-                (!scored.is_empty()).then(|| (scored.iter().sum::<f64>() * 100.0).round() / 100.0);
-            let total = if code == province {
-                province_total.or(sum)
-            } else {
-                sum
-            };
-            Some(PortalScore {
-                unit_code,
-                period: period.key(),
-                total,
-                groups,
-                updated_at: None,
-                details,
-            })
-        })
-        .collect()
 }
 
 #[async_trait]

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::protocol::ENDPOINTS;
 use super::read::{excerpt, metric, metrics, official_total, text, unit_label};
-use super::{Problem, ROUNDING};
+use super::{Problem, ROUNDING, answered_ok};
 use crate::domain::{NationalStanding, Rank};
 
 /// One province's line of the nationwide answer.
@@ -37,20 +37,7 @@ fn problem(unit: Option<String>, field: String, problem: String, raw: &Value) ->
 
 /// Reads the answer's envelope and every province in it.
 pub(super) fn read(v: &Value) -> Result<Vec<Province>, Problem> {
-    match v.get("code").and_then(Value::as_str) {
-        Some("OK") => {}
-        other => {
-            return Err(problem(
-                None,
-                "code".into(),
-                format!(
-                    "expected \"OK\", found {}",
-                    other.map_or_else(|| "none".to_owned(), |c| format!("\"{c}\""))
-                ),
-                v,
-            ));
-        }
-    }
+    answered_ok(v)?;
     let Some(list) = v["data"].get("evaluation").and_then(Value::as_array) else {
         return Err(problem(
             None,

@@ -4,24 +4,23 @@
 
 use serde_json::Value;
 
-use super::{EXCERPT, ROUNDING};
+use super::{EXCERPT, ROUNDING, clip};
 
 pub(super) fn excerpt(v: &Value) -> String {
     let mut s = v.to_string();
-    if s.len() > EXCERPT {
-        let cut = (0..=EXCERPT)
-            .rev()
-            .find(|i| s.is_char_boundary(*i))
-            .unwrap_or(0);
-        s.truncate(cut);
-        s.push('…');
-    }
+    clip(&mut s, EXCERPT);
     s
 }
 
+/// How a message names an entry's unit: by its code, else its id and name.
 pub(super) fn unit_label(item: &Value) -> String {
     let s = |k: &str| item.get(k).and_then(Value::as_str);
-    match (s("departmentCode"), s("departmentId"), s("departmentName")) {
+    label(s("departmentCode"), s("departmentId"), s("departmentName"))
+}
+
+/// How a message names a unit: by its code, else its id and name.
+pub(super) fn label(code: Option<&str>, id: Option<&str>, name: Option<&str>) -> String {
+    match (code, id, name) {
         (Some(c), _, _) => c.to_owned(),
         (None, Some(id), Some(n)) => format!("{id} ({n})"),
         (None, Some(id), None) => id.to_owned(),

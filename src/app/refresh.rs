@@ -1,0 +1,169 @@
+//! The metrics refresh: the province's state read from the database into
+//! the registry (a scrape never reads it), the holiday calendar's coverage,
+//! and the `STATUS=` line systemd shows.
+
+use chrono::{DateTime, Utc};
+
+use super::App;
+use crate::coverage::Coverage;
+use crate::domain::{NationalStanding, Severity, SourceId, UnitKind};
+use crate::indicators::IndicatorId;
+use crate::live::Live;
+use crate::metrics::DbSnapshot;
+use crate::time::Month;
+
+impl App {
+    /// Reads the province's state from the database into the metrics. Also
+    /// the readiness probe's database check.
+    pub async fn refresh_metrics(&self) -> anyhow::Result<()> {
+        let ping = self.store.ping().await;
+        self.readiness.set_database_reachable(ping.is_ok());
+        ping?;
+        let live = self.live();
+        let now = self.clock.now();
+        self.check_calendar(&live, now);
+        let snapshot = self.snapshot(&live, now).await?;
+        self.metrics.apply(&snapshot, &live.settings.metrics);
+        Ok(())
+    }
+
+    /// The province's state in the month of `now`, as stored.
+    async fn snapshot(&self, live: &Live, now: DateTime<Utc>) -> anyhow::Result<DbSnapshot> {
+        let month = Month::containing(now);
+        let period = month.to_string();
+        // A figure only from sources whose data covers the month: the
+        // series of the others are absent, never 0.
+        let coverage =
+            crate::overview::coverage(&self.store, live, &month.into(), now, Some(self.started_at))
+                .await?;
+        let covered = |indicator: &str| {
+            indicator
+                .parse::<IndicatorId>()
+                .is_ok_and(|i| coverage.covers(i.source_id()))
+        };
+        Ok(DbSnapshot {
+            units: self
+                .store
+                .units()
+                .await?
+                .into_iter()
+                .map(|u| {
+                    (
+                        u.code.as_str().to_owned(),
+                        u.name,
+                        u.kind.map(|k| k.as_str().to_owned()),
+                    )
+                })
+                .collect(),
+            indicators: self
+                .store
+                .current_indicator_values(&period)
+                .await?
+                .into_iter()
+                .filter(|(_, indicator, ..)| covered(indicator))
+                .collect(),
+            active_findings: self.store.active_finding_keys().await?,
+            rule_sections: live
+                .rules
+                .rules
+                .iter()
+                .map(|r| (r.id.as_str().to_owned(), r.section.number()))
+                .collect(),
+            outbox: self.store.outbox_stats().await?,
+            sources: self.store.source_states().await?,
+            digests: self.store.last_digests_sent().await?,
+            online_services: self
+                .store
+                .portal_scores(&period)
+                .await?
+                .into_iter()
+                .filter(|_| coverage.covers(SourceId::Portal))
+                .filter_map(|p| {
+                    let online = p.groups.get("ONLINE_SERVICES").copied().flatten()?;
+                    Some((p.unit_code.as_str().to_owned(), online))
+                })
+                .collect(),
+            national: self.national_standing(now, &coverage).await?,
+        })
+    }
+
+    /// The province's national standing for the year of `now`, where the
+    /// portal's data covers the month.
+    async fn national_standing(
+        &self,
+        now: DateTime<Utc>,
+        coverage: &Coverage,
+    ) -> anyhow::Result<Option<NationalStanding>> {
+        if !coverage.covers(SourceId::Portal) {
+            return Ok(None);
+        }
+        let year = Month::containing(now).year().to_string();
+        let province = self
+            .store
+            .units()
+            .await?
+            .into_iter()
+            .find(|u| u.kind == Some(UnitKind::Province));
+        let Some(province) = province else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .portal_scores(&year)
+            .await?
+            .into_iter()
+            .find(|s| s.unit_code == province.code)
+            .and_then(|s| s.details.national))
+    }
+
+    /// Sets the calendar's coverage gauge and, once a local day, warns
+    /// when the holiday calendar does not reach 60 days ahead.
+    fn check_calendar(&self, live: &Live, now: DateTime<Utc>) {
+        let covered = live.calendar.covered_until();
+        self.metrics
+            .calendar_covered_until_timestamp_seconds
+            .set(covered.map_or(0, |d| {
+                crate::time::local_to_utc(
+                    d.succ_opt().unwrap_or(d).and_time(chrono::NaiveTime::MIN),
+                )
+                .timestamp()
+            }));
+        let today = crate::time::utc_to_local(now).date();
+        let mut warned = self
+            .calendar_warned_on
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *warned == Some(today) {
+            return;
+        }
+        *warned = Some(today);
+        let file = &live.settings.indicators.holidays_file;
+        if let Some(w) = live.calendar.coverage_warning(today, file) {
+            tracing::warn!(covered_until = ?covered, "{w}");
+        }
+    }
+
+    /// The `STATUS=` line systemd shows while running: the sources whose
+    /// polls have been tried and fail are named as degraded.
+    pub(super) fn systemd_status(&self, http: std::net::SocketAddr) -> String {
+        let m = &self.metrics;
+        let down: Vec<&str> = self
+            .sources
+            .iter()
+            .map(|s| s.name)
+            .filter(|name| {
+                let tried = ["success", "failure"]
+                    .iter()
+                    .map(|o| m.polls_total.with_label_values(&[name, o]).get())
+                    .sum::<u64>()
+                    > 0;
+                tried && m.source_up.with_label_values(&[name]).get() == 0
+            })
+            .collect();
+        let active: i64 = Severity::ALL
+            .iter()
+            .map(|s| m.findings_active.with_label_values(&[s.as_str()]).get())
+            .sum();
+        crate::systemd::running_status(&http.to_string(), &down, active)
+    }
+}

@@ -16,7 +16,9 @@ use par_monitor::storage::RecordTable;
 use par_monitor::upstream::mapping::FeedKind;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Backend, Ctx, on_both_backends, sim_now, source_health};
+use crate::helpers::{
+    Backend, Ctx, on_both_backends, raw_execute, raw_scalar, sim_now, source_health,
+};
 
 async fn poll(app: &App, source: &str, mode: Mode) -> Result<PollReport, String> {
     let s = app
@@ -303,6 +305,59 @@ async fn bad_records_are_quarantined_by_record_and_field_and_the_rest_ingested()
         SourceHealth::Healthy
     );
     ctx.finish().await;
+}
+
+/// Makes the database refuse to update the dossier `code`, as a full disk
+/// or a lost connection would refuse a page part-way through.
+async fn refuse_updates_of(url: &str, code: &str) {
+    if url.starts_with("sqlite:") {
+        raw_execute(url, &format!(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON dossiers WHEN NEW.code = '{code}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )).await.unwrap();
+    } else {
+        raw_execute(url, "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$").await.unwrap();
+        raw_execute(url, &format!(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON dossiers FOR EACH ROW WHEN (NEW.code = '{code}') EXECUTE FUNCTION refuse()"
+        )).await.unwrap();
+    }
+}
+
+on_both_backends! {
+    async fn a_page_whose_write_fails_part_way_stores_nothing_and_keeps_the_cursor(backend) {
+        let Some(ctx) = Ctx::new(backend).await else { return };
+        let app = ctx.app().await;
+        poll(&app, "procedures", Mode::Incremental).await.unwrap();
+        let cursor = app.store.feed_state("procedures.dossiers").await.unwrap().cursor;
+        let changed = "SELECT COUNT(*) FROM dossiers WHERE changed_at <> first_seen_at";
+        assert_eq!(raw_scalar(&ctx.db.url, changed).await, 0);
+
+        // Three changes in one page; the last of them in key order is
+        // refused, after the others were written (on PostgreSQL, after the
+        // whole page was copied into staging).
+        let mut codes: Vec<String> = ctx.sim.sim.dossiers().iter().take(3).map(|d| d.code.clone()).collect();
+        codes.sort();
+        for c in &codes {
+            assert!(ctx.sim.sim.touch(RecordKind::Dossier, c));
+        }
+        refuse_updates_of(&ctx.db.url, &codes[2]).await;
+        ctx.clock.advance(Span::minutes(5));
+        let err = poll(&app, "procedures", Mode::Incremental).await.unwrap_err();
+        assert!(err.contains("injected failure"), "{err}");
+        assert_eq!(raw_scalar(&ctx.db.url, changed).await, 0, "no part of the page is stored");
+        assert_eq!(app.store.feed_state("procedures.dossiers").await.unwrap().cursor, cursor, "the cursor stays");
+
+        // The database takes the page again: all of it is stored, once.
+        let drop = match backend {
+            Backend::Sqlite => "DROP TRIGGER refuse",
+            Backend::Postgres => "DROP TRIGGER refuse ON dossiers",
+        };
+        raw_execute(&ctx.db.url, drop).await.unwrap();
+        let report = poll(&app, "procedures", Mode::Incremental).await.unwrap();
+        assert_eq!(report.feed("procedures.dossiers").unwrap().counts.updated, 3);
+        assert_eq!(raw_scalar(&ctx.db.url, changed).await, 3);
+        assert_ne!(app.store.feed_state("procedures.dossiers").await.unwrap().cursor, cursor);
+        ctx.finish().await;
+    }
 }
 
 on_both_backends! {

@@ -8,6 +8,7 @@
 //! the run, and afterwards records the run did not see are marked deleted
 //! (never removed: findings may cite them).
 
+mod copy;
 mod dirty;
 pub use dirty::DirtyPeriod;
 mod prepared;
@@ -19,12 +20,13 @@ use sqlx::Row;
 use super::codec::ts;
 use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::UnitCode;
+use copy::WriteChanged as _;
 use dirty::{DirtyMonths, mark_dirty, month_of};
 pub(crate) use prepared::Bind;
 pub use prepared::Prepared;
 use upsert::{
     PageWrite, insert_inferred_units, months_changed, note_sync_conflicts, release_from_quarantine,
-    sort_by_change, stamp_seen, stored_versions, units_named, withdraw_conflicts, write_changed,
+    sort_by_change, stamp_seen, stored_versions, units_named, withdraw_conflicts,
 };
 
 /// What an ingestion batch did.
@@ -204,7 +206,7 @@ impl Store {
             counts.new_units = insert_inferred_units!(&mut *tx, &units_named(rows), w.now_s);
 
             let (mut changed, unchanged) = sort_by_change(rows, &existing, &mut counts);
-            write_changed!(&mut *tx, &w, &mut changed);
+            (*tx).write_changed(&w, &mut changed).await?;
             let mut dirty = months_changed(&changed, &existing);
             stamp_seen!(&mut *tx, &w, &unchanged);
 

@@ -165,3 +165,17 @@ pub async fn raw_execute(url: &str, sql: &str) -> Result<(), String> {
     };
     r.map_err(|e| e.to_string())
 }
+
+/// One integer a query over a test database returns, read straight from
+/// the database (to see what par-monitor stored, or did not).
+pub async fn raw_scalar(url: &str, sql: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    let r = if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut c).await
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut c).await
+    };
+    r.unwrap_or_else(|e| panic!("{e}"))
+}

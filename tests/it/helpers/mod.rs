@@ -18,7 +18,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 pub use browser::Browser;
 pub use ctx::{Ctx, SENDER, SENDER_ADDRESS};
-pub use db::{Backend, TestDb, admin_connection, postgres_admin_url, raw_execute};
+pub use db::{Backend, TestDb, admin_connection, postgres_admin_url, raw_execute, raw_scalar};
 pub use sim::{Finish, SimServer};
 pub use steps::{Cycle, cycle, poll_all_ok, poll_and_evaluate, send_alerts, source_health};
 pub use tools::{SmtpServer, promtool_check_metrics};

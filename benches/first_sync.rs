@@ -12,9 +12,19 @@
 //! by a fresh child process of this benchmark, which reports its peak RSS
 //! (VmHWM). Under `cargo test` (no `--bench` argument) it runs a small
 //! smoke version so that the benchmark keeps compiling and working.
+//!
+//! After each backend's sync, in the same run, the database's own bulk
+//! loader loads the same rows (the dossiers just stored, exported) into a
+//! table of the dossiers' columns with a text primary key and a
+//! (unit, received) index, in one transaction: `sqlite3 .import` (WAL,
+//! synchronous=NORMAL, as the store opens SQLite) and `psql \copy`. That
+//! is the ceiling; the `ceiling` line prints its rows/s and the ratio of
+//! par-monitor's dossiers/s to it. Without the `sqlite3` or `psql` client
+//! the line says so instead.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,6 +206,134 @@ async fn postgres_db(admin: &str, name: &str) -> String {
     url.to_string()
 }
 
+/// Runs a client command, `None` if it is not installed or fails (its
+/// error shown).
+fn client(cmd: &mut Command) -> Option<std::process::Output> {
+    match cmd.output() {
+        Ok(out) if out.status.success() => Some(out),
+        Ok(out) => {
+            eprintln!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// The ceiling table's DDL: the dossiers' columns (each "name type"), a
+/// text primary key and the (unit, received) index.
+fn ceiling_ddl(columns: &[String]) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if c.split(' ').next() == Some("code") {
+                "code TEXT PRIMARY KEY".to_owned()
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    format!(
+        "CREATE TABLE ceiling ({}); CREATE INDEX ceiling_unit_received ON ceiling (unit_code, received_at);",
+        cols.join(", ")
+    )
+}
+
+/// `sqlite3 .import` of the dossiers stored in `db`, in rows/s.
+fn sqlite_ceiling(db: &Path, dir: &Path) -> Option<f64> {
+    let csv = dir.join("dossiers.csv");
+    let columns = client(
+        Command::new("sqlite3")
+            .arg(db)
+            .arg("SELECT name || ' ' || type FROM pragma_table_info('dossiers') ORDER BY cid"),
+    )?;
+    let columns: Vec<String> = String::from_utf8_lossy(&columns.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let export = std::fs::File::create(&csv).ok()?;
+    client(
+        Command::new("sqlite3")
+            .args(["-csv"])
+            .arg(db)
+            .arg("SELECT * FROM dossiers")
+            .stdout(export),
+    )?;
+    let target = dir.join("ceiling.db");
+    client(Command::new("sqlite3").arg(&target).arg(format!(
+        "PRAGMA journal_mode=WAL; {}",
+        ceiling_ddl(&columns)
+    )))?;
+    let started = Instant::now();
+    client(
+        Command::new("sqlite3")
+            .arg(&target)
+            .arg("PRAGMA synchronous=NORMAL")
+            .arg(format!(".import --csv {} ceiling", csv.display())),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = client(
+        Command::new("sqlite3")
+            .arg(&target)
+            .arg("SELECT COUNT(*) FROM ceiling"),
+    )?;
+    let rows: f64 = String::from_utf8_lossy(&rows.stdout).trim().parse().ok()?;
+    Some(rows / seconds)
+}
+
+/// `psql \copy` of the dossiers stored in the database at `url`, into a
+/// ceiling table of the same database, in rows/s.
+fn postgres_ceiling(url: &str, dir: &Path) -> Option<f64> {
+    let file = dir.join("dossiers.copy");
+    let psql = |sql: &str| {
+        client(
+            Command::new("psql")
+                .args([
+                    "-X",
+                    "-q",
+                    "-t",
+                    "-A",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-1",
+                    "-d",
+                    url,
+                    "-c",
+                ])
+                .arg(sql),
+        )
+    };
+    let columns = psql(
+        "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = 'dossiers' ORDER BY ordinal_position",
+    )?;
+    let columns: Vec<String> = String::from_utf8_lossy(&columns.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    psql(&format!("\\copy dossiers TO '{}'", file.display()))?;
+    psql(&format!(
+        "DROP TABLE IF EXISTS ceiling; {}",
+        ceiling_ddl(&columns)
+    ))?;
+    let started = Instant::now();
+    psql(&format!("\\copy ceiling FROM '{}'", file.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = psql("SELECT COUNT(*) FROM ceiling")?;
+    let rows: f64 = String::from_utf8_lossy(&rows.stdout).trim().parse().ok()?;
+    Some(rows / seconds)
+}
+
+fn print_ceiling(backend: &str, loader: &str, ours: f64, ceiling: Option<f64>) {
+    match ceiling {
+        Some(c) => println!(
+            "ceiling   {backend:<8} {loader:<16} {c:>8.0} rows/s  ratio {:.2}",
+            ours / c
+        ),
+        None => {
+            println!("ceiling   {backend:<8} {loader:<16} not measured (client missing or failed)")
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -227,6 +365,12 @@ async fn main() {
             r["dossiers_per_second"].as_f64().unwrap_or(0.0),
             r["peak_rss_mb"].as_f64().unwrap_or(0.0)
         );
+        print_ceiling(
+            "sqlite",
+            "sqlite3 .import",
+            r["dossiers_per_second"].as_f64().unwrap_or(0.0),
+            sqlite_ceiling(&dir.path().join("bench.db"), dir.path()),
+        );
         if let Ok(admin) = std::env::var("PARMON_TEST_POSTGRES_URL") {
             let db = postgres_db(&admin, "parmon_bench_first_sync").await;
             let r = run_child(&db, &sim.url);
@@ -237,6 +381,12 @@ async fn main() {
                 r["seconds"].as_f64().unwrap_or(0.0),
                 r["dossiers_per_second"].as_f64().unwrap_or(0.0),
                 r["peak_rss_mb"].as_f64().unwrap_or(0.0)
+            );
+            print_ceiling(
+                "postgres",
+                "psql \\copy",
+                r["dossiers_per_second"].as_f64().unwrap_or(0.0),
+                postgres_ceiling(&db, dir.path()),
             );
         }
     }

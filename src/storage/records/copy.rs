@@ -26,6 +26,7 @@ pub(super) trait WriteChanged {
         &mut self,
         w: &PageWrite,
         changed: &mut [&mut PreparedRow],
+        stored: &(dyn Fn(&str) -> bool + Sync),
     ) -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
@@ -34,6 +35,7 @@ impl WriteChanged for sqlx::SqliteConnection {
         &mut self,
         w: &PageWrite,
         changed: &mut [&mut PreparedRow],
+        _stored: &(dyn Fn(&str) -> bool + Sync),
     ) -> sqlx::Result<()> {
         super::upsert::write_changed!(self, w, changed);
         Ok(())
@@ -45,13 +47,43 @@ impl WriteChanged for sqlx::PgConnection {
         &mut self,
         w: &PageWrite,
         changed: &mut [&mut PreparedRow],
+        stored: &(dyn Fn(&str) -> bool + Sync),
     ) -> sqlx::Result<()> {
-        if changed.is_empty() {
+        let (fresh, present): (Vec<&mut PreparedRow>, Vec<_>) = changed
+            .iter_mut()
+            .map(|r| &mut **r)
+            .partition(|r| !stored(&r.key));
+        let columns = staged_columns(w);
+        let table = w.layout.table;
+        let mut to_merge = copy_text(w, present);
+        if !fresh.is_empty() {
+            // Keys the page's read found nowhere in the table go straight
+            // in. Another instance may have stored one of them since: its
+            // unique violation rolls back to the savepoint and the rows
+            // are merged instead.
+            let fresh = copy_text(w, fresh);
+            sqlx::raw_sql("SAVEPOINT parmon_fresh")
+                .execute(&mut *self)
+                .await?;
+            match copy_into(self, table, &columns, fresh.as_bytes()).await {
+                Ok(()) => {
+                    sqlx::raw_sql("RELEASE SAVEPOINT parmon_fresh")
+                        .execute(&mut *self)
+                        .await?;
+                }
+                Err(e) if is_unique_violation(&e) => {
+                    sqlx::raw_sql("ROLLBACK TO SAVEPOINT parmon_fresh")
+                        .execute(&mut *self)
+                        .await?;
+                    to_merge.push_str(&fresh);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if to_merge.is_empty() {
             return Ok(());
         }
-        let table = w.layout.table;
         let stage = format!("parmon_stage_{table}");
-        let columns = staged_columns(w);
         let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
             .bind(format!("pg_temp.{stage}"))
             .fetch_one(&mut *self)
@@ -66,12 +98,7 @@ impl WriteChanged for sqlx::PgConnection {
                 .execute(&mut *self)
                 .await?;
         }
-        let data = copy_text(w, changed);
-        let mut copy = self
-            .copy_in_raw(&format!("COPY {stage} ({columns}) FROM STDIN"))
-            .await?;
-        copy.send(data.into_bytes()).await?;
-        copy.finish().await?;
+        copy_into(self, &stage, &columns, to_merge.as_bytes()).await?;
         let (head, on_conflict) = upsert_statement(&w.layout);
         let merge = format!("{head} SELECT {columns} FROM {stage}{on_conflict}");
         sqlx::query(sqlx::AssertSqlSafe(merge))
@@ -79,6 +106,26 @@ impl WriteChanged for sqlx::PgConnection {
             .await?;
         Ok(())
     }
+}
+
+/// `COPY table (columns) FROM STDIN` of rows in the text format.
+async fn copy_into(
+    conn: &mut sqlx::PgConnection,
+    table: &str,
+    columns: &str,
+    data: &[u8],
+) -> sqlx::Result<()> {
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN"))
+        .await?;
+    copy.send(data).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
 /// The staged columns, in the order of [`upsert_statement`]'s insert.
@@ -93,9 +140,12 @@ fn staged_columns(w: &PageWrite) -> String {
 /// The rows in `COPY`'s text format: one line each, fields separated by
 /// tabs, `\N` for null, backslash escapes for the characters that would
 /// break a field.
-pub(super) fn copy_text(w: &PageWrite, changed: &mut [&mut PreparedRow]) -> String {
-    let mut out = String::with_capacity(changed.len() * 256);
-    for r in changed.iter_mut() {
+pub(super) fn copy_text<'r>(
+    w: &PageWrite,
+    changed: impl IntoIterator<Item = &'r mut PreparedRow>,
+) -> String {
+    let mut out = String::new();
+    for r in changed {
         push_text(&mut out, &r.key);
         for v in std::mem::take(&mut r.binds) {
             out.push('\t');
@@ -195,8 +245,7 @@ mod tests {
         ];
         for (binds, sync, want) in cases {
             let mut r = row("K", binds);
-            let mut rows = vec![&mut r];
-            assert_eq!(copy_text(&write(sync), &mut rows), want);
+            assert_eq!(copy_text(&write(sync), [&mut r]), want);
         }
     }
 }

@@ -118,6 +118,11 @@ pub(super) use stored_record;
 /// below SQLite's 32,766 parameters (PostgreSQL allows 65,535).
 const CHUNK: usize = 400;
 
+/// Keys per statement where each key is one bound value (reading stored
+/// versions, stamping unchanged rows): a page of the largest size the
+/// feeds use is one statement, far below either backend's parameter limit.
+const KEY_CHUNK: usize = 5_000;
+
 /// The sync a page belongs to: every record it writes or sees is stamped
 /// with `id`, so that a code arriving for a second unit in the same sync
 /// is recognised as such (a unit change between syncs is a transfer, and
@@ -206,7 +211,10 @@ impl Store {
             counts.new_units = insert_inferred_units!(&mut *tx, &units_named(rows), w.now_s);
 
             let (mut changed, unchanged) = sort_by_change(rows, &existing, &mut counts);
-            (*tx).write_changed(&w, &mut changed).await?;
+            // A key stored before (deleted ones included) is merged, a new one
+            // inserted.
+            let stored = |k: &str| existing.contains_key(k);
+            (*tx).write_changed(&w, &mut changed, &stored).await?;
             let mut dirty = months_changed(&changed, &existing);
             stamp_seen!(&mut *tx, &w, &unchanged);
 

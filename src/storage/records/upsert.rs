@@ -77,7 +77,7 @@ macro_rules! stored_versions {
             .map(|c| format!(", {c}"))
             .collect();
         let mut existing = $crate::storage::records::upsert::Existing::with_capacity(keys.len());
-        for chunk in keys.chunks($crate::storage::records::CHUNK) {
+        for chunk in keys.chunks($crate::storage::records::KEY_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(format!(
                 "SELECT {key_col} AS k, content_hash, unit_code, seen_run, deleted_at{instant_cols} FROM {table} WHERE {key_col} IN ("
             ));
@@ -289,7 +289,7 @@ macro_rules! stamp_seen {
         let keys: &[String] = $keys;
         let (table, key_col) = (w.layout.table, w.layout.key);
         if let Some(sync_id) = w.sync_id {
-            for chunk in keys.chunks($crate::storage::records::CHUNK) {
+            for chunk in keys.chunks($crate::storage::records::KEY_CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(format!("UPDATE {table} SET seen_run = "));
                 q.push_bind(sync_id);
                 q.push(format!(" WHERE {key_col} IN ("));

@@ -129,6 +129,9 @@ struct FeedTally {
     /// The newest upstream change seen, the cursor once all pages are in.
     newest: Option<DateTime<Utc>>,
     records: u64,
+    /// Whether the next page's keys are likely all new: in a first sync,
+    /// while every page so far was.
+    new_keys: bool,
     /// The unit directory's entries, applied whole at the end.
     directory: Vec<Unit>,
     started: Instant,
@@ -144,6 +147,7 @@ impl FeedTally {
             },
             newest: start.cursor,
             records: 0,
+            new_keys: start.cursor.is_none(),
             directory: Vec::new(),
             started: Instant::now(),
         }
@@ -166,11 +170,18 @@ impl FeedTally {
         let counts = match page.prepared {
             Some(p) => poll
                 .store
-                .upsert_prepared(p, poll.clock.now(), Some(start.sync))
+                .upsert_prepared(
+                    p.keys_likely_new(self.new_keys),
+                    poll.clock.now(),
+                    Some(start.sync),
+                )
                 .await
                 .map_err(storage_err)?,
             None => UpsertCounts::default(),
         };
+        if counts.inserted > 0 || counts.updated > 0 || counts.unchanged > 0 {
+            self.new_keys = counts.updated == 0 && counts.unchanged == 0;
+        }
         // Codes withdrawn for a conflict are quarantined too.
         self.report.rejected += page.rejects.len() as u64 + counts.conflicts;
         metrics

@@ -91,6 +91,7 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    known_units: records::KnownUnits,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend,
@@ -210,7 +211,10 @@ impl Store {
                 .map_err(connect_err)?;
             Pool::Sqlite(pool)
         };
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            known_units: records::KnownUnits::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -215,3 +215,34 @@ on_both_backends! {
         ctx.finish().await;
     }
 }
+
+on_both_backends! {
+    async fn a_first_sync_over_records_already_stored_keeps_one_row_each_as_served(backend) {
+        // Records stored before the feed's first sync moved its cursor (a
+        // sync cut short, or another instance): the first sync expects
+        // every key to be new, finds some stored after all, and stores
+        // those as it would in any sync, once each, as served now.
+        let Some(ctx) = Ctx::with_simulator(backend, SimConfig::new(11, sim_now())).await else { return };
+        let app = ctx.app().await;
+        let served = ctx.sim.sim.dossiers();
+        let t0 = sim_now() - chrono::Duration::days(1);
+        let mut changed = served[1].clone();
+        changed.procedure_name = Some("Thủ tục cũ".into());
+        let earlier = par_monitor::storage::PollRun::start(t0, false);
+        app.store
+            .upsert_dossiers_in(&[served[0].clone(), changed], t0, earlier)
+            .await
+            .unwrap();
+        poll(&app, Mode::Full).await;
+        let truth = ctx.sim.sim.truth();
+        assert_eq!(
+            by_unit(&app).await.values().sum::<u64>(),
+            truth.totals[&Endpoint::Dossiers].served(),
+            "every dossier served is stored once"
+        );
+        let now = stored(&app).await;
+        let again = now.iter().find(|d| d.code == served[1].code).unwrap();
+        assert_eq!(again.procedure_name, served[1].procedure_name, "stored as served now");
+        ctx.finish().await;
+    }
+}

@@ -29,28 +29,6 @@ pub(super) fn month_of(t: i64) -> String {
     Month::containing(from_ts(t)).to_string()
 }
 
-/// Marks (unit, month) pairs dirty inside a transaction; `marked_at` moves
-/// forward when a pair is marked again.
-macro_rules! mark_dirty {
-    ($tx:expr, $pairs:expr, $now:expr) => {{
-        let pairs: &$crate::storage::records::dirty::DirtyMonths = $pairs;
-        let list: Vec<&(String, String)> = pairs.iter().collect();
-        for chunk in list.chunks($crate::storage::records::CHUNK) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO indicator_dirty (unit_code, period, marked_at) ",
-            );
-            q.push_values(chunk, |mut b, (unit, period)| {
-                b.push_bind(unit.clone())
-                    .push_bind(period.clone())
-                    .push_bind($now);
-            });
-            q.push(" ON CONFLICT (unit_code, period) DO UPDATE SET marked_at = excluded.marked_at");
-            q.build().execute($tx).await?;
-        }
-    }};
-}
-pub(super) use mark_dirty;
-
 impl Store {
     /// The (unit, month) pairs whose data changed since their indicators
     /// were computed, oldest month first.

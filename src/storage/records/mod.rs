@@ -8,11 +8,14 @@
 //! the run, and afterwards records the run did not see are marked deleted
 //! (never removed: findings may cite them).
 
-mod copy;
+mod backend;
 mod dirty;
 pub use dirty::DirtyPeriod;
 mod prepared;
 mod upsert;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -20,14 +23,42 @@ use sqlx::Row;
 use super::codec::ts;
 use super::{BeginWrite, Result, Store, with_pool};
 use crate::domain::UnitCode;
-use copy::WriteChanged as _;
-use dirty::{DirtyMonths, mark_dirty, month_of};
+use backend::PageBackend as _;
+use dirty::{DirtyMonths, month_of};
 pub(crate) use prepared::Bind;
 pub use prepared::Prepared;
 use upsert::{
-    PageWrite, insert_inferred_units, months_changed, note_sync_conflicts, release_from_quarantine,
+    PageWrite, months_changed, months_of, note_sync_conflicts, release_from_quarantine,
     sort_by_change, stamp_seen, stored_versions, units_named, withdraw_conflicts,
 };
+
+/// Unit codes this process has seen stored. Units are never deleted, so
+/// a page need not add again the units it names that are known: at 2,000
+/// units a page named most of them, and adding them cost the database as
+/// much as a fifth of storing the page. Learned only after a commit.
+#[derive(Clone, Default)]
+pub(super) struct KnownUnits(Arc<Mutex<HashSet<String>>>);
+
+impl KnownUnits {
+    /// The `units` not known to be stored.
+    fn unknown(&self, units: Vec<String>) -> Vec<String> {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        units.into_iter().filter(|u| !known.contains(u)).collect()
+    }
+
+    /// Notes `units` as stored.
+    fn learn(&self, units: Vec<String>) {
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        known.extend(units);
+    }
+}
+
+impl std::fmt::Debug for KnownUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known = self.0.lock().map_or(0, |k| k.len());
+        write!(f, "KnownUnits({known})")
+    }
+}
 
 /// What an ingestion batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -192,37 +223,57 @@ impl Store {
             sync_id: sync.map(|s| s.id),
         };
         let mut conflicts = std::mem::take(&mut prepared.conflicts);
+        let try_all_new = prepared.keys_likely_new && conflicts.is_empty();
         let rows = &mut prepared.rows;
 
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            (*tx).relax_commit().await?;
             let mut counts = UpsertCounts::default();
-            // The stored versions, deleted ones included: a deleted row
-            // counts as absent (a record that comes back is written again,
-            // and undeleted, even if unchanged), unless this sync withdrew
-            // it for a conflict.
-            let keys: Vec<&String> = rows
-                .iter()
-                .map(|r| &r.key)
-                .chain(conflicts.keys())
-                .collect();
-            let existing = stored_versions!(&mut *tx, &layout, &keys);
-            note_sync_conflicts(rows, &mut conflicts, &existing, w.sync_id);
-            counts.new_units = insert_inferred_units!(&mut *tx, &units_named(rows), w.now_s);
+            // A page expected to be all new (a first sync) goes straight in,
+            // without reading stored versions, if it is; a key stored after
+            // all undoes the attempt, and the page takes the steps below.
+            let mut named = self.known_units.unknown(units_named(rows));
+            let all_new = if try_all_new {
+                (*tx).insert_all_new(&w, rows, &named).await?
+            } else {
+                None
+            };
+            let dirty = if let Some(new_units) = all_new {
+                counts.new_units = new_units;
+                counts.inserted = rows.len() as u64;
+                months_of(rows.iter())
+            } else {
+                // The stored versions, deleted ones included: a deleted row
+                // counts as absent (a record that comes back is written
+                // again, and undeleted, even if unchanged), unless this
+                // sync withdrew it for a conflict.
+                let keys: Vec<&String> = rows
+                    .iter()
+                    .map(|r| &r.key)
+                    .chain(conflicts.keys())
+                    .collect();
+                let existing = stored_versions!(&mut *tx, &layout, &keys);
+                note_sync_conflicts(rows, &mut conflicts, &existing, w.sync_id);
+                named = self.known_units.unknown(units_named(rows));
+                counts.new_units = (*tx).add_inferred_units(&named, w.now_s).await?;
 
-            let (mut changed, unchanged) = sort_by_change(rows, &existing, &mut counts);
-            // A key stored before (deleted ones included) is merged, a new one
-            // inserted.
-            let stored = |k: &str| existing.contains_key(k);
-            (*tx).write_changed(&w, &mut changed, &stored).await?;
-            let mut dirty = months_changed(&changed, &existing);
-            stamp_seen!(&mut *tx, &w, &unchanged);
+                let (mut changed, unchanged) = sort_by_change(rows, &existing, &mut counts);
+                // A key stored before (deleted ones included) is merged, a
+                // new one inserted.
+                let stored = |k: &str| existing.contains_key(k);
+                (*tx).write_changed(&w, &mut changed, &stored).await?;
+                let mut dirty = months_changed(&changed, &existing);
+                stamp_seen!(&mut *tx, &w, &unchanged);
 
-            counts.conflicts = conflicts.len() as u64;
-            withdraw_conflicts!(&mut *tx, &w, &mut conflicts, &existing, &mut dirty);
-            mark_dirty!(&mut *tx, &dirty, now.timestamp_millis());
+                counts.conflicts = conflicts.len() as u64;
+                withdraw_conflicts!(&mut *tx, &w, &mut conflicts, &existing, &mut dirty);
+                dirty
+            };
+            (*tx).mark_dirty(&dirty, now.timestamp_millis()).await?;
             release_from_quarantine!(&mut *tx, layout.feed, rows);
             tx.commit().await?;
+            self.known_units.learn(named);
             Ok(counts)
         })
     }
@@ -260,7 +311,7 @@ impl Store {
                     }
                 }
             }
-            mark_dirty!(&mut *tx, &dirty, now.timestamp_millis());
+            (*tx).mark_dirty(&dirty, now.timestamp_millis()).await?;
             tx.commit().await?;
             Ok(rows.len() as u64)
         })

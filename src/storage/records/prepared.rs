@@ -110,13 +110,16 @@ pub struct Prepared {
     pub(super) conflicts: BTreeMap<String, BTreeSet<String>>,
     /// The upstream's name of the key field (`MaHoSo`), for quarantine.
     pub(super) key_field: Option<String>,
+    /// The caller expects every key to be new (a first sync, whose pages so
+    /// far were all new): the write may skip reading stored versions.
+    pub(super) keys_likely_new: bool,
 }
 
 #[derive(Debug)]
 pub(super) struct PreparedRow {
     pub key: String,
     pub unit: String,
-    /// The [`Layout::columns`] values; taken when the row is written.
+    /// The [`Layout::columns`] values; SQLite's write takes them.
     pub binds: Vec<Bind>,
     pub hash: String,
     /// The record's (unit, month) pairs whose indicators it feeds.
@@ -169,6 +172,7 @@ impl Prepared {
         Prepared {
             conflicts,
             key_field: None,
+            keys_likely_new: false,
             layout: Layout {
                 table: R::TABLE,
                 key: R::KEY,
@@ -183,6 +187,13 @@ impl Prepared {
     /// Names the key field as the upstream does, for quarantine entries.
     pub fn with_key_field(mut self, name: Option<String>) -> Prepared {
         self.key_field = name;
+        self
+    }
+
+    /// Tells the write whether every key is likely new. A hint only: a
+    /// key found stored after all costs the attempt, never the result.
+    pub fn keys_likely_new(mut self, likely: bool) -> Prepared {
+        self.keys_likely_new = likely;
         self
     }
 

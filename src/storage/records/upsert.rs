@@ -3,13 +3,16 @@
 //! takes them inside its transaction: read the stored versions, find the
 //! codes this sync has seen for another unit, add units not yet known,
 //! write what is new or changed, stamp what is unchanged, withdraw and
-//! quarantine the conflicting codes, and let clean records leave
-//! quarantine.
+//! quarantine the conflicting codes, mark the months they change dirty,
+//! and let clean records leave quarantine. A page expected to be all new
+//! may skip to the marking (`PageBackend::insert_all_new`, in
+//! `backend.rs`, where the steps that differ by backend are).
 //!
-//! The steps that talk to the database are macros, like the other
-//! in-transaction helpers of storage: [`with_pool!`](crate::storage::with_pool)
-//! expands the body once per backend, and each expansion gets the concrete
-//! transaction. The steps that only compute are functions.
+//! The steps that talk to the database and are the same on both backends
+//! are macros, like the other in-transaction helpers of storage:
+//! [`with_pool!`](crate::storage::with_pool) expands the body once per
+//! backend, and each expansion gets the concrete transaction. The steps
+//! that only compute are functions.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -63,6 +66,55 @@ pub(super) fn live<'a>(existing: &'a Existing, key: &str) -> Option<&'a Stored> 
     existing.get(key).filter(|st| !st.deleted)
 }
 
+/// How a statement names a list of keys. PostgreSQL takes them as one
+/// array, `column = ANY($n)`: every chunk is then the same statement, whose
+/// generic plan is cached, where an `IN` list of 2,000 parameters was
+/// planned afresh at every execution (24 ms a page, more than its `COPY`).
+/// SQLite has no arrays and takes `column IN (…)`, a parameter per key.
+pub(super) trait KeyList: sqlx::Database {
+    fn push_keys<'k>(
+        q: &mut sqlx::QueryBuilder<Self>,
+        column: &str,
+        keys: impl IntoIterator<Item = &'k String>,
+    );
+}
+
+impl KeyList for sqlx::Sqlite {
+    fn push_keys<'k>(
+        q: &mut sqlx::QueryBuilder<Self>,
+        column: &str,
+        keys: impl IntoIterator<Item = &'k String>,
+    ) {
+        q.push(format!("{column} IN ("));
+        let mut sep = q.separated(", ");
+        for k in keys {
+            sep.push_bind(k.clone());
+        }
+        q.push(")");
+    }
+}
+
+impl KeyList for sqlx::Postgres {
+    fn push_keys<'k>(
+        q: &mut sqlx::QueryBuilder<Self>,
+        column: &str,
+        keys: impl IntoIterator<Item = &'k String>,
+    ) {
+        q.push(format!("{column} = ANY("));
+        q.push_bind(keys.into_iter().cloned().collect::<Vec<String>>());
+        q.push(")");
+    }
+}
+
+/// `column` is one of `keys`, as the statement's backend lists them.
+pub(super) fn push_keys<'k, DB: KeyList>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    column: &str,
+    keys: impl IntoIterator<Item = &'k String>,
+) {
+    DB::push_keys(q, column, keys);
+}
+
 /// Reads the stored versions of `$keys` (an `Existing`), deleted ones
 /// included, a chunk of keys per statement.
 macro_rules! stored_versions {
@@ -79,13 +131,9 @@ macro_rules! stored_versions {
         let mut existing = $crate::storage::records::upsert::Existing::with_capacity(keys.len());
         for chunk in keys.chunks($crate::storage::records::KEY_CHUNK) {
             let mut q = sqlx::QueryBuilder::new(format!(
-                "SELECT {key_col} AS k, content_hash, unit_code, seen_run, deleted_at{instant_cols} FROM {table} WHERE {key_col} IN ("
+                "SELECT {key_col} AS k, content_hash, unit_code, seen_run, deleted_at{instant_cols} FROM {table} WHERE "
             ));
-            let mut sep = q.separated(", ");
-            for k in chunk {
-                sep.push_bind((*k).clone());
-            }
-            q.push(")");
+            $crate::storage::records::upsert::push_keys(&mut q, key_col, chunk.iter().copied());
             for row in q.build().fetch_all(&mut *$tx).await? {
                 let unit: String = row.try_get("unit_code")?;
                 let mut instants = Vec::new();
@@ -145,32 +193,6 @@ pub(super) fn units_named(rows: &[PreparedRow]) -> Vec<String> {
     units.into_iter().map(str::to_owned).collect()
 }
 
-/// Adds the `$units` not known yet as inferred units; evaluates to how
-/// many were new.
-macro_rules! insert_inferred_units {
-    ($tx:expr, $units:expr, $now_s:expr) => {{
-        let units: &[String] = $units;
-        let now_s: i64 = $now_s;
-        if units.is_empty() {
-            0
-        } else {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO units (code, name, origin, created_at, updated_at) ",
-            );
-            q.push_values(units, |mut b, code| {
-                b.push_bind(code.clone())
-                    .push_bind(code.clone())
-                    .push_bind("inferred")
-                    .push_bind(now_s)
-                    .push_bind(now_s);
-            });
-            q.push(" ON CONFLICT (code) DO NOTHING");
-            q.build().execute(&mut *$tx).await?.rows_affected()
-        }
-    }};
-}
-pub(super) use insert_inferred_units;
-
 /// Sorts the rows by what their stored version says, counting them: the
 /// new and changed rows (to write), and the keys of unchanged ones.
 pub(super) fn sort_by_change<'a>(
@@ -224,58 +246,24 @@ pub(super) fn upsert_statement(layout: &Layout) -> (String, String) {
     (head, on_conflict)
 }
 
-/// Writes the new and changed rows (`$changed`, taking their binds), a
-/// chunk per statement.
-macro_rules! write_changed {
-    ($tx:expr, $write:expr, $changed:expr) => {{
-        let w: &$crate::storage::records::upsert::PageWrite = $write;
-        let changed: &mut [&mut $crate::storage::records::prepared::PreparedRow] = $changed;
-        let (now_s, sync_id) = (w.now_s, w.sync_id);
-        let (head, on_conflict) = $crate::storage::records::upsert::upsert_statement(&w.layout);
-        let insert = |chunk: &mut [&mut $crate::storage::records::prepared::PreparedRow]| {
-            let mut q = sqlx::QueryBuilder::new(head.as_str());
-            q.push_values(chunk.iter_mut(), |mut b, r| {
-                b.push_bind(r.key.clone());
-                for v in std::mem::take(&mut r.binds) {
-                    $crate::storage::records::prepared::push_bind!(b, v);
-                }
-                b.push_bind(r.hash.clone())
-                    .push_bind(now_s)
-                    .push_bind(now_s)
-                    .push_bind(sync_id);
-            });
-            q.push(on_conflict.as_str());
-            q
-        };
-        // Each statement is built while the one before runs: the first
-        // poll hands a statement to the database, and building the next
-        // one's arguments takes this task about a quarter of the time
-        // the database takes to run it.
-        let mut chunks = changed.chunks_mut($crate::storage::records::CHUNK);
-        let mut next = chunks.next().map(insert);
-        while let Some(mut q) = next.take() {
-            let mut running = std::pin::pin!(q.build().execute(&mut *$tx));
-            let sent = futures_util::poll!(running.as_mut());
-            next = chunks.next().map(insert);
-            match sent {
-                std::task::Poll::Ready(done) => done?,
-                std::task::Poll::Pending => running.await?,
-            };
-        }
-    }};
-}
-pub(super) use write_changed;
-
 /// The (unit, month) pairs the written rows change: those of the new
 /// version and those of the stored one it replaces.
 pub(super) fn months_changed(changed: &[&mut PreparedRow], existing: &Existing) -> DirtyMonths {
-    let mut dirty = DirtyMonths::new();
+    let mut dirty = months_of(changed.iter().map(|r| &**r));
     for r in changed {
-        for month in &r.months {
-            dirty.insert((r.unit.clone(), month.clone()));
-        }
         if let Some(old) = live(existing, &r.key) {
             old.mark_months(&mut dirty);
+        }
+    }
+    dirty
+}
+
+/// The (unit, month) pairs the rows feed.
+pub(super) fn months_of<'r>(rows: impl IntoIterator<Item = &'r PreparedRow>) -> DirtyMonths {
+    let mut dirty = DirtyMonths::new();
+    for r in rows {
+        for month in &r.months {
+            dirty.insert((r.unit.clone(), month.clone()));
         }
     }
     dirty
@@ -292,12 +280,8 @@ macro_rules! stamp_seen {
             for chunk in keys.chunks($crate::storage::records::KEY_CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(format!("UPDATE {table} SET seen_run = "));
                 q.push_bind(sync_id);
-                q.push(format!(" WHERE {key_col} IN ("));
-                let mut sep = q.separated(", ");
-                for k in chunk {
-                    sep.push_bind(k.clone());
-                }
-                q.push(")");
+                q.push(" WHERE ");
+                $crate::storage::records::upsert::push_keys(&mut q, key_col, chunk);
                 q.build().execute(&mut *$tx).await?;
             }
         }
@@ -398,12 +382,12 @@ macro_rules! release_from_quarantine {
         {
             let mut q = sqlx::QueryBuilder::new("DELETE FROM quarantine WHERE feed = ");
             q.push_bind(feed);
-            q.push(" AND record_key IN (");
-            let mut sep = q.separated(", ");
-            for r in chunk {
-                sep.push_bind(r.key.clone());
-            }
-            q.push(")");
+            q.push(" AND ");
+            $crate::storage::records::upsert::push_keys(
+                &mut q,
+                "record_key",
+                chunk.iter().map(|r| &r.key),
+            );
             q.build().execute(&mut *$tx).await?;
         }
     }};

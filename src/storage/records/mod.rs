@@ -149,9 +149,10 @@ pub(super) use stored_record;
 /// below SQLite's 32,766 parameters (PostgreSQL allows 65,535).
 const CHUNK: usize = 400;
 
-/// Keys per statement where each key is one bound value (reading stored
-/// versions, stamping unchanged rows): a page of the largest size the
-/// feeds use is one statement, far below either backend's parameter limit.
+/// Keys per statement that lists keys (reading stored versions, stamping
+/// unchanged rows): a page of the largest size the feeds use is one
+/// statement. On SQLite each key is one bound value, far below its
+/// parameter limit; on PostgreSQL the chunk is one array.
 const KEY_CHUNK: usize = 5_000;
 
 /// The sync a page belongs to: every record it writes or sees is stamped

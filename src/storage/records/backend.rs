@@ -72,55 +72,6 @@ pub(super) trait PageBackend {
     ) -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
-/// How a statement names a list of keys. PostgreSQL takes them as one
-/// array, `column = ANY($n)`: every chunk is then the same statement, whose
-/// generic plan is cached, where an `IN` list of 2,000 parameters was
-/// planned afresh at every execution (24 ms a page, more than its `COPY`).
-/// SQLite has no arrays and takes `column IN (…)`, a parameter per key.
-pub(super) trait KeyList: sqlx::Database {
-    fn push_keys<'k>(
-        q: &mut sqlx::QueryBuilder<Self>,
-        column: &str,
-        keys: impl IntoIterator<Item = &'k String>,
-    );
-}
-
-impl KeyList for sqlx::Sqlite {
-    fn push_keys<'k>(
-        q: &mut sqlx::QueryBuilder<Self>,
-        column: &str,
-        keys: impl IntoIterator<Item = &'k String>,
-    ) {
-        q.push(format!("{column} IN ("));
-        let mut sep = q.separated(", ");
-        for k in keys {
-            sep.push_bind(k.clone());
-        }
-        q.push(")");
-    }
-}
-
-impl KeyList for sqlx::Postgres {
-    fn push_keys<'k>(
-        q: &mut sqlx::QueryBuilder<Self>,
-        column: &str,
-        keys: impl IntoIterator<Item = &'k String>,
-    ) {
-        q.push(format!("{column} = ANY("));
-        q.push_bind(keys.into_iter().cloned().collect::<Vec<String>>());
-        q.push(")");
-    }
-}
-
-/// `column` is one of `keys`, as the statement's backend lists them.
-pub(super) fn push_keys<'k, DB: KeyList>(
-    q: &mut sqlx::QueryBuilder<DB>,
-    column: &str,
-    keys: impl IntoIterator<Item = &'k String>,
-) {
-    DB::push_keys(q, column, keys);
-}
-
 const MARK_DIRTY: &str = "INSERT INTO indicator_dirty (unit_code, period, marked_at) ";
 const ON_DIRTY: &str =
     " ON CONFLICT (unit_code, period) DO UPDATE SET marked_at = excluded.marked_at";

@@ -105,10 +105,11 @@ where
     }
 }
 
-/// The daemon process and where it logs.
+/// The daemon process, where it logs and where its metrics are served.
 struct Daemon {
     child: Killed,
     log: PathBuf,
+    metrics: String,
 }
 
 fn smtp_server(port: u16, maildir: &Path) -> Killed {
@@ -147,10 +148,8 @@ fn daemon(dir: &Path, db: &str, sim: &str, sim_root: &str, smtp: u16, fast: bool
     env.insert("PARMON__EMAIL__SMTP__HOST".into(), s("127.0.0.1"));
     env.insert("PARMON__EMAIL__SMTP__PORT".into(), smtp.to_string());
     env.insert("PARMON__EMAIL__SMTP__TLS".into(), s("none"));
-    env.insert(
-        "PARMON__HTTP__LISTEN".into(),
-        s(&format!("127.0.0.1:{}", free_port())),
-    );
+    let http = format!("127.0.0.1:{}", free_port());
+    env.insert("PARMON__HTTP__LISTEN".into(), s(&http));
     env.insert(
         "PARMON__RULES__FILE".into(),
         s(&format!("{root}/config/rules.toml")),
@@ -182,7 +181,40 @@ fn daemon(dir: &Path, db: &str, sim: &str, sim_root: &str, smtp: u16, fast: bool
             .spawn()
             .expect("the daemon starts"),
     );
-    Daemon { child, log }
+    Daemon {
+        child,
+        log,
+        metrics: format!("http://{http}/metrics"),
+    }
+}
+
+/// Seconds spent in each background job so far, by job name, from the
+/// daemon's `par_monitor_job_duration_seconds_sum` series.
+async fn job_seconds(metrics: &str) -> BTreeMap<String, (f64, u64)> {
+    let text = match reqwest::get(metrics).await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let mut out: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+    for line in text.lines() {
+        let (series, value) = match line.rsplit_once(' ') {
+            Some(p) => p,
+            None => continue,
+        };
+        let job = |prefix: &str| {
+            series
+                .strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix("{job_name=\""))
+                .and_then(|r| r.strip_suffix("\"}"))
+                .map(str::to_owned)
+        };
+        if let Some(name) = job("par_monitor_job_duration_seconds_sum") {
+            out.entry(name).or_default().0 = value.parse().unwrap_or(0.0);
+        } else if let Some(name) = job("par_monitor_job_duration_seconds_count") {
+            out.entry(name).or_default().1 = value.parse().unwrap_or(0);
+        }
+    }
+    out
 }
 
 /// CPU seconds (user + system) the process has used.
@@ -401,17 +433,33 @@ async fn main() {
     )
     .await;
     println!(
-        "settled   {:>6.1} s after start (first sync, evaluation, {} first alerts)",
+        "settled   {:>6.1} s after start (first sync, evaluation, {} first alerts)  RSS {:>6.1} MB  peak RSS {:>6.1} MB",
         started.elapsed().as_secs_f64(),
-        accepted(&maildir).len()
+        accepted(&maildir).len(),
+        memory_mb(pid, "VmRSS:"),
+        memory_mb(pid, "VmHWM:")
     );
+    for (job, (secs, runs)) in job_seconds(&d.metrics).await {
+        println!("settle job {job:<23} {runs:>4} runs  {secs:>7.2} s in all");
+    }
 
     // 2. Idle.
+    let jobs0 = job_seconds(&d.metrics).await;
     let cpu0 = cpu_seconds(pid);
     let t0 = Instant::now();
     tokio::time::sleep(plan.idle).await;
     let cpu = cpu_seconds(pid) - cpu0;
     let span = t0.elapsed().as_secs_f64();
+    for (job, (secs, runs)) in job_seconds(&d.metrics).await {
+        let (secs0, runs0) = jobs0.get(&job).copied().unwrap_or_default();
+        if runs > runs0 {
+            println!(
+                "idle job  {job:<24} {:>4} runs  {:>7.2} s in all",
+                runs - runs0,
+                secs - secs0
+            );
+        }
+    }
     println!(
         "idle      {:>5} units  {:>6.1} CPU-s over {:.0} s  {:>6.1} CPU-s/h  RSS {:>6.1} MB  peak RSS {:>6.1} MB",
         plan.units,

@@ -74,6 +74,8 @@ pub struct App {
     /// The local day the holiday calendar's coverage was last warned of:
     /// once at start-up and once a day.
     calendar_warned_on: std::sync::Mutex<Option<chrono::NaiveDate>>,
+    /// What the metrics' province series were last read from.
+    shown: tokio::sync::Mutex<Option<refresh::Shown>>,
 }
 
 /// Reads and checks a configuration file as the daemon uses it: its
@@ -183,6 +185,7 @@ impl App {
             readiness,
             config_path: None,
             calendar_warned_on: std::sync::Mutex::new(None),
+            shown: tokio::sync::Mutex::new(None),
         })
     }
 

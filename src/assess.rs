@@ -3,11 +3,11 @@
 //! the unit's finding. Live evaluation (`evaluate`) and `rules replay` both
 //! go through here, so a replay reports what live evaluation would do.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{PortalScore, Ratio, Unit, UnitCode, UnitKind};
+use crate::domain::{PortalScore, Ratio, SourceId, Unit, UnitCode, UnitKind};
 use crate::findings::{Current, Decision, Evidence, Streak, decide};
 use crate::indicators::{IndicatorId, IndicatorValue, counts_766};
 use crate::periods::Period;
@@ -138,6 +138,22 @@ pub fn windows_needed(rules: &[Rule]) -> Vec<Window> {
     let mut out: Vec<Window> = rules.iter().flat_map(windows_of).collect();
     out.sort();
     out.dedup();
+    out
+}
+
+/// The sources whose records the rules judged over `w` read: an
+/// indicator's own source; all three for a 766 index (its groups draw on
+/// every record family). A window read for nothing else loads only these.
+pub fn record_sources(rules: &[Rule], w: Window) -> BTreeSet<SourceId> {
+    let mut out = BTreeSet::new();
+    for rule in rules.iter().filter(|r| windows_of(r).contains(&w)) {
+        match rule.indicator() {
+            Some(i) => {
+                out.insert(i.source_id());
+            }
+            None => out.extend([SourceId::Procedures, SourceId::Documents, SourceId::Reports]),
+        }
+    }
     out
 }
 
@@ -630,5 +646,54 @@ warning_after = "1h"
         // Unknown keeps the count.
         let stale = Outcome::Unknown(Unknown::NoComparison);
         assert_eq!(step(open, s, &judged(stale, false)).1, s);
+    }
+
+    #[test]
+    fn a_window_reads_the_records_of_the_sources_its_rules_need() {
+        let rules = RuleSet::parse(
+            r#"
+[[rule]]
+id = "on-time"
+title_vi = "Đúng hạn"
+title_en = "On time"
+section = 2
+kind = "threshold"
+window = "rolling:30d"
+indicator = "on_time"
+warning_below = 0.95
+
+[[rule]]
+id = "reports"
+title_vi = "Báo cáo đúng hạn"
+title_en = "Reports on time"
+section = 6
+kind = "threshold"
+window = "quarter_to_date"
+indicator = "reports_on_time"
+warning_below = 0.9
+
+[[rule]]
+id = "score"
+title_vi = "Điểm 766"
+title_en = "766 score"
+section = 2
+kind = "score766"
+window = "month_to_date"
+group = "total"
+warning_below = 80.0
+"#,
+            "rules.toml",
+        )
+        .unwrap();
+        let r = &rules.rules;
+        let sources = |w| record_sources(r, w).into_iter().collect::<Vec<_>>();
+        use SourceId::*;
+        assert_eq!(sources(Window::Rolling { days: 30 }), [Procedures]);
+        assert_eq!(sources(Window::QuarterToDate), [Reports]);
+        assert_eq!(
+            sources(Window::MonthToDate),
+            [Procedures, Documents, Reports]
+        );
+        assert!(sources(Window::PreviousMonth).is_empty());
     }
 }

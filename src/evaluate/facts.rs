@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::Evaluator;
 use crate::assess::{self, PeriodFacts, WindowFacts};
-use crate::domain::{SourceHealth, Unit, UnitCode};
+use crate::domain::{SourceHealth, SourceId, Unit, UnitCode};
 use crate::indicators::{
     DeadlineRules, IndicatorValue, Inputs, aggregate_periods, compute, compute_for_units,
 };
@@ -19,6 +19,10 @@ use crate::rules::{Compare, Freshness, Rule};
 use crate::storage::Store;
 use crate::time::Month;
 use crate::window::Window;
+
+/// The sources whose records indicators are computed from.
+const RECORD_SOURCES: [SourceId; 3] =
+    [SourceId::Procedures, SourceId::Documents, SourceId::Reports];
 
 impl Evaluator<'_> {
     /// Recomputes the indicators that can have changed and stores them:
@@ -54,10 +58,13 @@ impl Evaluator<'_> {
         let as_of = self.data_as_of(store).await?;
         let mut current_values = Vec::new();
         for (month, units_to_do) in todo {
+            let every_unit = units_to_do.len() == all.len();
             let values = self
                 .compute_period(store, &all, &units_to_do, &month.into(), now)
                 .await?;
-            store.upsert_indicator_values(&values, &as_of, now).await?;
+            store
+                .upsert_indicator_values(&month.to_string(), &values, every_unit, &as_of, now)
+                .await?;
             if month == current {
                 current_values = values;
             }
@@ -67,7 +74,7 @@ impl Evaluator<'_> {
     }
 
     /// The indicators of `period` for `units` as at `now`, from the records
-    /// it reads.
+    /// it reads: every source's, as stored values need.
     pub(super) async fn compute_period(
         &self,
         store: &Store,
@@ -76,11 +83,44 @@ impl Evaluator<'_> {
         period: &Period,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<IndicatorValue>> {
+        let every = BTreeSet::from(RECORD_SOURCES);
+        self.compute_from(store, all, units, period, now, &every)
+            .await
+    }
+
+    /// [`Self::compute_period`] from the records of `sources` only: the
+    /// indicators of the others come out with nothing counted, for a
+    /// window whose rules do not read them (a quarter's reports need no
+    /// quarter of dossiers).
+    async fn compute_from(
+        &self,
+        store: &Store,
+        all: &[&UnitCode],
+        units: &BTreeSet<&UnitCode>,
+        period: &Period,
+        now: DateTime<Utc>,
+        sources: &BTreeSet<SourceId>,
+    ) -> anyhow::Result<Vec<IndicatorValue>> {
         let (from, to) = (period.start(), period.end());
-        let dossiers = store.dossiers_for_period(from, to).await?;
-        let petitions = store.petitions_received_between(from, to).await?;
-        let documents = store.documents_registered_between(from, to).await?;
-        let reports = store.reports_due_between(from, to).await?;
+        let reads = |s: SourceId| sources.contains(&s);
+        let (dossiers, petitions) = if reads(SourceId::Procedures) {
+            (
+                store.dossiers_for_period(from, to).await?,
+                store.petitions_received_between(from, to).await?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let documents = if reads(SourceId::Documents) {
+            store.documents_registered_between(from, to).await?
+        } else {
+            Vec::new()
+        };
+        let reports = if reads(SourceId::Reports) {
+            store.reports_due_between(from, to).await?
+        } else {
+            Vec::new()
+        };
         let ind = &self.live.settings.indicators;
         let rules = DeadlineRules {
             calendar: &self.live.calendar,
@@ -118,10 +158,13 @@ impl Evaluator<'_> {
         period: &Period,
         at: DateTime<Utc>,
         judged: (Month, &[IndicatorValue]),
+        sources: &BTreeSet<SourceId>,
     ) -> anyhow::Result<Vec<IndicatorValue>> {
         let every: BTreeSet<&UnitCode> = all.iter().copied().collect();
         let Some(months) = crate::window::months_of(period) else {
-            return self.compute_period(store, all, &every, period, at).await;
+            return self
+                .compute_from(store, all, &every, period, at, sources)
+                .await;
         };
         let months: Vec<Month> = months.into_iter().filter(|m| m.start() <= at).collect();
         if months == [judged.0] {
@@ -175,17 +218,26 @@ impl Evaluator<'_> {
         judged: (Month, &[IndicatorValue]),
     ) -> anyhow::Result<WindowFacts> {
         let period = w.period_at(at);
-        let values = self.period_values(store, all, &period, at, judged).await?;
+        let sources = assess::record_sources(rules, w);
+        let values = self
+            .period_values(store, all, &period, at, judged, &sources)
+            .await?;
         let mut f = WindowFacts::new(period);
         if assess::compares_with(rules, w, Compare::PreviousPeriod) {
             let earlier = w.previous_period(at);
-            f.previous =
-                assess::by_unit(&self.period_values(store, all, &earlier, at, judged).await?);
+            f.previous = assess::by_unit(
+                &self
+                    .period_values(store, all, &earlier, at, judged, &sources)
+                    .await?,
+            );
         }
         if assess::compares_with(rules, w, Compare::LastYear) {
             let earlier = w.year_earlier_period(at);
-            f.last_year =
-                assess::by_unit(&self.period_values(store, all, &earlier, at, judged).await?);
+            f.last_year = assess::by_unit(
+                &self
+                    .period_values(store, all, &earlier, at, judged, &sources)
+                    .await?,
+            );
         }
         if assess::scores_over(rules, w) {
             let portal = match period.portal_key() {

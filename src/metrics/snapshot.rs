@@ -47,10 +47,21 @@ impl Metrics {
         self.apply_national(snap.national.as_ref());
         self.apply_findings(snap, cfg.per_unit_findings);
         self.apply_unit_directory(snap, cfg);
-        self.set_outbox(&snap.outbox);
-        self.apply_sources(&snap.sources);
+        self.apply_activity(&snap.outbox, &snap.sources, &snap.digests);
+    }
+
+    /// Replaces the series that move between evaluations: the outbox, the
+    /// sources' states and the last digest sent of each kind.
+    pub fn apply_activity(
+        &self,
+        outbox: &OutboxStats,
+        sources: &[SourceState],
+        digests: &[(String, DateTime<Utc>)],
+    ) {
+        self.set_outbox(outbox);
+        self.apply_sources(sources);
         self.last_digest_sent_timestamp_seconds.replace(
-            snap.digests
+            digests
                 .iter()
                 .map(|(kind, at)| (vec![kind.clone()], at.timestamp())),
         );

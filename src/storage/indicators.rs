@@ -12,18 +12,29 @@ use crate::indicators::{IndicatorId, IndicatorValue};
 /// Rows per INSERT statement (8 parameters each).
 const INSERT_CHUNK: usize = 1000;
 
+/// A fingerprint of the stored state the metrics show (see
+/// [`Store::stored_state_version`]): equal fingerprints, equal state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateVersion([Option<i64>; 6]);
+
 impl Store {
-    /// Stores indicator values, replacing earlier values for the same unit,
-    /// indicator and period. `as_of` gives, per source, how current the
-    /// data behind the values was.
+    /// Stores the values of `period`, rewriting only those that changed
+    /// (so a value's `computed_at` is when it last changed), and notes in
+    /// `indicator_periods` when any value of the period last changed and,
+    /// when `every_unit` was computed, when the period was. `as_of` gives,
+    /// per source, how current the data behind the values was. Returns how
+    /// many values were inserted or changed.
     pub async fn upsert_indicator_values(
         &self,
+        period: &str,
         values: &[IndicatorValue],
+        every_unit: bool,
         as_of: &std::collections::HashMap<&str, DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            let mut changed = 0;
             for chunk in values.chunks(INSERT_CHUNK) {
                 let mut q = QueryBuilder::new(
                     "INSERT INTO indicator_values (unit_code, indicator, period, numerator, denominator, sample, computed_at, as_of) ",
@@ -41,12 +52,55 @@ impl Store {
                 q.push(
                     " ON CONFLICT (unit_code, indicator, period) DO UPDATE SET
                         numerator = excluded.numerator, denominator = excluded.denominator,
-                        sample = excluded.sample, computed_at = excluded.computed_at, as_of = excluded.as_of",
+                        sample = excluded.sample, computed_at = excluded.computed_at, as_of = excluded.as_of
+                     WHERE indicator_values.numerator <> excluded.numerator
+                        OR indicator_values.denominator <> excluded.denominator
+                        OR indicator_values.sample <> excluded.sample",
                 );
-                q.build().execute(&mut *tx).await?;
+                changed += q.build().execute(&mut *tx).await?.rows_affected();
             }
+            sqlx::query(
+                "INSERT INTO indicator_periods (period, computed_at, changed_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (period) DO UPDATE SET
+                    computed_at = COALESCE(excluded.computed_at, indicator_periods.computed_at),
+                    changed_at = CASE WHEN $4 THEN excluded.changed_at ELSE indicator_periods.changed_at END",
+            )
+            .bind(period)
+            .bind(every_unit.then(|| ts(now)))
+            .bind(ts(now))
+            .bind(changed > 0)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(changed)
+        })
+    }
+
+    /// What the metrics refresh reads changes only when this does: when a
+    /// value of `period` last changed, the last finding event (every
+    /// finding change writes one), and the units' and portal scores'
+    /// counts and last changes.
+    pub async fn stored_state_version(&self, period: &str) -> Result<StateVersion> {
+        with_pool!(self, |pool| {
+            let r = sqlx::query(
+                "SELECT (SELECT changed_at FROM indicator_periods WHERE period = $1) AS indicators,
+                        (SELECT MAX(id) FROM finding_events) AS findings,
+                        (SELECT COUNT(*) FROM units) AS units,
+                        (SELECT MAX(updated_at) FROM units) AS units_changed,
+                        (SELECT COUNT(*) FROM portal_scores) AS scores,
+                        (SELECT MAX(changed_at) FROM portal_scores) AS scores_changed",
+            )
+            .bind(period)
+            .fetch_one(pool)
+            .await?;
+            Ok(StateVersion([
+                r.try_get("indicators")?,
+                r.try_get("findings")?,
+                r.try_get("units")?,
+                r.try_get("units_changed")?,
+                r.try_get("scores")?,
+                r.try_get("scores_changed")?,
+            ]))
         })
     }
 
@@ -123,17 +177,15 @@ impl Store {
         Ok(out)
     }
 
-    /// When the values of a period were first computed, if ever (the
-    /// earliest computation among its units).
+    /// When every unit's values of a period were last computed, if ever.
     pub async fn period_computed_at(&self, period: &str) -> Result<Option<DateTime<Utc>>> {
         with_pool!(self, |pool| {
-            let t: Option<i64> = sqlx::query_scalar(
-                "SELECT MIN(computed_at) FROM indicator_values WHERE period = $1",
-            )
-            .bind(period)
-            .fetch_one(pool)
-            .await?;
-            Ok(t.map(from_ts))
+            let t: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT computed_at FROM indicator_periods WHERE period = $1")
+                    .bind(period)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(t.flatten().map(from_ts))
         })
     }
 

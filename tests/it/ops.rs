@@ -903,6 +903,48 @@ crate::helpers::on_both_backends! {
     }
 }
 
+crate::helpers::on_both_backends! {
+    async fn the_refresh_reads_the_province_again_only_when_its_stored_state_moved(backend) {
+        let Some(ctx) = crate::helpers::Ctx::new(backend).await else { return };
+        let app = ctx.app().await;
+        poll_and_evaluate(&app).await;
+        let month = Month::containing(par_monitor::time::Clock::now(&ctx.clock)).to_string();
+        let version = app.store.stored_state_version(&month).await.unwrap();
+        assert!(app.store.period_computed_at(&month).await.unwrap().is_some());
+        // The same moment and nothing new upstream: no value is rewritten,
+        // so the version stays.
+        app.evaluate().await.unwrap();
+        assert_eq!(app.store.stored_state_version(&month).await.unwrap(), version);
+
+        app.refresh_metrics().await.unwrap();
+        let series = "par_monitor_indicator_denominator{indicator=\"on_time\",unit=\"H44.100\"}";
+        let shown = sample(&app.metrics.render(), series).expect("the unit's on-time denominator");
+        // A value changed behind the version's back is not read again...
+        crate::helpers::raw_execute(
+            &ctx.db.url,
+            &format!(
+                "UPDATE indicator_values SET denominator = denominator + 1000 \
+                 WHERE unit_code = 'H44.100' AND indicator = 'on_time' AND period = '{month}'"
+            ),
+        )
+        .await
+        .unwrap();
+        app.refresh_metrics().await.unwrap();
+        assert_eq!(sample(&app.metrics.render(), series), Some(shown));
+        // ...until the period says one of its values changed, as the
+        // evaluation's write does.
+        crate::helpers::raw_execute(
+            &ctx.db.url,
+            &format!("UPDATE indicator_periods SET changed_at = changed_at + 1 WHERE period = '{month}'"),
+        )
+        .await
+        .unwrap();
+        app.refresh_metrics().await.unwrap();
+        assert_eq!(sample(&app.metrics.render(), series), Some(shown + 1000.0));
+        ctx.finish().await;
+    }
+}
+
 // --- packaging ------------------------------------------------------------------
 
 #[test]

@@ -75,18 +75,21 @@ impl App {
             covered: coverage.covered.clone(),
             version: self.store.stored_state_version(&month.to_string()).await?,
         };
-        let same = self.shown.lock().await.as_ref() == Some(&shown);
-        if same {
+        // Held to the end, so that two refreshes (an evaluation's and the
+        // loop's) cannot leave an older read marked as the one shown.
+        let mut last = self.shown.lock().await;
+        if last.as_ref() == Some(&shown) {
             // The province's series already show this state: only the
             // outbox, sources and digests move between evaluations.
             let (outbox, sources, digests) = self.activity().await?;
             self.metrics.apply_activity(&outbox, &sources, &digests);
             return Ok(());
         }
-        *self.shown.lock().await = None;
+        // A read that fails part-way leaves nothing marked as shown.
+        *last = None;
         let snapshot = self.snapshot(&live, now, &coverage).await?;
         self.metrics.apply(&snapshot, &live.settings.metrics);
-        *self.shown.lock().await = Some(shown);
+        *last = Some(shown);
         Ok(())
     }
 

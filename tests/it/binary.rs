@@ -51,17 +51,25 @@ impl Proc {
         self.lines.lock().unwrap().join("\n")
     }
 
+    /// The first log line containing `needle`; panics after a minute with
+    /// what the process did say, so that a failure shows where it stopped.
     pub(crate) async fn wait_for_log(&self, needle: &str) -> String {
-        let lines = self.lines.clone();
-        wait_until(
-            &format!("log line containing {needle:?}"),
-            Duration::from_secs(60),
-            || {
-                let found = lines.lock().unwrap().iter().any(|l| l.contains(needle));
-                async move { found }
-            },
-        )
-        .await;
+        let limit = Duration::from_secs(60);
+        let started = Instant::now();
+        while !self
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(needle))
+        {
+            assert!(
+                started.elapsed() < limit,
+                "timed out after {limit:?} waiting for a log line containing {needle:?}; log so far:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         self.lines
             .lock()
             .unwrap()

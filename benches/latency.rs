@@ -326,22 +326,28 @@ fn accepted(maildir: &Path) -> Vec<(SystemTime, String, String)> {
 }
 
 /// Makes one of `unit`'s dossiers finished a day late without an apology,
-/// changed now. `false` if the unit has no finished dossier in the last
-/// three weeks.
+/// changed now. `false` if the unit has no dossier received and finished in
+/// the last three weeks: the rule's rolling 30 days count a late dossier by
+/// when it was received, so one received earlier would change nothing.
 fn late_dossier(sim: &Simulator, unit: &str) -> bool {
     let now = Utc::now();
     sim.set_now(now);
+    let recent = |t: Option<chrono::DateTime<Utc>>| {
+        t.is_some_and(|t| t < now && now - t < chrono::Duration::days(21))
+    };
     let Some(mut d) = sim.dossiers().into_iter().find(|d| {
         d.unit_code.as_str() == unit
             && d.status == DossierStatus::Done
-            && d.finished_at
-                .is_some_and(|f| f < now && now - f < chrono::Duration::days(21))
+            && recent(d.received_at)
+            && recent(d.finished_at)
     }) else {
         return false;
     };
     let finished = d.finished_at.unwrap();
     d.due_at = Some(finished - chrono::Duration::days(1));
     d.apologies.clear();
+    // Time waiting on the applicant would not count against the unit.
+    d.supplements.clear();
     d.updated_at = Some(now);
     sim.upsert_dossier(d);
     true

@@ -76,6 +76,9 @@ pub struct App {
     calendar_warned_on: std::sync::Mutex<Option<chrono::NaiveDate>>,
     /// What the metrics' province series were last read from.
     shown: tokio::sync::Mutex<Option<refresh::Shown>>,
+    /// What the evaluation loop last judged, under the configuration it
+    /// judged with (kept, so that its address stays its own).
+    judged: tokio::sync::Mutex<Option<(crate::evaluate::due::Judged, Arc<Live>)>>,
 }
 
 /// Reads and checks a configuration file as the daemon uses it: its
@@ -186,6 +189,7 @@ impl App {
             config_path: None,
             calendar_warned_on: std::sync::Mutex::new(None),
             shown: tokio::sync::Mutex::new(None),
+            judged: tokio::sync::Mutex::new(None),
         })
     }
 

@@ -7,6 +7,7 @@
 //! `findings`; all decisions are made there. [`facts`] gathers what the
 //! rules judge, and [`replay`] judges history in memory.
 
+pub mod due;
 mod facts;
 mod replay;
 

@@ -194,7 +194,7 @@ impl Metrics {
             .expect("valid metric"),
             last_evaluation_timestamp_seconds: IntGauge::with_opts(opts(
                 "last_evaluation_timestamp_seconds",
-                "Unix time the last evaluation cycle completed.",
+                "Unix time the last evaluation cycle completed: it judged, or found that nothing it judges had changed.",
             ))
             .expect("valid metric"),
             source_health: IntGaugeVec::new(

@@ -379,14 +379,23 @@ async fn poll_loop(
     Ok(())
 }
 
-/// One evaluation cycle, then the alerts and the digests.
+/// One evaluation cycle when one is due, then the alerts and the digests.
 async fn evaluate_once(
     app: Arc<App>,
     alerts: Sender<()>,
     digests: Sender<()>,
     console: Option<crate::web::WebState>,
 ) {
-    step(&app, "evaluate", |a| async move { a.evaluate().await }).await;
+    let ran = step(
+        &app,
+        "evaluate",
+        |a| async move { a.evaluate_if_due().await },
+    )
+    .await;
+    if matches!(ran, Some(None)) {
+        // Nothing judged has moved: nothing new for the others either.
+        return;
+    }
     wake(&alerts);
     // Whatever digest is due (a catch-up at start-up) reads the data this
     // cycle has just judged.

@@ -7,6 +7,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::App;
+use crate::evaluate::due::{Judged, due};
 use crate::evaluate::{EvalReport, Evaluator};
 use crate::ingest::{LogProgress, Mode, PollError, PollReport, Progress, poll_source};
 use crate::notify::{AlertReport, DeliveryReport, deliver_due};
@@ -104,6 +105,30 @@ impl App {
             "evaluation complete"
         );
         Ok(report)
+    }
+
+    /// The evaluation loop's cycle: [`Self::evaluate`] when something it
+    /// judges may have moved since the last one or
+    /// `rules.max_evaluation_interval` has passed (see
+    /// [`crate::evaluate::due`]), `None` otherwise. A skipped cycle still
+    /// counts as a completed evaluation: the last judgement stands.
+    pub async fn evaluate_if_due(&self) -> anyhow::Result<Option<EvalReport>> {
+        let now = self.clock.now();
+        let live = self.live();
+        let inputs = Evaluator::new(&live).inputs(&self.store, now).await?;
+        let mut judged = self.judged.lock().await;
+        let every = live.settings.rules.max_evaluation_interval;
+        let Some(reason) = due(judged.as_ref().map(|(j, _)| j), &inputs, now, every) else {
+            tracing::debug!("evaluation skipped: nothing it judges has changed");
+            self.metrics
+                .last_evaluation_timestamp_seconds
+                .set(now.timestamp());
+            return Ok(None);
+        };
+        tracing::debug!(reason = reason.as_str(), "evaluating");
+        let report = self.evaluate().await?;
+        *judged = Some((Judged { inputs, at: now }, live));
+        Ok(Some(report))
     }
 
     /// Runs the grouping worker once: due notifications become grouped

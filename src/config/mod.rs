@@ -117,6 +117,7 @@ impl Settings {
         let problems = [
             self.database.check(),
             self.sources.check(),
+            self.rules.check(),
             self.email.check(),
             self.metrics.check(),
             self.watchdog.check(),

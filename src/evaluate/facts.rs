@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::Evaluator;
+use super::{Evaluator, due};
 use crate::assess::{self, PeriodFacts, WindowFacts};
 use crate::domain::{SourceHealth, SourceId, Unit, UnitCode};
 use crate::indicators::{
@@ -304,6 +304,25 @@ impl Evaluator<'_> {
         Ok(PeriodFacts {
             windows,
             freshness: self.freshness(store, now).await?,
+        })
+    }
+
+    /// What this evaluation would judge besides the records and the clock
+    /// (see [`super::due`]).
+    pub async fn inputs(&self, store: &Store, now: DateTime<Utc>) -> anyhow::Result<due::Inputs> {
+        let mut sources: Vec<_> = self
+            .freshness(store, now)
+            .await?
+            .into_values()
+            .map(|f| (f.is_fresh(now), f.down, f.source))
+            .map(|(fresh, down, source)| (source, fresh, down))
+            .collect();
+        sources.sort();
+        Ok(due::Inputs {
+            config: std::ptr::from_ref(self.live) as usize,
+            day: crate::time::utc_to_local(now).date(),
+            sources,
+            stored: store.evaluation_inputs(now).await?,
         })
     }
 

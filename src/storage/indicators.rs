@@ -17,7 +17,63 @@ const INSERT_CHUNK: usize = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateVersion([Option<i64>; 6]);
 
+/// A fingerprint of what an evaluation reads from the store besides the
+/// records themselves (see [`Store::evaluation_inputs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvaluationInputs {
+    /// (unit, month) pairs whose records changed since they were last
+    /// computed: any is a change the evaluation has not judged yet.
+    pub dirty: i64,
+    /// A silenced finding's silence has run out and waits to be ended.
+    pub silence_ended: bool,
+    /// The units' count and last change, and the portal scores'.
+    versions: [Option<i64>; 4],
+}
+
+#[cfg(test)]
+impl EvaluationInputs {
+    /// `units` stands for the units' version.
+    pub(crate) fn for_tests(dirty: i64, silence_ended: bool, units: i64) -> EvaluationInputs {
+        EvaluationInputs {
+            dirty,
+            silence_ended,
+            versions: [Some(units), None, None, None],
+        }
+    }
+}
+
 impl Store {
+    /// What tells whether an evaluation at `now` could judge anything the
+    /// last one did not, besides the clock, the configuration and the
+    /// sources' freshness: records changed since they were last computed,
+    /// silences run out, and the units' and portal scores' versions.
+    pub async fn evaluation_inputs(&self, now: DateTime<Utc>) -> Result<EvaluationInputs> {
+        with_pool!(self, |pool| {
+            let r = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM indicator_dirty) AS dirty,
+                        (SELECT COUNT(*) FROM findings WHERE state = 'silenced' AND silenced_until <= $1) AS silences,
+                        (SELECT COUNT(*) FROM units) AS units,
+                        (SELECT MAX(updated_at) FROM units) AS units_changed,
+                        (SELECT COUNT(*) FROM portal_scores) AS scores,
+                        (SELECT MAX(changed_at) FROM portal_scores) AS scores_changed",
+            )
+            .bind(ts(now))
+            .fetch_one(pool)
+            .await?;
+            let silences: i64 = r.try_get("silences")?;
+            Ok(EvaluationInputs {
+                dirty: r.try_get("dirty")?,
+                silence_ended: silences > 0,
+                versions: [
+                    r.try_get("units")?,
+                    r.try_get("units_changed")?,
+                    r.try_get("scores")?,
+                    r.try_get("scores_changed")?,
+                ],
+            })
+        })
+    }
+
     /// Stores the values of `period`, rewriting only those that changed
     /// (so a value's `computed_at` is when it last changed), and notes in
     /// `indicator_periods` when any value of the period last changed and,

@@ -41,7 +41,7 @@ pub use digests::DigestEmail;
 pub use findings::{
     FindingEvent, FindingRecord, FindingTransition, NewEmail, NewSilence, Silence, WorkflowChange,
 };
-pub use indicators::StateVersion;
+pub use indicators::{EvaluationInputs, StateVersion};
 pub use inspections::InspectionPlan;
 pub use notifications::{NewNotification, Notification, OpenToldFinding};
 pub use outbox::{DIGEST_KIND_PREFIX, InlinePart, OutboxEmail, OutboxStats, OutboxStatus};

@@ -548,15 +548,6 @@ fn findings_of(doc: &[par_monitor::storage::FindingRecord], unit: &str) -> Vec<S
         .collect()
 }
 
-fn count_lines(p: &Proc, needle: &str) -> usize {
-    p.lines
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.contains(needle))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_applies_a_changed_rule_without_restart_and_keeps_it_when_the_new_file_is_invalid() {
     let scratch = tempfile::tempdir().unwrap();
@@ -638,16 +629,22 @@ async fn sighup_applies_a_changed_rule_without_restart_and_keeps_it_when_the_new
         Some(1.0)
     );
 
-    // The lowered rule stays in force through later cycles.
-    let cycles = count_lines(&d.proc, "evaluation complete");
-    let p = &d.proc;
+    // The lowered rule stays in force through later cycles (each judges
+    // again or finds that nothing it judges has changed).
+    let url = format!("http://{}/metrics", d.addr);
+    let cycles = || async {
+        let text = get_text(&url).await.1;
+        sample(
+            &text,
+            r#"par_monitor_job_runs_total{job_name="evaluate",outcome="success"}"#,
+        )
+        .unwrap_or(0.0)
+    };
+    let before = cycles().await;
     wait_until(
         "two more evaluation cycles",
         Duration::from_secs(30),
-        || {
-            let n = count_lines(p, "evaluation complete");
-            async move { n >= cycles + 2 }
-        },
+        || async { cycles().await >= before + 2.0 },
     )
     .await;
     assert_eq!(

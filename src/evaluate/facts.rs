@@ -314,8 +314,10 @@ impl Evaluator<'_> {
             .freshness(store, now)
             .await?
             .into_values()
-            .map(|f| (f.is_fresh(now), f.down, f.source))
-            .map(|(fresh, down, source)| (source, fresh, down))
+            .map(|f| {
+                let fresh = f.is_fresh(now);
+                (f.source, fresh, f.down)
+            })
             .collect();
         sources.sort();
         Ok(due::Inputs {

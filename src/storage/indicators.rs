@@ -17,6 +17,14 @@ const INSERT_CHUNK: usize = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateVersion([Option<i64>; 6]);
 
+/// The units' count and last change, and the portal scores', as the
+/// columns `units`, `units_changed`, `scores` and `scores_changed`: part of
+/// both fingerprints below.
+const UNITS_AND_SCORES: &str = "(SELECT COUNT(*) FROM units) AS units,
+    (SELECT MAX(updated_at) FROM units) AS units_changed,
+    (SELECT COUNT(*) FROM portal_scores) AS scores,
+    (SELECT MAX(changed_at) FROM portal_scores) AS scores_changed";
+
 /// A fingerprint of what an evaluation reads from the store besides the
 /// records themselves (see [`Store::evaluation_inputs`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,17 +57,15 @@ impl Store {
     /// silences run out, and the units' and portal scores' versions.
     pub async fn evaluation_inputs(&self, now: DateTime<Utc>) -> Result<EvaluationInputs> {
         with_pool!(self, |pool| {
-            let r = sqlx::query(
+            let sql = format!(
                 "SELECT (SELECT COUNT(*) FROM indicator_dirty) AS dirty,
                         (SELECT COUNT(*) FROM findings WHERE state = 'silenced' AND silenced_until <= $1) AS silences,
-                        (SELECT COUNT(*) FROM units) AS units,
-                        (SELECT MAX(updated_at) FROM units) AS units_changed,
-                        (SELECT COUNT(*) FROM portal_scores) AS scores,
-                        (SELECT MAX(changed_at) FROM portal_scores) AS scores_changed",
-            )
-            .bind(ts(now))
-            .fetch_one(pool)
-            .await?;
+                        {UNITS_AND_SCORES}"
+            );
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(ts(now))
+                .fetch_one(pool)
+                .await?;
             let silences: i64 = r.try_get("silences")?;
             Ok(EvaluationInputs {
                 dirty: r.try_get("dirty")?,
@@ -138,17 +144,15 @@ impl Store {
     /// counts and last changes.
     pub async fn stored_state_version(&self, period: &str) -> Result<StateVersion> {
         with_pool!(self, |pool| {
-            let r = sqlx::query(
+            let sql = format!(
                 "SELECT (SELECT changed_at FROM indicator_periods WHERE period = $1) AS indicators,
                         (SELECT MAX(id) FROM finding_events) AS findings,
-                        (SELECT COUNT(*) FROM units) AS units,
-                        (SELECT MAX(updated_at) FROM units) AS units_changed,
-                        (SELECT COUNT(*) FROM portal_scores) AS scores,
-                        (SELECT MAX(changed_at) FROM portal_scores) AS scores_changed",
-            )
-            .bind(period)
-            .fetch_one(pool)
-            .await?;
+                        {UNITS_AND_SCORES}"
+            );
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(period)
+                .fetch_one(pool)
+                .await?;
             Ok(StateVersion([
                 r.try_get("indicators")?,
                 r.try_get("findings")?,
